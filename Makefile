@@ -1,0 +1,52 @@
+# govledger: every target sets itself up (virtual environment, Python and system packages).
+# `make demo` runs the main job on the embedded SQLite default; `make test` runs lint and the whole suite.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Debian packages the project needs at run time (installed with apt-get when run as root).
+SYSTEM_PACKAGES ?=
+
+.PHONY: setup system-packages demo test lint format bench bench-service clean
+
+setup: $(STAMP)
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-packages
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+demo: setup
+	$(VENV)/bin/govledger demo
+
+lint: setup
+	$(VENV)/bin/ruff check ledger policies reports tests bench alembic
+	$(VENV)/bin/ruff format --check ledger policies reports tests bench alembic
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(PY) -m pytest -q
+
+format: setup
+	$(VENV)/bin/ruff format ledger policies reports tests bench alembic
+	$(VENV)/bin/ruff check --fix ledger policies reports tests bench alembic
+
+bench: setup
+	$(PY) -m bench.ledger_bench
+
+bench-service: setup
+	$(PY) -m bench.service_bench
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,49 @@
+"""The app `bench.service_bench` serves with uvicorn: the real service plus trivial baseline routes.
+
+Started as a separate process::
+
+    GOVLEDGER_DATABASE_URL=... GOVLEDGER_HOME=... \\
+        python -m uvicorn bench.service_app:create_bench_app --factory --host 127.0.0.1 --port N
+
+`create_bench_app()` is `ledger.service.create_app()` with its settings from the environment (as
+in production), plus two routes under ``/bench`` that do no ledger work, so that the benchmark
+can time HTTP, routing, middleware and JSON parsing alone on the same server, in the same process:
+
+- ``POST /bench/echo``: reads the body and parses it with `json.loads` (as the decisions route
+  does), then answers 201 with the number of items; no authentication, no database.
+- ``GET /bench/ping``: answers ``{"ok": true}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from ledger.config import Settings
+from ledger.service import create_app
+
+__all__ = ["baseline_router", "create_bench_app"]
+
+baseline_router = APIRouter(prefix="/bench", tags=["benchmark baselines"])
+
+
+@baseline_router.post("/echo", status_code=status.HTTP_201_CREATED)
+async def echo(request: Request) -> JSONResponse:
+    value = json.loads(await request.body())
+    count = len(value) if isinstance(value, list) else 1
+    return JSONResponse({"received": count}, status_code=status.HTTP_201_CREATED)
+
+
+@baseline_router.get("/ping")
+async def ping() -> dict[str, Any]:
+    return {"ok": True}
+
+
+def create_bench_app() -> FastAPI:
+    """The service over the ledger named by GOVLEDGER_DATABASE_URL / GOVLEDGER_HOME, plus /bench."""
+    app = create_app(Settings.from_env())
+    app.include_router(baseline_router)
+    return app

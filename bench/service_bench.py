@@ -1,0 +1,794 @@
+"""The HTTP service under load: decision ingest and decision traces over a real uvicorn server,
+each figure beside a baseline measured in the same run.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.service_bench [--quick] [--postgres-url URL | --no-postgres] [--trace-entries N]
+                                            [--profile DIR]
+
+For each backend (SQLite, then PostgreSQL if reachable) the benchmark prepares a ledger through
+the Python API: init, a producer API key (`create_api_key`, an `access.key_created` entry), and
+the lineage chain of `tests.lineage.factories.build_chain` (datasets, run, model credit@1,
+approval, promotion). On PostgreSQL the ledgers' tables are ANALYZEd before every trial round
+(see `analyze`: the test server has autovacuum off). It starts ``python -m uvicorn
+bench.service_app:create_bench_app --factory`` as a separate process on 127.0.0.1 (one worker,
+uvicorn's defaults: uvloop and httptools; access log off) with GOVLEDGER_DATABASE_URL /
+GOVLEDGER_HOME pointing at that ledger. `bench.service_app` is the production `create_app()`
+plus trivial routes under ``/bench`` that do no ledger work. The clients are httpx in this
+process: an asyncio `httpx.AsyncClient` with N keep-alive connections and N tasks for the
+throughput figures, a synchronous `httpx.Client` (one connection, one request at a time) for
+latencies. On 2 cores the server gets one core's worth of Python (one process, one GIL) and the
+client the other. What is measured, and beside what:
+
+1. Batched ingest: ``POST /v1/decisions`` with JSON arrays of 1,000 decisions (2 connections),
+   with a small `input` object (so the server seals it under a fresh per-subject key) and
+   without. Baselines:
+   - `Ledger.append_many` in-process (no HTTP) of the same number of `decision.recorded` entries,
+     prepared beforehand (lineage facts filled in, input sealed; the preparation is not timed),
+     on a second ledger of the same setup: the cost of appending alone.
+   - `record_decisions` in-process (prepare + append, what the route runs in its thread pool)
+     on a third ledger: everything but HTTP.
+   - ``POST /bench/echo`` with the same bodies: HTTP, routing, middleware and `json.loads`.
+2. Single-decision POSTs (4 connections), with and without input. Baselines: ``POST /bench/echo``
+   with the same bodies and connections, and `record_decisions` of one decision per call,
+   in-process, one thread.
+3. ``GET /v1/decisions/{id}/trace`` on a ledger grown to --trace-entries entries (default
+   1,000,000) with `append_many` of decisions, 10,000 per call: median and p99 over random
+   decisions, one request at a time. Baselines: ``GET /bench/ping`` and
+   ``GET /v1/entries/{seq}`` (one authenticated read with an inclusion proof) at random seqs,
+   interleaved request by request with the traces. A few trace proof packs are verified
+   (`verify_pack`) outside the timing.
+
+Throughput figures are the median of 3 interleaved trials (1 with --quick); in each trial every
+contender handles the same number of decisions (20,000 batched and 1,000 single ones; 5,000 and
+200 with --quick), so all ledgers grow alike. Latencies: 1,000 requests each (200 with --quick),
+on a 50,000-entry ledger with --quick. The httpx client costs about 1 ms of CPU per request, so
+it, not the server, limits the single-request echo baseline to roughly 1,000 requests/s: the
+server CPU per request printed below the table is the figure to compare there. Every decision has
+its own subject (a scoring service sees each applicant once), so each one with input creates a
+subject key. Server CPU time per decision is read from /proc for every HTTP trial and printed
+below the table. With --profile DIR, py-spy (if installed) samples the server during each phase
+and writes collapsed stacks to DIR. Every server process is stopped when its phase ends, also
+on errors; all files live in a temporary directory that is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from sqlalchemy import text
+
+from bench.ledger_bench import (
+    DEFAULT_PG_URL,
+    Result,
+    Target,
+    environment,
+    markdown_table,
+    percentile,
+    postgres_error,
+    postgres_schema,
+    rich_table,
+)
+from ledger.access import Role, create_api_key, split_token
+from ledger.api import Ledger
+from ledger.config import Settings
+from ledger.db import create_engine
+from ledger.entry import Actor
+from ledger.lineage import open_governance_ledger
+from ledger.lineage.decisions import prepare_decisions, record_decisions
+from ledger.proofpack import verify_pack
+from tests.lineage.factories import build_chain, decision
+
+BATCH = 1_000
+BUILD_BATCH = 10_000
+BATCH_CLIENTS = 2
+SINGLE_CLIENTS = 4
+MODEL = {"name": "credit", "version": "1"}
+INPUT = {"age": 37, "income": 52_000, "employment_years": 6, "existing_loans": 1, "region": "north-west"}
+INPUT_SCHEMA = "credit-features/1"
+APP = "bench.service_app:create_bench_app"
+REPO = Path(__file__).resolve().parent.parent
+KEY_NAME = "bench-producer"
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+REQUEST_TIMEOUT_S = 120.0
+
+console = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class Config:
+    trials: int  # interleaved trials per throughput figure
+    batches: int  # 1,000-decision batches per contender per trial
+    singles: int  # single-decision requests (or calls) per contender per trial
+    trace_entries: int  # size of the ledger the traces are read from
+    trace_samples: int  # timed requests per latency figure
+    postgres_url: str | None
+    profile_dir: Path | None
+
+
+# -- decisions --------------------------------------------------------------------------------------
+class Ids:
+    """Unique decision ids for the whole run (every ledger refuses a decision id twice)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def take(self, prefix: str, n: int) -> list[str]:
+        start, self.count = self.count, self.count + n
+        return [f"{prefix}-{i:08d}" for i in range(start, start + n)]
+
+
+def decision_request(decision_id: str, *, with_input: bool) -> dict[str, Any]:
+    """What a scoring service sends: the server fills the lineage facts in (and seals `input`)."""
+    value = decision(decision_id, {"model": dict(MODEL)}, subject=f"applicant-{decision_id}")
+    if with_input:
+        value["input"] = dict(INPUT)
+        value["input_schema_version"] = INPUT_SCHEMA
+        value.get("not_applicable", {}).pop("input", None)  # the factory explains a missing input away
+    return value
+
+
+def json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+# -- ledgers ----------------------------------------------------------------------------------------
+@dataclass
+class Prepared:
+    url: str
+    token: str
+    actor: Actor  # the producer key's actor, as the service would name it
+    facts: dict[str, Any]  # lineage facts of credit@1, for decisions appended directly
+
+
+def open_ledger(url: str, home: Path) -> Ledger:
+    return open_governance_ledger(Settings(database_url=url, home=home))
+
+
+def prepare(url: str, home: Path, origin: str) -> Prepared:
+    """init, one producer key, the lineage chain up to credit@1 in production."""
+    ledger = open_ledger(url, home)
+    try:
+        ledger.init(origin=origin)
+        token, _ = create_api_key(
+            ledger, name=KEY_NAME, role=Role.PRODUCER, actor=Actor("local:bench", "service bench")
+        )
+        parts = split_token(token)
+        assert parts is not None
+        facts = build_chain(ledger)
+    finally:
+        ledger.close()
+    return Prepared(url, token, Actor(f"key:{parts[0]}", KEY_NAME), facts)
+
+
+def analyze(urls: Sequence[str]) -> None:
+    """PostgreSQL only: ANALYZE the ledgers' own tables (untimed), standing in for autovacuum.
+
+    The test server runs with ``autovacuum = off``, so without this its tables never get
+    statistics, and the planner may answer the batched ``... IN (500 ids)`` lookups of
+    `record_decisions` (`_existing`, the hook's `_missing`, `subject_keys`) with sequential scans:
+    in two runs without it the in-process baselines fell from ~9,000 to 300-700 decisions/s as
+    the tables grew, while the server process (whose prepared statements had settled on index
+    plans) did not. A live server with autovacuum on re-analyses a table after 10 % of it
+    changed; running this before every trial round keeps the statistics at least that fresh.
+    """
+    for url in urls:
+        engine = create_engine(url)
+        try:
+            if engine.dialect.name != "postgresql":
+                return
+            with engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                query = text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                for table in conn.execute(query).scalars().all():
+                    conn.execute(text(f'ANALYZE "{table}"'))
+        finally:
+            engine.dispose()
+
+
+def grow(ledger: Ledger, prepared: Prepared, ids: Ids, entries: int) -> tuple[list[str], float]:
+    """Append decisions (facts filled in, no input) with append_many(BUILD_BATCH) until the log has
+    `entries` entries. Returns the new decision ids and the append rate (item building untimed)."""
+    added: list[str] = []
+    appending = 0.0
+    while ledger.size < entries:
+        batch = ids.take("t", min(BUILD_BATCH, entries - ledger.size))
+        items = [
+            {"kind": "decision.recorded", "data": decision(d, prepared.facts, subject=f"applicant-{d}")} for d in batch
+        ]
+        start = time.perf_counter()
+        ledger.append_many(items, actor=prepared.actor)
+        appending += time.perf_counter() - start
+        added += batch
+    return added, len(added) / appending if appending else float("nan")
+
+
+# -- the server -------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), from /proc; NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base: str
+    log: Path
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGINT (a graceful stop for uvicorn and py-spy), then SIGKILL if it does not exit in time."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
+def wait_ready(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.process.returncode}:\n{server.log_tail()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{server.base}/bench/ping", timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer within {START_TIMEOUT_S:.0f} s:\n{server.log_tail()}")
+
+
+@contextlib.contextmanager
+def serve(url: str, home: Path, log: Path) -> Iterator[Server]:
+    """uvicorn serving the bench app over the ledger at `url`, on 127.0.0.1; stopped on exit."""
+    port = free_port()
+    env = {**os.environ, "GOVLEDGER_DATABASE_URL": url, "GOVLEDGER_HOME": str(home)}
+    env.pop("GOVLEDGER_SIGNING_KEY", None)
+    command = [sys.executable, "-m", "uvicorn", APP, "--factory", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--no-access-log", "--log-level", "warning"]
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        stop_process(process)
+
+
+@contextlib.contextmanager
+def profiled(server: Server, out: Path | None) -> Iterator[None]:
+    """py-spy sampling the server (collapsed stacks in `out`) while the block runs; no-op without `out`."""
+    if out is None:
+        yield
+        return
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--pid", str(server.process.pid), "--rate", "200", "--nonblocking"]
+    command += ["--format", "raw", "--output", str(out)]
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError as exc:
+        console.log(f"[yellow]py-spy not started ({exc}); no profile for {out.name}")
+        yield
+        return
+    try:
+        time.sleep(0.5)  # let it attach
+        yield
+    finally:
+        stop_process(process, timeout=60.0)
+
+
+# -- HTTP load --------------------------------------------------------------------------------------
+Request = tuple[str, str, bytes | None]  # method, path, body
+
+
+@dataclass(frozen=True)
+class Load:
+    elapsed: float
+    server_cpu: float  # seconds of server CPU during the timed part
+    client_cpu: float  # seconds of this process's CPU during the timed part
+    bodies: list[bytes]  # response bodies, in request order
+
+
+async def _load(base: str, token: str, requests: Sequence[Request], clients: int, expect: int, server: Server) -> Load:
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
+        await asyncio.gather(*(client.get("/bench/ping") for _ in range(clients)))  # open the connections
+        pending = iter(range(len(requests)))  # shared by the tasks of one event loop
+        bodies: list[bytes] = [b""] * len(requests)
+        failures: list[str] = []
+
+        async def worker() -> None:
+            for index in pending:
+                method, path, body = requests[index]
+                response = await client.request(method, path, content=body)
+                bodies[index] = response.content
+                if response.status_code != expect and len(failures) < 3:
+                    failures.append(f"{method} {path}: {response.status_code} {response.text[:300]}")
+
+        cpu, server_cpu, start = time.process_time(), server.cpu(), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+        load = Load(elapsed, server.cpu() - server_cpu, time.process_time() - cpu, bodies)
+    if failures:
+        raise RuntimeError(f"unexpected responses (wanted {expect}): {failures}")
+    return load
+
+
+def http_load(server: Server, token: str, requests: Sequence[Request], clients: int, expect: int = 201) -> Load:
+    return asyncio.run(_load(server.base, token, requests, clients, expect, server))
+
+
+@dataclass
+class CpuNote:
+    """Server and client CPU per item of one HTTP contender, over all its trials."""
+
+    label: str
+    unit: str
+    items: int = 0
+    elapsed: float = 0.0
+    server: float = 0.0
+    client: float = 0.0
+
+    def add(self, load: Load, items: int) -> None:
+        self.items += items
+        self.elapsed += load.elapsed
+        self.server += load.server_cpu
+        self.client += load.client_cpu
+
+    def line(self) -> str:
+        per = 1000 / self.items if self.items else float("nan")
+        return (
+            f"{self.label}: server CPU {self.server * per:.3f} ms/{self.unit} "
+            f"({self.server / self.elapsed:.0%} of one core), client CPU {self.client * per:.3f} ms/{self.unit}"
+        )
+
+
+# -- interleaved throughput trials ------------------------------------------------------------------
+Contender = Callable[[], float]  # runs one trial, returns items/s
+
+
+def interleaved(
+    contenders: dict[str, Contender], trials: int, before_round: Callable[[], None] | None = None
+) -> dict[str, float]:
+    rates: dict[str, list[float]] = {name: [] for name in contenders}
+    for trial in range(trials):
+        if before_round is not None:
+            before_round()  # untimed
+        for name, run in contenders.items():
+            rates[name].append(run())
+            console.log(f"  trial {trial + 1}/{trials} {name}: {rates[name][-1]:,.0f}/s")
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
+@dataclass
+class Phase:
+    """One backend's contenders: the server's ledger, the two in-process ledgers, the server."""
+
+    backend: str
+    cfg: Config
+    ids: Ids
+    server: Server
+    served: Prepared
+    append_ledger: Ledger
+    append_prepared: Prepared
+    record_ledger: Ledger
+    record_prepared: Prepared
+    cpu: dict[str, CpuNote] = field(default_factory=dict)  # the current measurement's HTTP contenders
+    kept: list[str] = field(default_factory=list)  # CPU notes of finished measurements
+    posted: list[str] = field(default_factory=list)  # decision ids recorded through the server
+
+    def refresh_statistics(self) -> None:
+        analyze([self.served.url, self.append_prepared.url, self.record_prepared.url])
+
+    def note(self, label: str, unit: str) -> CpuNote:
+        return self.cpu.setdefault(label, CpuNote(f"{self.backend} {label}", unit))
+
+    # 1. batches
+    def batch_bodies(self, with_input: bool, batches: int) -> list[bytes]:
+        return [
+            json_bytes([decision_request(d, with_input=with_input) for d in self.ids.take("b", BATCH)])
+            for _ in range(batches)
+        ]
+
+    def http_batches(self, path: str, with_input: bool, label: str) -> float:
+        bodies = self.batch_bodies(with_input, self.cfg.batches)
+        load = http_load(self.server, self.served.token, [("POST", path, b) for b in bodies], BATCH_CLIENTS)
+        if path == "/v1/decisions":
+            recorded = [r["decision_id"] for body in load.bodies for r in json.loads(body)["recorded"]]
+            if len(recorded) != len(bodies) * BATCH:
+                raise RuntimeError(f"{len(recorded)} decisions recorded of {len(bodies) * BATCH}")
+            self.posted += recorded
+        self.note(label, "decision").add(load, len(bodies) * BATCH)
+        return len(bodies) * BATCH / load.elapsed
+
+    def append_batches(self, with_input: bool) -> float:
+        elapsed = 0.0
+        for _ in range(self.cfg.batches):
+            requests = [decision_request(d, with_input=with_input) for d in self.ids.take("b", BATCH)]
+            items = prepare_decisions(self.append_ledger, requests).items  # not timed
+            start = time.perf_counter()
+            self.append_ledger.append_many(items, actor=self.append_prepared.actor)
+            elapsed += time.perf_counter() - start
+        return self.cfg.batches * BATCH / elapsed
+
+    def record_calls(self, with_input: bool, calls: int, size: int) -> float:
+        elapsed = 0.0
+        for _ in range(calls):
+            requests = [decision_request(d, with_input=with_input) for d in self.ids.take("r", size)]
+            start = time.perf_counter()
+            record_decisions(self.record_ledger, requests, actor=self.record_prepared.actor)
+            elapsed += time.perf_counter() - start
+        return calls * size / elapsed
+
+    def batched(self) -> list[Result]:
+        results = []
+        for with_input in (True, False):
+            how = "with input" if with_input else "without input"
+            console.log(f"{self.backend}: batched ingest, {BATCH:,} decisions per POST, {how}")
+            self.http_batches("/v1/decisions", with_input, f"batched POST /v1/decisions {how}")  # warm-up
+            self.http_batches("/bench/echo", with_input, "warm-up")
+            self.append_batches(with_input)
+            self.record_calls(with_input, 1, BATCH)
+            self.cpu.clear()
+            contenders: dict[str, Contender] = {
+                "POST /v1/decisions": lambda w=with_input, h=how: self.http_batches(
+                    "/v1/decisions", w, f"batched POST /v1/decisions {h}"
+                ),
+                "append_many": lambda w=with_input: self.append_batches(w),
+                "record_decisions": lambda w=with_input: self.record_calls(w, self.cfg.batches, BATCH),
+                "POST /bench/echo": lambda w=with_input, h=how: self.http_batches(
+                    "/bench/echo", w, f"batched POST /bench/echo {h}"
+                ),
+            }
+            rates = interleaved(contenders, self.cfg.trials, self.refresh_statistics)
+            self.keep_cpu_notes()
+            measure = f"POST /v1/decisions, arrays of {BATCH:,}, {BATCH_CLIENTS} conns, {how}"
+            target = Target(">=", 20_000)
+            figure = rates["POST /v1/decisions"]
+            results += [
+                Result(
+                    self.backend,
+                    measure,
+                    figure,
+                    "decisions/s",
+                    "Ledger.append_many in-process, same decisions prepared",
+                    rates["append_many"],
+                    target,
+                ),
+                Result(
+                    self.backend,
+                    measure,
+                    figure,
+                    "decisions/s",
+                    f"record_decisions({BATCH:,}) in-process (prepare + append)",
+                    rates["record_decisions"],
+                    target,
+                ),
+                Result(
+                    self.backend,
+                    measure,
+                    figure,
+                    "decisions/s",
+                    "trivial POST /bench/echo, same bodies (json.loads)",
+                    rates["POST /bench/echo"],
+                    target,
+                ),
+            ]
+        return results
+
+    # 2. single decisions
+    def http_singles(self, path: str, with_input: bool, label: str, count: int) -> float:
+        ids = self.ids.take("s", count)
+        requests = [("POST", path, json_bytes(decision_request(d, with_input=with_input))) for d in ids]
+        load = http_load(self.server, self.served.token, requests, SINGLE_CLIENTS)
+        if path == "/v1/decisions":
+            self.posted += ids
+        self.note(label, "request").add(load, count)
+        return count / load.elapsed
+
+    def singles(self) -> list[Result]:
+        console.log(f"{self.backend}: single-decision POSTs, {SINGLE_CLIENTS} connections")
+        n, warm = self.cfg.singles, min(200, self.cfg.singles)
+        self.http_singles("/v1/decisions", True, "warm-up", warm)
+        self.http_singles("/bench/echo", True, "warm-up", warm)
+        self.record_calls(True, warm, 1)
+        self.cpu.clear()
+        contenders: dict[str, Contender] = {
+            "POST /v1/decisions with input": lambda: self.http_singles(
+                "/v1/decisions", True, "single POST /v1/decisions with input", n
+            ),
+            "POST /v1/decisions without input": lambda: self.http_singles(
+                "/v1/decisions", False, "single POST /v1/decisions without input", n
+            ),
+            "POST /bench/echo": lambda: self.http_singles("/bench/echo", True, "single POST /bench/echo", n),
+            "record_decisions(1) with input": lambda: self.record_calls(True, n, 1),
+            "record_decisions(1) without input": lambda: self.record_calls(False, n, 1),
+        }
+        rates = interleaved(contenders, self.cfg.trials, self.refresh_statistics)
+        self.keep_cpu_notes()
+        results = []
+        for how in ("with input", "without input"):
+            measure = f"single-decision POSTs, {SINGLE_CLIENTS} conns, {how}"
+            figure, target = rates[f"POST /v1/decisions {how}"], Target(">=", 1_500)
+            results += [
+                Result(
+                    self.backend,
+                    measure,
+                    figure,
+                    "requests/s",
+                    f"trivial POST /bench/echo, same conns{', same bodies' if how == 'with input' else ''}",
+                    rates["POST /bench/echo"],
+                    target,
+                ),
+                Result(
+                    self.backend,
+                    measure,
+                    figure,
+                    "requests/s",
+                    f"record_decisions(1) in-process, 1 thread, {how}",
+                    rates[f"record_decisions(1) {how}"],
+                    target,
+                ),
+            ]
+        return results
+
+    def keep_cpu_notes(self) -> None:
+        self.kept += [note.line() for note in self.cpu.values()]
+        self.cpu.clear()
+
+
+# -- 3. traces ----------------------------------------------------------------------------------------
+def trace_latencies(
+    server: Server, token: str, decision_ids: Sequence[str], size: int, samples: int, seed: int = 5
+) -> dict[str, list[float]]:
+    """Latency (ms) of trace, ping and entry requests, interleaved request by request."""
+    rng = random.Random(seed)
+    headers = {"authorization": f"Bearer {token}"}
+    out: dict[str, list[float]] = {"trace": [], "ping": [], "entry": []}
+    with httpx.Client(base_url=server.base, headers=headers, timeout=REQUEST_TIMEOUT_S) as client:
+
+        def timed(name: str, path: str) -> None:
+            start = time.perf_counter()
+            response = client.get(path)
+            elapsed = (time.perf_counter() - start) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:300]}")
+            out[name].append(elapsed)
+
+        calls = [
+            ("trace", lambda: f"/v1/decisions/{rng.choice(decision_ids)}/trace"),
+            ("ping", lambda: "/bench/ping"),
+            ("entry", lambda: f"/v1/entries/{rng.randrange(size)}"),
+        ]
+        for i in range(min(50, samples) + samples):  # the first ones warm up and are dropped
+            for j in range(len(calls)):
+                name, path = calls[(i + j) % len(calls)]
+                timed(name, path())
+        out = {name: values[-samples:] for name, values in out.items()}
+        for decision_id in rng.sample(list(decision_ids), 3):  # not timed: the packs must verify
+            trace = client.get(f"/v1/decisions/{decision_id}/trace").json()
+            if trace["trace"]["decision_id"] != decision_id or not trace["trace"]["seqs"]:
+                raise RuntimeError(f"unexpected trace of {decision_id}: {str(trace)[:300]}")
+            verify_pack(client.get(f"/v1/decisions/{decision_id}/trace/pack").content)
+    return out
+
+
+def trace_results(backend: str, latencies: dict[str, list[float]], size: int) -> list[Result]:
+    measure = f"GET /v1/decisions/{{id}}/trace (n={size:,})"
+    trace, ping, entry = latencies["trace"], latencies["ping"], latencies["entry"]
+    median, target = statistics.median, Target("<=", 50.0)
+    return [
+        Result(backend, f"{measure} median", median(trace), "ms", "GET /bench/ping median", median(ping), target),
+        Result(
+            backend, f"{measure} median", median(trace), "ms", "GET /v1/entries/{seq} median", median(entry), target
+        ),
+        Result(backend, f"{measure} p99", percentile(trace, 99), "ms", "GET /bench/ping p99", percentile(ping, 99)),
+        Result(
+            backend, f"{measure} p99", percentile(trace, 99), "ms", "GET /v1/entries/{seq} p99", percentile(entry, 99)
+        ),
+    ]
+
+
+# -- one backend --------------------------------------------------------------------------------------
+def run_backend(
+    backend: str, urls: dict[str, str], work: Path, cfg: Config, ids: Ids, notes: list[str]
+) -> list[Result]:
+    """The three measurements on one backend; `urls` names the served, append and record ledgers."""
+    home, tag = work / "home", backend.lower()
+    served = prepare(urls["served"], home, f"bench.govledger.local/{tag}-served")
+    append_prepared = prepare(urls["append"], home, f"bench.govledger.local/{tag}-append")
+    record_prepared = prepare(urls["record"], home, f"bench.govledger.local/{tag}-record")
+    log = work / f"{tag}-server.log"
+
+    def profile(name: str) -> Path | None:
+        return None if cfg.profile_dir is None else cfg.profile_dir / f"{tag}-{name}.txt"
+
+    results: list[Result] = []
+    with contextlib.ExitStack() as ledgers:
+        append_ledger = ledgers.enter_context(contextlib.closing(open_ledger(urls["append"], home)))
+        record_ledger = ledgers.enter_context(contextlib.closing(open_ledger(urls["record"], home)))
+        with serve(urls["served"], home, log) as server:
+            phase = Phase(
+                backend, cfg, ids, server, served, append_ledger, append_prepared, record_ledger, record_prepared
+            )
+            with profiled(server, profile("batched")):
+                results += phase.batched()
+            with profiled(server, profile("single")):
+                results += phase.singles()
+            notes += phase.kept
+    # the server is stopped while its log grows in-process, then started again for the traces
+    with contextlib.closing(open_ledger(urls["served"], home)) as ledger:
+        before = ledger.size
+        console.log(f"{backend}: growing the served ledger from {before:,} to {cfg.trace_entries:,} entries")
+        start = time.perf_counter()
+        built, rate = grow(ledger, served, ids, cfg.trace_entries)
+        size = ledger.size
+    analyze([urls["served"]])
+    notes.append(
+        f"{backend}: the served ledger had {before:,} entries after the ingest measurements; "
+        + (
+            f"grown to {size:,} with append_many({BUILD_BATCH:,}) of decisions in {time.perf_counter() - start:.0f} s "
+            f"({rate:,.0f} decisions/s appending)"
+            if built
+            else "not grown (already at --trace-entries)"
+        )
+    )
+    console.log(notes[-1])
+    with serve(urls["served"], home, log) as server:
+        console.log(f"{backend}: trace latency, {cfg.trace_samples:,} requests each")
+        with profiled(server, profile("trace")):
+            latencies = trace_latencies(server, served.token, phase.posted + built, size, cfg.trace_samples)
+    return results + trace_results(backend, latencies, size)
+
+
+def sqlite_backend(work: Path, cfg: Config, ids: Ids, notes: list[str]) -> list[Result]:
+    urls = {name: f"sqlite:///{work / f'{name}.db'}" for name in ("served", "append", "record")}
+    return run_backend("SQLite", urls, work, cfg, ids, notes)
+
+
+def postgres_backend(work: Path, cfg: Config, ids: Ids, notes: list[str]) -> list[Result]:
+    base = cfg.postgres_url
+    assert base is not None
+    error = postgres_error(base)
+    if error is not None:
+        notes.append(f"PostgreSQL skipped: unreachable at {base}: {error}")
+        console.log(notes[-1], style="yellow", markup=False)
+        return []
+    with contextlib.ExitStack() as schemas:
+        separator = "&" if "?" in base else "?"
+        urls = {
+            name: f"{base}{separator}options=-csearch_path%3D{schemas.enter_context(postgres_schema(base))}"
+            for name in ("served", "append", "record")
+        }
+        return run_backend("PostgreSQL", urls, work, cfg, ids, notes)
+
+
+# -- driver -------------------------------------------------------------------------------------------
+def parse_args(argv: Sequence[str] | None) -> Config:
+    parser = argparse.ArgumentParser(prog="python -m bench.service_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one short trial of each, a 50,000-entry trace ledger")
+    parser.add_argument("--postgres-url", default=DEFAULT_PG_URL, help=f"PostgreSQL server (default {DEFAULT_PG_URL})")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--trace-entries",
+        type=int,
+        default=None,
+        help="size of the trace ledger (default 1,000,000; 50,000 with --quick)",
+    )
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR", help="py-spy the server into DIR")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    return Config(
+        trials=1 if quick else 3,
+        batches=5 if quick else 20,
+        singles=200 if quick else 1_000,
+        trace_entries=max(100, args.trace_entries or (50_000 if quick else 1_000_000)),
+        trace_samples=200 if quick else 1_000,
+        postgres_url=None if args.no_postgres else args.postgres_url,
+        profile_dir=args.profile.resolve() if args.profile is not None else None,
+    )
+
+
+def run(cfg: Config) -> tuple[list[Result], list[str]]:
+    notes = [
+        f"server: python -m uvicorn {APP} --factory, 1 worker on 127.0.0.1 (uvicorn {version('uvicorn')}, "
+        f"fastapi {version('fastapi')}, loop/http auto: uvloop {version('uvloop')}, httptools {version('httptools')})",
+        f"clients: httpx {version('httpx')} in the benchmark process; AsyncClient with {BATCH_CLIENTS} connections "
+        f"for batches and {SINGLE_CLIENTS} for single decisions; one sync Client for latencies",
+        f"throughput: {cfg.trials} interleaved trial(s) per contender, each {cfg.batches * BATCH:,} batched decisions "
+        f"or {cfg.singles:,} single ones; latencies: {cfg.trace_samples:,} requests each",
+        f"decision request: {len(json_bytes(decision_request('b-00000000', with_input=False)))} bytes of JSON, "
+        f"{len(json_bytes(decision_request('b-00000000', with_input=True)))} with input; one subject per decision",
+    ]
+    results: list[Result] = []
+    ids = Ids()
+    with tempfile.TemporaryDirectory(prefix="govledger-service-bench-") as tmp:
+        work = Path(tmp)
+        sections: list[tuple[str, Callable[[], list[Result]]]] = [
+            ("SQLite", lambda: sqlite_backend(work, cfg, ids, notes))
+        ]
+        if cfg.postgres_url is not None:
+            sections.append(("PostgreSQL", lambda: postgres_backend(work, cfg, ids, notes)))
+        for name, section in sections:
+            try:
+                results += section()
+            except Exception as exc:  # report the other backend's figures anyway
+                console.print_exception(max_frames=8)
+                notes.append(f"{name} FAILED: {type(exc).__name__}: {exc}")
+    return results, notes
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds the context managers, which stop the servers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    cfg = parse_args(argv)
+    header = environment()
+    started = time.perf_counter()
+    results, notes = run(cfg)
+    out = Console(width=None if sys.stdout.isatty() else 220)
+    command = " ".join(["python -m bench.service_bench", *(sys.argv[1:] if argv is None else argv)])
+    for line in [
+        f"command: {command}",
+        *header,
+        f"run time: {time.perf_counter() - started:.0f} s",
+        f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        *notes,
+    ]:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    out.print(rich_table(results))
+    out.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
+    missed = [r for r in results if r.met is False]
+    out.print(f"targets met: {sum(r.met is True for r in results)} rows, missed: {len(missed)} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

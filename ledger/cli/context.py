@@ -1,0 +1,45 @@
+"""What every command needs: the settings (env + global options) and a way to open the ledger."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from ledger.api import Ledger
+from ledger.config import Settings
+from ledger.lineage import open_governance_ledger
+from ledger.sequencer import CheckpointPolicy
+
+__all__ = ["CliState", "err", "out", "print_json", "state"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class CliState:
+    database_url: str | None
+    home: Path | None
+
+    def settings(self) -> Settings:
+        return Settings.from_env().with_overrides(database_url=self.database_url, home=self.home)
+
+    def open(self) -> Ledger:
+        """Open the ledger for a one-shot command: migrate, and sign a checkpoint after each batch."""
+        return open_governance_ledger(self.settings(), policy=CheckpointPolicy(after_batch=True, max_delay_s=None))
+
+
+def state(ctx: typer.Context) -> CliState:
+    value = ctx.find_object(CliState)
+    assert value is not None
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")

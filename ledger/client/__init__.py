@@ -1,0 +1,48 @@
+"""The govledger Python client: `GovledgerClient` (every endpoint, one exception hierarchy),
+`DecisionLogger` (non-blocking, batched, idempotent decision logging for scoring services) and
+`dataset_fingerprint` (a reproducible content hash for a file or a DataFrame-like table).
+
+It talks to the service over HTTP only and imports neither the server side (FastAPI,
+SQLAlchemy) nor the data stack (pandas, numpy), so a scoring service can depend on it alone.
+"""
+
+from __future__ import annotations
+
+from ledger.client.api import (
+    BatchResult,
+    ClientError,
+    ConflictError,
+    DecisionReceipt,
+    ForbiddenError,
+    GovledgerClient,
+    InvalidInputError,
+    NotFoundError,
+    Page,
+    PayloadTooLargeError,
+    Receipt,
+    ServiceUnavailable,
+    UnauthorizedError,
+    utc_timestamp,
+)
+from ledger.client.fingerprint import dataset_fingerprint
+from ledger.client.logger import DecisionLogger, LoggerStats
+
+__all__ = [
+    "BatchResult",
+    "ClientError",
+    "ConflictError",
+    "DecisionLogger",
+    "DecisionReceipt",
+    "ForbiddenError",
+    "GovledgerClient",
+    "InvalidInputError",
+    "LoggerStats",
+    "NotFoundError",
+    "Page",
+    "PayloadTooLargeError",
+    "Receipt",
+    "ServiceUnavailable",
+    "UnauthorizedError",
+    "dataset_fingerprint",
+    "utc_timestamp",
+]

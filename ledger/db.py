@@ -1,0 +1,76 @@
+"""Database URLs and engines for the two supported back ends: SQLite (embedded) and PostgreSQL.
+
+SQLite runs in WAL mode with synchronous=FULL (an acknowledged append survives power loss) and
+a 30 s busy timeout. Write transactions that need the sequencer lock are opened with
+``BEGIN IMMEDIATE`` (execution option ``sqlite_immediate``), so two writers never interleave;
+readers use plain ``BEGIN`` and are not blocked under WAL. On PostgreSQL the sequencer locks the
+head row instead (``SELECT … FOR UPDATE``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ledger.errors import InvalidInputError
+
+__all__ = ["DEFAULT_DB_FILE", "create_engine", "default_url", "is_sqlite", "normalise_url"]
+
+DEFAULT_DB_FILE = "govledger.db"
+
+
+def default_url(cwd: Path | None = None) -> str:
+    return f"sqlite:///{(cwd or Path.cwd()) / DEFAULT_DB_FILE}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people write (postgres://, postgresql://) and pick our drivers."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InvalidInputError(f"not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend not in ("sqlite", "postgresql"):
+        raise InvalidInputError(f"unsupported database {backend!r}: use sqlite:///FILE or postgresql://…")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA secure_delete=ON")  # erased subject keys are overwritten, not just unlinked
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for `url` with the settings the ledger relies on."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa_create_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return sa_create_engine(url, pool_pre_ping=True)

@@ -1,0 +1,146 @@
+"""Preparing decision records for the log: lineage facts filled in, personal input sealed,
+retries recognised.
+
+A scoring service sends what it knows (the decision, the model name and version, the subject's
+pseudonymous reference and, optionally, the input in clear). Before anything is appended:
+- the model's artifact hash, training run, datasets and the promotion that put it in production
+  are filled in from the projections (the append hook checks them again under the lock);
+- the input is sealed under the subject's key (HMAC commitment + AES-GCM), so it never reaches a
+  leaf in clear;
+- a decision id already in the log is a retry: if it names the same model, subject, times and
+  output it is reported as a duplicate and skipped (so retries cannot duplicate), otherwise 409.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ledger.api import Ledger
+from ledger.entry import format_ts
+from ledger.errors import ConflictError, InvalidInputError, NotFoundError
+from ledger.lineage import tables as t
+from ledger.privacy import get_or_create_subject_keys, seal_input
+from ledger.schema import entries
+
+__all__ = ["MAX_BATCH", "PreparedDecisions", "prepare_decisions", "record_decisions"]
+
+MAX_BATCH = 10_000
+_SAME_RETRY_FIELDS = ("model", "subject_ref", "ts_start", "ts_end", "output")
+
+
+@dataclass
+class PreparedDecisions:
+    items: list[dict[str, Any]] = field(default_factory=list)  # ready for Ledger.append_many
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # {"decision_id", "seq"} of retries
+
+
+def _invalid(position: int, message: str, loc: Sequence[str | int] = ()) -> InvalidInputError:
+    return InvalidInputError(
+        f"decision {position}: {message}", [{"loc": [position, *loc], "msg": message, "type": "decision"}]
+    )
+
+
+def _model_facts(conn: Connection, name: str, version: str) -> dict[str, Any]:
+    row = conn.execute(select(t.models).where(t.models.c.name == name, t.models.c.version == version)).first()
+    if row is None:
+        raise NotFoundError(f"model {name}@{version} is not registered")
+    if row.stage != "production":
+        raise ConflictError(f"model {name}@{version} is not in production (stage: {row.stage})")
+    datasets = conn.execute(select(t.run_inputs.c.dataset_id).where(t.run_inputs.c.run_id == row.run_id)).scalars()
+    return {
+        "model_artifact_sha256": row.artifact_sha256,
+        "training_run_id": row.run_id,
+        "dataset_ids": sorted(datasets),
+        "promotion_seq": row.stage_seq,
+    }
+
+
+def _existing(conn: Connection, ids: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+    found: dict[str, tuple[int, dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(t.decisions.c.decision_id, t.decisions.c.seq, entries.c.body)
+            .join(entries, entries.c.seq == t.decisions.c.seq)
+            .where(t.decisions.c.decision_id.in_(ids[start : start + 500]))
+        )
+        for decision_id, seq, body in rows:
+            found[decision_id] = (seq, json.loads(bytes(body).decode("utf-8"))["data"])
+    return found
+
+
+def prepare_decisions(ledger: Ledger, requests: Sequence[Any]) -> PreparedDecisions:
+    """Turn decision requests into `decision.recorded` items; raises before anything is written."""
+    if not requests:
+        raise InvalidInputError("no decisions in the request", [{"loc": [], "msg": "empty", "type": "decision"}])
+    if len(requests) > MAX_BATCH:
+        raise InvalidInputError(
+            f"at most {MAX_BATCH} decisions per request, got {len(requests)}",
+            [{"loc": [], "msg": "too many", "type": "decision"}],
+        )
+    drafts: list[tuple[dict[str, Any], Any, str | None]] = []
+    for position, request in enumerate(requests):
+        if not isinstance(request, dict):
+            raise _invalid(position, "each decision must be a JSON object")
+        data = dict(request)
+        raw_input = data.pop("input", None)
+        schema_version = data.pop("input_schema_version", None)
+        if raw_input is not None and not isinstance(schema_version, str):
+            raise _invalid(position, "input_schema_version is required with input", ["input_schema_version"])
+        for name in ("decision_id", "subject_ref"):
+            if not isinstance(data.get(name), str):
+                raise _invalid(position, f"{name} is required", [name])
+        model = data.get("model")
+        if not isinstance(model, dict) or not all(isinstance(model.get(k), str) for k in ("name", "version")):
+            raise _invalid(position, "model must be {name, version}", ["model"])
+        drafts.append((data, raw_input, schema_version))
+
+    prepared = PreparedDecisions()
+    now_ts = format_ts(datetime.now(UTC))
+    with ledger.engine.connect() as conn:
+        conn = conn.execution_options(sqlite_immediate=True)
+        with conn.begin():  # one short transaction for every subject key the batch needs
+            existing = _existing(conn, [d[0]["decision_id"] for d in drafts])
+            facts: dict[tuple[str, str], dict[str, Any]] = {}
+            keys = get_or_create_subject_keys(
+                conn, [data["subject_ref"] for data, raw_input, _ in drafts if raw_input is not None], now_ts
+            )
+            for data, raw_input, schema_version in drafts:
+                previous = existing.get(data["decision_id"])
+                if previous is not None:
+                    seq, recorded = previous
+                    if any(recorded.get(name) != data.get(name) for name in _SAME_RETRY_FIELDS):
+                        raise ConflictError(
+                            f"decision {data['decision_id']} is already recorded (entry {seq}) with different content"
+                        )
+                    prepared.duplicates.append({"decision_id": data["decision_id"], "seq": seq})
+                    continue
+                model_key = (data["model"]["name"], data["model"]["version"])
+                if model_key not in facts:
+                    facts[model_key] = _model_facts(conn, *model_key)
+                for name, value in facts[model_key].items():
+                    data.setdefault(name, value)
+                if raw_input is not None:
+                    data["input"] = seal_input(
+                        keys[data["subject_ref"]], data["decision_id"], raw_input, schema_version=str(schema_version)
+                    )
+                prepared.items.append({"kind": "decision.recorded", "data": data})
+    return prepared
+
+
+def record_decisions(ledger: Ledger, requests: Sequence[Any], *, actor: Any) -> dict[str, Any]:
+    """Prepare and append in one batch (one transaction); returns receipts and skipped retries."""
+    prepared = prepare_decisions(ledger, requests)
+    receipts = ledger.append_many(prepared.items, actor=actor) if prepared.items else []
+    return {
+        "recorded": [
+            {"decision_id": item["data"]["decision_id"], "seq": r.seq, "leaf_hash": r.leaf_hash.hex(), "ts": r.ts}
+            for item, r in zip(prepared.items, receipts, strict=True)
+        ],
+        "duplicates": prepared.duplicates,
+    }

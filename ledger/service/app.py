@@ -1,0 +1,60 @@
+"""`create_app(settings)`: builds the service. Nothing connects or reads the environment at import
+time; the ledger is opened in the lifespan (or passed in by tests) and kept in `app.state`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ledger.api import Ledger
+from ledger.config import Settings
+from ledger.lineage import open_governance_ledger
+from ledger.service import routes_decisions, routes_drops, routes_graph, routes_lineage, routes_log
+from ledger.service.errors import install_error_handlers
+from ledger.service.limits import BodySizeLimit
+
+__all__ = ["DEFAULT_MAX_BATCH_BODY", "DEFAULT_MAX_BODY", "create_app"]
+
+DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_MAX_BATCH_BODY = 32 * 1024 * 1024  # a batch of up to 10,000 decisions
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    ledger: Ledger | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    max_batch_body: int = DEFAULT_MAX_BATCH_BODY,
+) -> FastAPI:
+    """The HTTP service over one ledger (opened from `settings`, or the one given)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = ledger is None
+        app.state.ledger = ledger or open_governance_ledger(settings or Settings.from_env())
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.ledger.close()
+
+    app = FastAPI(
+        title="govledger",
+        version="0.1.0",
+        summary="Governance and compliance audit ledger for ML systems",
+        description="Every write is one entry of an append-only, Merkle-proven, signed log. "
+        "Authenticate with `Authorization: Bearer <API key>` (create keys with `govledger keys create`).",
+        lifespan=lifespan,
+    )
+    if ledger is not None:
+        app.state.ledger = ledger
+    install_error_handlers(app)
+    app.include_router(routes_log.router)
+    app.include_router(routes_lineage.router)
+    app.include_router(routes_decisions.router)
+    app.include_router(routes_graph.router)
+    app.include_router(routes_drops.router)
+    app.add_middleware(BodySizeLimit, default_limit=max_body, larger={"/v1/decisions": max_batch_body})
+    return app

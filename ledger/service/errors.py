@@ -1,0 +1,69 @@
+"""The one place where errors become HTTP responses, all with the same machine-readable body:
+``{"error": {"code": ..., "message": ..., "errors": [{"loc": [...], "msg": ..., "type": ...}]}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.errors import (
+    ConflictError,
+    CorruptLedgerError,
+    ForbiddenError,
+    GovledgerError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    SigningKeyError,
+)
+
+__all__ = ["UnauthorizedError", "error_body", "install_error_handlers"]
+
+
+class UnauthorizedError(GovledgerError):
+    code = "unauthorized"
+
+
+_STATUS: list[tuple[type[GovledgerError], int]] = [
+    (PayloadTooLargeError, 413),
+    (InvalidInputError, 422),
+    (UnauthorizedError, 401),
+    (ForbiddenError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (SigningKeyError, 503),
+    (CorruptLedgerError, 500),
+]
+
+
+def error_body(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "errors": errors or []}}
+
+
+def _status_for(error: GovledgerError) -> int:
+    return next((status for kind, status in _STATUS if isinstance(error, kind)), 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GovledgerError)
+    async def _domain(_request: Request, error: GovledgerError) -> JSONResponse:
+        errors = error.errors if isinstance(error, InvalidInputError) else None
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, UnauthorizedError) else None
+        return JSONResponse(error_body(error.code, str(error), errors), status_code=_status_for(error), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in error.errors()
+        ]
+        return JSONResponse(error_body("invalid_input", "the request is not valid", errors), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)

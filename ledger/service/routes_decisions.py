@@ -1,0 +1,125 @@
+"""Decisions: one or a batch (JSON object, JSON array or NDJSON; up to 10,000, one transaction),
+reads with filters, and the erasure of a subject's personal data."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ledger.access import Principal, Role
+from ledger.errors import InvalidInputError
+from ledger.lineage import queries
+from ledger.lineage.decisions import MAX_BATCH, record_decisions
+from ledger.privacy import erase_subject
+from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["decisions"])
+Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
+Admin = Annotated[Principal, Depends(require_roles())]
+UtcQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
+
+_DECISION_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}, "maxItems": MAX_BATCH}]
+                }
+            },
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+def _parse(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
+    """(decisions, whether the request was a single object)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            "the body is not UTF-8", [{"loc": ["body"], "msg": "not UTF-8", "type": "json"}]
+        ) from None
+    try:
+        if "ndjson" in content_type:
+            return [json.loads(line) for line in text.splitlines() if line.strip()], False
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"the body is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})",
+            [{"loc": ["body"], "msg": exc.msg, "type": "json_invalid"}],
+        ) from None
+    return ([value], True) if isinstance(value, dict) else (value if isinstance(value, list) else [value], False)
+
+
+@router.post(
+    "/decisions",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_DECISION_BODY,
+    summary="Record one decision, or a batch (JSON array or NDJSON) in one transaction",
+)
+async def post_decisions(request: Request, ledger: LedgerDep, principal: Producer) -> JSONResponse:
+    decisions, single = _parse(await request.body(), request.headers.get("content-type", ""))
+    result = await run_in_threadpool(record_decisions, ledger, decisions, actor=principal.actor)
+    code = status.HTTP_201_CREATED if result["recorded"] else status.HTTP_200_OK
+    if single:
+        body = result["recorded"][0] if result["recorded"] else {**result["duplicates"][0], "duplicate": True}
+        return JSONResponse(body, status_code=code)
+    return JSONResponse(result, status_code=code)
+
+
+@router.get("/decisions", summary="Decisions filtered by model, subject, outcome and time")
+def list_decisions(
+    ledger: LedgerDep,
+    _caller: Reader,
+    model: Annotated[str | None, Query(max_length=200, description="name or name@version")] = None,
+    subject_ref: Annotated[str | None, Query(max_length=200)] = None,
+    outcome: Annotated[str | None, Query(max_length=200)] = None,
+    adverse: bool | None = None,
+    since: UtcQuery = None,
+    until: UtcQuery = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 100,
+) -> dict[str, Any]:
+    model_filter = None
+    if model is not None:
+        name, _, version = model.partition("@")
+        model_filter = (name, version or None)
+    with ledger.engine.connect() as conn:
+        page = queries.list_decisions(
+            conn,
+            model=model_filter,
+            subject_ref=subject_ref,
+            outcome=outcome,
+            adverse=adverse,
+            since=since,
+            until=until,
+            after=after,
+            limit=limit,
+        )
+    return page.as_json()
+
+
+@router.get("/decisions/{decision_id}", summary="One decision record (its input stays sealed)")
+def get_decision(decision_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+    with ledger.engine.connect() as conn:
+        return queries.get_decision(conn, decision_id)
+
+
+@router.delete("/subjects/{subject_ref}", summary="Erase a subject's personal data (crypto-shredding)")
+def erase(
+    subject_ref: str,
+    ledger: LedgerDep,
+    principal: Admin,
+    reason: Annotated[str, Query(min_length=1, max_length=1000)],
+    legal_basis: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+) -> dict[str, Any]:
+    written = erase_subject(ledger, subject_ref, reason=reason, actor=principal.actor, legal_basis=legal_basis)
+    return {"seq": written.seq, "ts": written.ts, "leaf_hash": written.leaf_hash.hex(), "subject_ref": subject_ref}

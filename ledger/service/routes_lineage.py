@@ -1,0 +1,157 @@
+"""Datasets, training runs, models, approvals, promotions and reviews: each write is one entry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import Field
+
+from ledger.access import Principal, Role
+from ledger.api import Ledger
+from ledger.kinds import Payload
+from ledger.lineage import queries
+from ledger.lineage.schemas import (
+    ApprovalRecorded,
+    DatasetRegistered,
+    ModelRegistered,
+    TrainingRunRecorded,
+)
+from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
+
+__all__ = ["receipt", "router"]
+
+router = APIRouter(prefix="/v1", tags=["lineage"])
+Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
+Approver = Annotated[Principal, Depends(require_roles(Role.APPROVER))]
+Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
+After = Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="cursor: the next_after of the previous page")]
+
+
+def receipt(ledger: Ledger, kind: str, payload: Payload | dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """Append one entry exactly as sent (fields the caller left out are not filled in)."""
+    data = payload.model_dump(mode="json", exclude_unset=True) if isinstance(payload, Payload) else payload
+    written = ledger.append(kind, data, actor=principal.actor)
+    return {"seq": written.seq, "ts": written.ts, "leaf_hash": written.leaf_hash.hex(), "kind": kind}
+
+
+def _read(ledger: Ledger, query: Any, *args: Any, **kwargs: Any) -> Any:
+    with ledger.engine.connect() as conn:
+        return query(conn, *args, **kwargs)
+
+
+@router.post("/datasets", status_code=status.HTTP_201_CREATED, summary="Register a dataset version")
+def register_dataset(body: DatasetRegistered, ledger: LedgerDep, principal: Producer) -> dict[str, Any]:
+    return receipt(ledger, "dataset.registered", body, principal)
+
+
+@router.get("/datasets", summary="Datasets, oldest first")
+def list_datasets(ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100) -> dict[str, Any]:
+    page: queries.Page = _read(ledger, queries.list_datasets, after=after, limit=limit)
+    return page.as_json()
+
+
+@router.get("/datasets/{dataset_id}", summary="One dataset")
+def get_dataset(dataset_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+    result: dict[str, Any] = _read(ledger, queries.get_dataset, dataset_id)
+    return result
+
+
+@router.post("/runs", status_code=status.HTTP_201_CREATED, summary="Record a training run")
+def record_run(body: TrainingRunRecorded, ledger: LedgerDep, principal: Producer) -> dict[str, Any]:
+    return receipt(ledger, "training_run.recorded", body, principal)
+
+
+@router.get("/runs/{run_id}", summary="One training run")
+def get_run(run_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+    result: dict[str, Any] = _read(ledger, queries.get_run, run_id)
+    return result
+
+
+@router.post("/models", status_code=status.HTTP_201_CREATED, summary="Register a model version")
+def register_model(body: ModelRegistered, ledger: LedgerDep, principal: Producer) -> dict[str, Any]:
+    return receipt(ledger, "model.registered", body, principal)
+
+
+@router.get("/models", summary="Model versions, filtered by name and stage")
+def list_models(
+    ledger: LedgerDep,
+    _caller: Reader,
+    name: Annotated[str | None, Query(max_length=120)] = None,
+    stage: Literal["registered", "staging", "production", "retired"] | None = None,
+    after: After = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    page: queries.Page = _read(ledger, queries.list_models, name=name, stage=stage, after=after, limit=limit)
+    return page.as_json()
+
+
+@router.get("/models/{name}/{version}", summary="One model version with its stage")
+def get_model(name: str, version: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+    result: dict[str, Any] = _read(ledger, queries.get_model, name, version)
+    return result
+
+
+class PromotionIn(Payload):
+    stage: Literal["staging", "production"]
+    reason: Annotated[str, Field(min_length=1, max_length=5000)] | None = None
+    approval_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=20)
+
+
+class RetirementIn(Payload):
+    reason: Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+@router.post(
+    "/models/{name}/{version}/promotions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Promote a model version to staging or production",
+)
+def promote(name: str, version: str, body: PromotionIn, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+    data = {"model": {"name": name, "version": version}, **body.model_dump(mode="json", exclude_unset=True)}
+    return receipt(ledger, "model.promoted", data, principal)
+
+
+@router.post(
+    "/models/{name}/{version}/retirement", status_code=status.HTTP_201_CREATED, summary="Retire a model version"
+)
+def retire(name: str, version: str, body: RetirementIn, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+    data = {"model": {"name": name, "version": version}, "reason": body.reason}
+    return receipt(ledger, "model.retired", data, principal)
+
+
+@router.post("/approvals", status_code=status.HTTP_201_CREATED, summary="Record an approval or rejection")
+def record_approval(body: ApprovalRecorded, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+    return receipt(ledger, "approval.recorded", body, principal)
+
+
+@router.get("/approvals", summary="Approvals, filtered by model")
+def list_approvals(
+    ledger: LedgerDep,
+    _caller: Reader,
+    model_name: Annotated[str | None, Query(max_length=120)] = None,
+    model_version: Annotated[str | None, Query(max_length=60)] = None,
+    after: After = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    page: queries.Page = _read(
+        ledger, queries.list_approvals, name=model_name, version=model_version, after=after, limit=limit
+    )
+    return page.as_json()
+
+
+class ReviewIn(Payload):
+    outcome: Literal["accepted", "overridden", "reversed"]
+    override_reason: Annotated[str, Field(min_length=1, max_length=5000)] | None = None
+    new_decision: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    reviewed_at: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
+
+
+@router.post(
+    "/decisions/{decision_id}/reviews",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a human review of a decision",
+)
+def review(decision_id: str, body: ReviewIn, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+    data = {"decision_id": decision_id, **body.model_dump(mode="json", exclude_unset=True)}
+    return receipt(ledger, "decision.reviewed", data, principal)

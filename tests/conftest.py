@@ -1,0 +1,109 @@
+"""Shared fixtures: real databases only.
+
+`db_url` runs a test once on a fresh SQLite file and once on PostgreSQL (a schema of its own on
+the server at $GOVLEDGER_TEST_PG_URL, default postgresql://postgres@127.0.0.1:5432/test). When
+PostgreSQL is unreachable those runs are skipped, and the session ends with a loud banner
+saying so; with GOVLEDGER_REQUIRE_POSTGRES=1 (set by .ci/run) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ledger.api import Ledger, local_actor
+from ledger.entry import Actor
+from ledger.sequencer import CheckpointPolicy
+
+PG_URL = os.environ.get("GOVLEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("GOVLEDGER_REQUIRE_POSTGRES") == "1"
+_skipped_for_pg: list[str] = []
+
+
+@cache
+def postgres_error() -> str | None:
+    """None when the PostgreSQL test server answers, else why not."""
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return None
+
+
+def require_postgres(request: pytest.FixtureRequest) -> None:
+    error = postgres_error()
+    if error is None:
+        return
+    if REQUIRE_PG:
+        pytest.fail(f"PostgreSQL is required (GOVLEDGER_REQUIRE_POSTGRES=1) but unreachable: {error}")
+    _skipped_for_pg.append(request.node.nodeid)
+    pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {error}")
+
+
+@pytest.fixture
+def pg_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A URL whose connections live in a fresh schema (dropped afterwards)."""
+    require_postgres(request)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+    else:
+        yield request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("GOVLEDGER_SIGNING_KEY", raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return local_actor()
+
+
+@pytest.fixture
+def ledger(db_url: str, home: Path) -> Iterator[Ledger]:
+    """An initialised ledger that checkpoints after every batch (deterministic for tests)."""
+    opened = Ledger.open(db_url, home=home, policy=CheckpointPolicy(after_batch=True, max_delay_s=None))
+    opened.init(origin="test.example/log")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped_for_pg:
+        bar = "!" * 78
+        terminalreporter.write_line(bar, red=True, bold=True)
+        terminalreporter.write_line(
+            f"!! {len(_skipped_for_pg)} PostgreSQL tests were SKIPPED: no server at {PG_URL}", red=True, bold=True
+        )
+        terminalreporter.write_line(f"!! reason: {postgres_error()}", red=True, bold=True)
+        terminalreporter.write_line(
+            "!! start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", red=True, bold=True
+        )
+        terminalreporter.write_line(bar, red=True, bold=True)

@@ -1,0 +1,89 @@
+"""What an attacker with database-owner rights can do: drop the triggers and edit rows directly."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Engine, text
+
+from ledger import merkle
+from ledger.entry import Actor, make_draft, seal
+from ledger.subtrees import Frontier
+
+
+def drop_append_only_triggers(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            for table in ("entries", "checkpoints"):
+                conn.execute(text(f"DROP TRIGGER {table}_append_only ON {table}"))
+                conn.execute(text(f"DROP TRIGGER {table}_no_truncate ON {table}"))
+        else:
+            for table in ("entries", "checkpoints"):
+                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
+
+
+def run(engine: Engine, sql: str, **params: object) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(sql), params)
+
+
+def body_of(engine: Engine, seq: int) -> bytes:
+    with engine.connect() as conn:
+        return bytes(conn.execute(text("SELECT body FROM entries WHERE seq = :s"), {"s": seq}).scalar_one())
+
+
+def rows(engine: Engine) -> list[tuple[int, bytes, bytes, bytes, str, str | None, str]]:
+    with engine.connect() as conn:
+        result = conn.execute(text("SELECT seq, body, leaf_hash, closes, kind, subject, ts FROM entries ORDER BY seq"))
+        return [(r[0], bytes(r[1]), bytes(r[2]), bytes(r[3]), r[4], r[5], r[6]) for r in result]
+
+
+def rewrite_from(engine: Engine, bodies: list[bytes]) -> None:
+    """Replace the whole log with `bodies`, recomputing every hash, link and subtree: a perfect forgery
+    of everything except signatures."""
+    frontier = Frontier()
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM entries"))
+        last_hash = bytes(32)
+        for seq, body in enumerate(bodies):
+            leaf = merkle.leaf_hash(body)
+            closes = b"".join(frontier.append(leaf))
+            envelope = json.loads(body)
+            conn.execute(
+                text(
+                    "INSERT INTO entries (seq, leaf_hash, closes, kind, subject, ts, body) "
+                    "VALUES (:seq, :leaf, :closes, :kind, :subject, :ts, :body)"
+                ),
+                {
+                    "seq": seq,
+                    "leaf": leaf,
+                    "closes": closes,
+                    "body": body,
+                    "kind": envelope["kind"],
+                    "subject": envelope["subject"],
+                    "ts": envelope["ts"],
+                },
+            )
+            last_hash = leaf
+        conn.execute(text("UPDATE log_head SET size = :n, head_hash = :h"), {"n": len(bodies), "h": last_hash})
+
+
+def forged_body(seq: int, prev: bytes, text_value: str) -> bytes:
+    draft = make_draft("note.recorded", {"text": text_value}, actor=Actor("local:mallory", "mallory"))
+    return seal(draft, seq=seq, ts="2026-01-01T00:00:00.000000Z", prev=prev).body
+
+
+def relink(bodies: list[bytes]) -> list[bytes]:
+    """Fix every `prev` link after an edit, as a forger would."""
+    from ledger.canonical import canonical_json
+
+    fixed: list[bytes] = []
+    prev = bytes(32)
+    for body in bodies:
+        envelope = json.loads(body)
+        envelope["prev"] = prev.hex()
+        new_body = canonical_json(envelope)
+        fixed.append(new_body)
+        prev = merkle.leaf_hash(new_body)
+    return fixed

@@ -1,0 +1,193 @@
+"""The command line as a user and a CI job see it: output, exit codes, and bad input that writes nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from ledger.cli import main
+from tests.ledger import tampering
+
+
+@pytest.fixture
+def cli(db_url: str, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GOVLEDGER_DATABASE_URL", db_url)
+    monkeypatch.setenv("GOVLEDGER_HOME", str(home))
+
+    def run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        with pytest.raises(SystemExit) as exited:
+            main(list(args))
+        captured = capsys.readouterr()
+        return int(exited.value.code or 0), captured.out, captured.err
+
+    code, _, err = run("init", "--origin", "cli.example/log")
+    assert code == 0, err
+    return run
+
+
+def size(cli) -> int:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("log", "--json", "--limit", "1")
+    assert code == 0
+    return int(json.loads(out)["size"])
+
+
+def test_init_creates_private_key_file_and_is_idempotent(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    from ledger.keys import key_path
+
+    key_file = key_path(home, "cli.example/log")
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    code, out, _ = cli("init")
+    assert code == 0 and "already initialised" in out
+    code, _, err = cli("init", "--origin", "other.example/log")
+    assert code == 2 and "already initialised" in err
+
+
+def test_append_one_and_batch_then_show_and_prove(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("append", "--kind", "note.recorded", "--data", '{"text":"hello"}', "--subject", "s", "--json")
+    assert code == 0 and json.loads(out)["appended"][0]["seq"] == 1
+    lines = b'{"kind":"note.recorded","data":{"text":"a"}}\n\n{"kind":"note.recorded","data":{"text":"b"}}\n'
+    code, out, _ = cli("append", "--json", stdin=lines)
+    assert code == 0 and [a["seq"] for a in json.loads(out)["appended"]] == [2, 3]
+    code, out, _ = cli("show", "2", "--json")
+    shown = json.loads(out)
+    assert shown["data"] == {"text": "a"} and shown["inclusion_proof"]["size"] == 4
+    code, out, _ = cli("proof", "consistency", "2", "4", "--json")
+    assert code == 0 and json.loads(out)["new_size"] == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("append", "--kind", "note.recorded", "--data", "{not json"), None, "not valid JSON"),
+        (("append", "--kind", "nope.unknown", "--data", '{"text":"x"}'), None, "unknown kind"),
+        (("append", "--kind", "note.recorded", "--data", '{"text":5}'), None, "data.text"),
+        (("append", "--kind", "note.recorded", "--data", '{"text":"x","extra":1}'), None, "extra"),
+        (("append", "--kind", "log.created", "--data", '{"text":"x"}'), None, "written by govledger itself"),
+        (("append", "--kind", "note.recorded", "--data", json.dumps({"text": "x" * 10_001})), None, "at most"),
+        (("append",), b'{"kind":"note.recorded","data":{"text":"ok"}}\n\xff\xfe\n', "not valid UTF-8"),
+        (("append",), b'{"kind":"note.recorded","data":{"text":"ok"}}\n{"kind":\n', "line 2: not valid JSON"),
+        (("append",), b'{"kind":"note.recorded","data":{"text":"ok"}}\n[1,2]\n', "line 2"),
+        (("append",), b"", "no entries"),
+        (("append", "--data", "{}"), None, "need --kind"),
+        (("show", "999"), None, "does not exist"),
+        (("proof", "inclusion", "0", "--size", "99"), None, "outside the log"),
+        (("verify", "--against", "/nonexistent/checkpoint"), None, "cannot read"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(cli, args, stdin, message) -> None:  # type: ignore[no-untyped-def]
+    before = size(cli)
+    code, _, err = cli(*args, stdin=stdin)
+    assert code == 2, err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert size(cli) == before
+
+
+def test_oversized_payload_is_refused(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GOVLEDGER_MAX_ENTRY_BYTES", "2048")
+    before = size(cli)
+    code, _, err = cli("append", "--kind", "note.recorded", "--data", json.dumps({"text": "y" * 5000}))
+    assert code == 2 and "over the limit of 2048" in err
+    assert size(cli) == before
+
+
+def test_unknown_option_is_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli("verify", "--no-such-option")
+    assert code == 2 and "No such option" in err
+
+
+def test_verify_exit_codes_and_json(cli, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("append", "--kind", "note.recorded", "--data", '{"text":"one"}')
+    saved = tmp_path / "checkpoint.txt"
+    assert cli("checkpoint", "-o", str(saved))[0] == 0
+    code, out, _ = cli("verify", "--json", "--against", str(saved))
+    assert code == 0 and json.loads(out)["ok"] is True
+    from ledger.db import create_engine
+
+    engine = create_engine(db_url)
+    tampering.drop_append_only_triggers(engine)
+    body = tampering.body_of(engine, 1)
+    tampering.run(engine, "UPDATE entries SET body = :b WHERE seq = 1", b=body.replace(b"one", b"two"))
+    engine.dispose()
+    code, out, _ = cli("verify", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["first_bad_seq"] == 1 and report["problems"][0]["code"] == "leaf_mismatch"
+    code, out, _ = cli("verify")
+    assert code == 1 and "TAMPERED" in out and "first bad entry 1" in out
+
+
+def test_not_initialised_ledger_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GOVLEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("GOVLEDGER_HOME", str(tmp_path / "home"))
+    with pytest.raises(SystemExit) as exited:
+        main(["log"])
+    assert exited.value.code == 2
+    assert "govledger init" in capsys.readouterr().err
+
+
+def test_bad_database_url_is_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GOVLEDGER_HOME", str(tmp_path / "home"))
+    with pytest.raises(SystemExit) as exited:
+        main(["--database-url", "mysql://x/y", "log"])
+    assert exited.value.code == 2
+    assert "unsupported database" in capsys.readouterr().err
+
+
+def test_append_before_init_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GOVLEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("GOVLEDGER_HOME", str(tmp_path / "home"))
+    for args in (["append", "--kind", "note.recorded", "--data", '{"text":"x"}'], ["verify"], ["checkpoint"]):
+        with pytest.raises(SystemExit) as exited:
+            main(args)
+        assert exited.value.code == 2
+        assert "govledger init" in capsys.readouterr().err
+
+
+def test_malformed_signing_key_in_environment_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GOVLEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'k.db'}")
+    monkeypatch.setenv("GOVLEDGER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GOVLEDGER_SIGNING_KEY", "PRIVATE+KEY+broken")
+    with pytest.raises(SystemExit) as exited:
+        main(["init"])
+    assert exited.value.code == 2
+    assert "malformed" in capsys.readouterr().err
+
+
+def test_keys_create_shows_the_key_once_and_stores_only_its_hash(cli, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from ledger.access import authenticate
+    from ledger.db import create_engine
+
+    code, out, _ = cli("keys", "create", "--role", "auditor", "--name", "ext-auditor", "--json")
+    assert code == 0
+    created = json.loads(out)
+    assert created["role"] == "auditor" and created["token"].startswith(f"glk_{created['key_id']}_")
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        principal = authenticate(conn, created["token"])
+        stored = b"".join(bytes(r[0]) for r in conn.execute(text("SELECT secret_sha256 FROM api_keys")))
+        bodies = b"".join(bytes(r[0]) for r in conn.execute(text("SELECT body FROM entries")))
+    engine.dispose()
+    assert principal is not None and principal.name == "ext-auditor"
+    secret = created["token"].split("_", 2)[2].encode()
+    assert secret not in stored and secret not in bodies
+    code, _, err = cli("keys", "create", "--role", "auditor", "--name", "ext-auditor")
+    assert code == 2 and "already exists" in err
+    code, _, err = cli("keys", "create", "--role", "superuser", "--name", "x")
+    assert code == 2

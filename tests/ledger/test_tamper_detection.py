@@ -1,0 +1,240 @@
+"""Tamper detection on both databases, by an attacker who can drop the append-only triggers.
+
+Each attack must be caught, with the right first bad sequence number and the right finding.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from ledger import checkpoint as cp
+from ledger import merkle
+from ledger.api import Ledger
+from ledger.entry import Actor
+from ledger.errors import CorruptLedgerError
+from ledger.note import generate_signer
+from tests.ledger import tampering
+
+N = 30
+
+
+@pytest.fixture
+def filled(ledger: Ledger, actor: Actor) -> Ledger:
+    for batch in range(3):
+        ledger.append_many(
+            [{"kind": "note.recorded", "data": {"text": f"b{batch}-{i}"}, "subject": f"s{i}"} for i in range(10)],
+            actor=actor,
+        )
+    assert ledger.size == N + 1
+    assert ledger.verify().ok
+    return ledger
+
+
+def codes(report: object) -> set[str]:
+    return {p.code for p in report.problems}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE entries SET subject = 'x' WHERE seq = 1",
+        "DELETE FROM entries WHERE seq = 1",
+        "UPDATE checkpoints SET note = 'x'",
+        "DELETE FROM checkpoints",
+    ],
+)
+def test_triggers_refuse_update_and_delete(filled: Ledger, statement: str) -> None:
+    with pytest.raises(DBAPIError, match="append-only"):
+        tampering.run(filled.engine, statement)
+    assert filled.verify().ok
+
+
+def test_postgres_trigger_refuses_truncate(filled: Ledger) -> None:
+    if filled.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE exists only on PostgreSQL")
+    with pytest.raises(DBAPIError, match="append-only"):
+        tampering.run(filled.engine, "TRUNCATE entries")
+
+
+def test_one_changed_payload_byte_is_found_at_its_entry(filled: Ledger) -> None:
+    tampering.drop_append_only_triggers(filled.engine)
+    body = tampering.body_of(filled.engine, 17)
+    changed = body.replace(b'"b1-6"', b'"b1-7"')
+    assert changed != body and len(changed) == len(body)
+    tampering.run(filled.engine, "UPDATE entries SET body = :b WHERE seq = 17", b=changed)
+    report = filled.verify()
+    assert not report.ok
+    assert report.first_bad_seq == 17
+    assert "leaf_mismatch" in codes(report)
+
+
+def test_changed_payload_with_recomputed_leaf_hash_breaks_the_chain(filled: Ledger) -> None:
+    tampering.drop_append_only_triggers(filled.engine)
+    changed = tampering.body_of(filled.engine, 17).replace(b'"b1-6"', b'"b1-X"')
+    tampering.run(
+        filled.engine,
+        "UPDATE entries SET body = :b, leaf_hash = :h WHERE seq = 17",
+        b=changed,
+        h=merkle.leaf_hash(changed),
+    )
+    report = filled.verify()
+    assert not report.ok
+    assert report.first_bad_seq in (17, 18)
+    assert codes(report) & {"chain_broken", "node_mismatch"}
+    # (--fast trusts stored subtree hashes and re-hashes no entries: only --deep can see this one.)
+
+
+def test_deleted_row_is_found_as_missing(filled: Ledger) -> None:
+    tampering.drop_append_only_triggers(filled.engine)
+    tampering.run(filled.engine, "DELETE FROM entries WHERE seq = 12")
+    report = filled.verify()
+    assert report.first_bad_seq == 12
+    assert "missing_entry" in codes(report)
+    assert not filled.verify(deep=False).ok
+
+
+def test_swapped_rows_are_found_at_the_first_of_them(filled: Ledger) -> None:
+    tampering.drop_append_only_triggers(filled.engine)
+    rows = {r[0]: r for r in tampering.rows(filled.engine)}
+    for target, source in ((5, 9), (9, 5)):
+        _, body, leaf, _closes, kind, subject, ts = rows[source]
+        tampering.run(
+            filled.engine,
+            "UPDATE entries SET body = :b, leaf_hash = :h, kind = :k, subject = :s, ts = :t WHERE seq = :seq",
+            b=body,
+            h=leaf,
+            k=kind,
+            s=subject,
+            t=ts,
+            seq=target,
+        )
+    report = filled.verify()
+    assert report.first_bad_seq == 5
+    assert "seq_mismatch" in codes(report)
+    with pytest.raises(CorruptLedgerError, match="row 5 holds the body of entry 9"):
+        filled.get(5)  # reading never silently returns another entry
+
+
+def test_forged_row_appended_behind_the_sequencer_is_found(filled: Ledger) -> None:
+    head = filled.head
+    body = tampering.forged_body(head.size, head.head_hash, "forged approval")
+    frontier_leaf = merkle.leaf_hash(body)
+    tampering.run(
+        filled.engine,
+        "INSERT INTO entries (seq, leaf_hash, closes, kind, subject, ts, body) "
+        "VALUES (:seq, :h, :c, 'note.recorded', NULL, '2026-01-01T00:00:00.000000Z', :b)",
+        seq=head.size,
+        h=frontier_leaf,
+        c=b"",
+        b=body,
+    )
+    report = filled.verify()
+    assert report.first_bad_seq == head.size
+    assert "beyond_head" in codes(report)
+    assert "beyond_head" in codes(filled.verify(deep=False))
+
+
+def test_forged_row_with_forged_head_is_reported_as_not_signed(filled: Ledger) -> None:
+    """Without the signing key, a forger cannot get a row covered by a checkpoint."""
+    head = filled.head
+    body = tampering.forged_body(head.size, head.head_hash, "forged approval")
+    bodies = [r[1] for r in tampering.rows(filled.engine)] + [body]
+    tampering.drop_append_only_triggers(filled.engine)
+    tampering.rewrite_from(filled.engine, bodies)
+    report = filled.verify()
+    assert any("not yet covered by a signed checkpoint" in w for w in report.warnings)
+    assert report.latest_checkpoint_size == head.size
+
+
+def test_truncated_tail_is_detected_against_saved_checkpoint(filled: Ledger) -> None:
+    saved = filled.checkpoint().note
+    tampering.drop_append_only_triggers(filled.engine)
+    bodies = [r[1] for r in tampering.rows(filled.engine)][:-4]
+    tampering.rewrite_from(filled.engine, bodies)
+    tampering.run(filled.engine, "DELETE FROM checkpoints WHERE size > :n", n=len(bodies))  # hide the evidence
+    report = filled.verify(against=saved)
+    assert not report.ok
+    assert report.first_bad_seq == len(bodies)
+    assert "truncated" in codes(report)
+
+
+def test_truncated_tail_is_detected_by_stored_checkpoints_too(filled: Ledger) -> None:
+    tampering.drop_append_only_triggers(filled.engine)
+    tampering.rewrite_from(filled.engine, [r[1] for r in tampering.rows(filled.engine)][:-4])
+    report = filled.verify()
+    assert report.first_bad_seq == N + 1 - 4
+    assert "truncated" in codes(report)
+
+
+def test_rewritten_history_is_detected_as_fork_against_saved_checkpoint(filled: Ledger) -> None:
+    saved = filled.checkpoint().note
+    tampering.drop_append_only_triggers(filled.engine)
+    bodies = [r[1] for r in tampering.rows(filled.engine)]
+    bodies[20] = bodies[20].replace(b'"b1-9"', b'"b1-0"')
+    tampering.rewrite_from(filled.engine, tampering.relink(bodies))
+    tampering.run(filled.engine, "DELETE FROM checkpoints WHERE size > 1")
+    report = filled.verify(against=saved)
+    assert not report.ok
+    assert "forked" in codes(report)
+    assert report.first_bad_seq == N  # the fork is "at or before" the saved size
+
+
+def test_checkpoint_signed_by_unknown_key_is_rejected(filled: Ledger) -> None:
+    head = filled.head
+    stranger = generate_signer(head.origin)
+    forged = cp.sign(cp.Checkpoint(head.origin, head.size, filled.root()), [stranger])
+    tampering.drop_append_only_triggers(filled.engine)
+    tampering.run(filled.engine, "DELETE FROM checkpoints WHERE size = :n", n=head.size)
+    tampering.run(
+        filled.engine,
+        "INSERT INTO checkpoints (size, root, key_id, ts, note) "
+        "VALUES (:n, :r, :k, '2026-01-01T00:00:00.000000Z', :note)",
+        n=head.size,
+        r=filled.root(),
+        k=stranger.verifier.key_id_hex,
+        note=forged.note,
+    )
+    report = filled.verify()
+    assert report.first_bad_seq == head.size - 1
+    assert "bad_signature" in codes(report)
+    assert "bad_signature" in codes(filled.verify(deep=False))
+
+
+def test_saved_checkpoint_by_unknown_key_is_rejected(filled: Ledger) -> None:
+    head = filled.head
+    forged = cp.sign(cp.Checkpoint(head.origin, head.size, filled.root()), [generate_signer(head.origin)])
+    report = filled.verify(against=forged.note)
+    assert "bad_signature" in codes(report)
+
+
+def test_changed_query_column_is_found(filled: Ledger) -> None:
+    tampering.drop_append_only_triggers(filled.engine)
+    tampering.run(filled.engine, "UPDATE entries SET subject = 'someone-else' WHERE seq = 8")
+    report = filled.verify()
+    assert report.first_bad_seq == 8
+    assert codes(report) == {"column_mismatch"}
+
+
+def test_subjects_needing_json_escapes_verify(ledger: Ledger, actor: Actor) -> None:
+    ledger.append_many(
+        [{"kind": "note.recorded", "data": {"text": "x"}, "subject": s} for s in ('say "hi"', "back\\slash", "ünï")],
+        actor=actor,
+    )
+    assert ledger.verify().ok
+
+
+def test_log_rebuilt_under_another_key_fails_against_a_pinned_key(filled: Ledger, home: Path, db_url: str) -> None:
+    pinned = filled.key_ring().current
+    assert filled.verify(trusted_keys=[pinned]).ok
+    impostor_home = home.parent / "impostor"
+    tampering.drop_append_only_triggers(filled.engine)
+    tampering.run(filled.engine, "DELETE FROM checkpoints")
+    tampering.run(filled.engine, "DELETE FROM entries")
+    tampering.run(filled.engine, "DELETE FROM log_head")
+    with Ledger.open(db_url, home=impostor_home) as impostor:
+        impostor.init(origin="test.example/log")
+    report = filled.verify(trusted_keys=[pinned])
+    assert "untrusted_key_ring" in codes(report)

@@ -1,0 +1,95 @@
+"""Every endpoint with every role: 401 without a valid key, 403 for a role that may not act.
+
+The table below must name every /v1 route the app serves, so a new endpoint cannot skip the matrix.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.service.conftest import ROLES, Service
+
+pytestmark = pytest.mark.anyio
+
+READ = set(ROLES)
+# (method, path) -> roles that may call it
+MATRIX: dict[tuple[str, str], set[str]] = {
+    ("GET", "/v1/entries/{seq}"): READ,
+    ("GET", "/v1/entries"): READ,
+    ("GET", "/v1/checkpoints/latest"): READ,
+    ("GET", "/v1/proofs/consistency"): READ,
+    ("GET", "/v1/proofs/inclusion/{seq}"): READ,
+    ("POST", "/v1/datasets"): {"admin", "producer"},
+    ("GET", "/v1/datasets"): READ,
+    ("GET", "/v1/datasets/{dataset_id}"): READ,
+    ("POST", "/v1/runs"): {"admin", "producer"},
+    ("GET", "/v1/runs/{run_id}"): READ,
+    ("POST", "/v1/models"): {"admin", "producer"},
+    ("GET", "/v1/models"): READ,
+    ("GET", "/v1/models/{name}/{version}"): READ,
+    ("POST", "/v1/models/{name}/{version}/promotions"): {"admin", "approver"},
+    ("POST", "/v1/models/{name}/{version}/retirement"): {"admin", "approver"},
+    ("POST", "/v1/approvals"): {"admin", "approver"},
+    ("GET", "/v1/approvals"): READ,
+    ("POST", "/v1/decisions/{decision_id}/reviews"): {"admin", "approver"},
+    ("POST", "/v1/decisions"): {"admin", "producer"},
+    ("POST", "/v1/decisions/dropped"): {"admin", "producer"},
+    ("GET", "/v1/decisions"): READ,
+    ("GET", "/v1/decisions/{decision_id}"): READ,
+    ("DELETE", "/v1/subjects/{subject_ref}"): {"admin"},
+    ("GET", "/v1/lineage/{kind}/{object_id}"): READ,
+    ("GET", "/v1/models-in-production"): READ,
+    ("GET", "/v1/decisions/{decision_id}/trace"): READ,
+    ("GET", "/v1/decisions/{decision_id}/trace/pack"): READ,
+}
+
+
+def served_routes(service: Service) -> set[tuple[str, str]]:
+    """Every operation the app publishes in its OpenAPI schema."""
+    return {
+        (method.upper(), path)
+        for path, operations in service.app.openapi()["paths"].items()
+        if path.startswith("/v1")
+        for method in operations
+    }
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def test_matrix_names_every_route(service: Service) -> None:
+    assert served_routes(service) == set(MATRIX)
+
+
+async def test_every_route_with_every_role(client: httpx.AsyncClient, service: Service) -> None:
+    size = service.ledger.size
+    for (method, path), allowed in sorted(MATRIX.items()):
+        url = concrete(path) + ("?old=0" if "consistency" in path else "")
+        for credentials in (None, "Bearer glk_0000000000000000_" + "A" * 43, "Basic abc"):
+            headers = {} if credentials is None else {"Authorization": credentials}
+            response = await client.request(method, url, json={}, headers=headers)
+            assert response.status_code == 401, (method, path, credentials, response.text)
+            assert response.json()["error"]["code"] == "unauthorized"
+        for role in ROLES:
+            response = await client.request(method, url, json={}, headers=service.headers(role))
+            if role in allowed:
+                assert response.status_code not in (401, 403), (method, path, role, response.text)
+            else:
+                assert response.status_code == 403, (method, path, role, response.text)
+                assert response.json()["error"]["code"] == "forbidden"
+    assert service.ledger.size == size  # nothing in the matrix wrote anything
+
+
+async def test_revoked_key_is_refused(client: httpx.AsyncClient, service: Service) -> None:
+    from ledger.access import split_token
+    from ledger.api import local_actor
+
+    parts = split_token(service.tokens["auditor"])
+    assert parts is not None
+    assert (await client.get("/v1/datasets", headers=service.headers("auditor"))).status_code == 200
+    service.ledger.append("access.key_revoked", {"key_id": parts[0], "reason": "left the company"}, actor=local_actor())
+    assert (await client.get("/v1/datasets", headers=service.headers("auditor"))).status_code == 401
