@@ -49,8 +49,8 @@ __all__ = [
 class Role(StrEnum):
     ADMIN = "admin"
     PRODUCER = "producer"  # datasets, runs, models, decisions
-    CI = "ci"  # evaluations and policies
-    APPROVER = "approver"  # risk officers: approvals, promotions, retirements, reviews, reports
+    CI = "ci"  # evaluations
+    APPROVER = "approver"  # risk officers: policies, approvals, promotions, retirements, reviews, reports
     AUDITOR = "auditor"  # read-only
 
 
@@ -66,7 +66,8 @@ WRITERS: dict[str, frozenset[Role]] = {
     "model.retired": frozenset({Role.APPROVER}),
     "decision.reviewed": frozenset({Role.APPROVER}),
     "evaluation.recorded": frozenset({Role.CI}),
-    "policy.published": frozenset({Role.CI}),
+    # Risk officers own the policy that gates promotion; a CI key must not be able to weaken it.
+    "policy.published": frozenset({Role.APPROVER}),
     "report.issued": frozenset({Role.APPROVER}),
 }
 

@@ -18,6 +18,7 @@ __all__ = [
     "NotInitializedError",
     "PayloadTooLargeError",
     "PrivacyError",
+    "PromotionBlockedError",
     "SigningKeyError",
     "StaleSigningKeyError",
 ]
@@ -57,6 +58,16 @@ class ConflictError(GovledgerError):
     """The request is well formed but conflicts with the ledger's state (e.g. already initialised)."""
 
     code = "conflict"
+
+
+class PromotionBlockedError(ConflictError):
+    """A promotion the active policy does not allow; `errors` lists each failing rule or missing approval."""
+
+    code = "promotion_blocked"
+
+    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.errors = errors
 
 
 class NotInitializedError(ConflictError):

@@ -90,7 +90,12 @@ class KindRegistry:
                 {"loc": ["data", *map(str, err["loc"])], "msg": err["msg"], "type": err["type"]}
                 for err in exc.errors(include_url=False, include_context=False, include_input=False)
             ]
-            raise InvalidInputError(f"invalid payload for kind {kind!r}", errors) from None
+            first = errors[0]
+            where = ".".join(first["loc"])
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise InvalidInputError(
+                f"invalid payload for kind {kind!r}: {where}: {first['msg']}{more}", errors
+            ) from None
 
 
 def core_kinds() -> KindRegistry:

@@ -9,6 +9,7 @@ from ledger.access import ACCESS_KINDS
 from ledger.api import Ledger
 from ledger.config import Settings
 from ledger.kinds import KindRegistry, core_kinds
+from ledger.lineage.policy_schemas import POLICY_KINDS
 from ledger.lineage.projector import project_batch, subject_for
 from ledger.lineage.rebuild import RebuildReport, rebuild
 from ledger.lineage.schemas import register_lineage_kinds
@@ -20,7 +21,7 @@ __all__ = ["governance_registry", "open_governance_ledger", "rebuild_projections
 def governance_registry() -> KindRegistry:
     """The core kinds plus every lineage and access kind."""
     registry = register_lineage_kinds(core_kinds())
-    for kind, schema in ACCESS_KINDS.items():
+    for kind, schema in {**ACCESS_KINDS, **POLICY_KINDS}.items():
         registry.register(kind, schema)
     return registry
 

@@ -21,6 +21,12 @@ from ledger.access import project_key_created, project_key_revoked
 from ledger.entry import SealedEntry
 from ledger.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
+from ledger.lineage.policy_projector import (
+    check_approval_evaluation,
+    check_promotion,
+    project_evaluation,
+    project_policy,
+)
 from ledger.privacy import destroy_subject_key
 
 __all__ = ["project_batch", "subject_for"]
@@ -42,6 +48,10 @@ def subject_for(kind: str, data: dict[str, Any]) -> str | None:
         return f"api_key:{data['key_id']}"
     if kind == "subject.erased":
         return f"subject:{data['subject_ref']}"
+    if kind == "policy.published":
+        return f"policy:{data['name']}@{data['version']}"
+    if kind == "evaluation.recorded":
+        return f"model:{data['model']['name']}@{data['model']['version']}"
     return None
 
 
@@ -154,6 +164,7 @@ def _approval(conn: Connection, entry: SealedEntry) -> None:
             f"separation of duties: {entry.actor.name} recorded training run {model.run_id} "
             "and may not approve the model it produced"
         )
+    check_approval_evaluation(conn, entry)
     conn.execute(
         insert(t.approvals).values(
             approval_id=data["approval_id"],
@@ -206,6 +217,8 @@ def _promoted(conn: Connection, entry: SealedEntry) -> None:
                 )
             if row.decision != "approve":
                 raise _refuse(ConflictError, entry, f"approval {approval_id} rejected the model", "approval_ids")
+    if entry.data["stage"] == "production":
+        check_promotion(conn, _model_row(conn, model))
     _stage(conn, entry, entry.data["stage"])
 
 
@@ -315,6 +328,8 @@ _HANDLERS: dict[str, Handler] = {
     "model.retired": _retired,
     "decision.reviewed": _review,
     "subject.erased": _erased,
+    "policy.published": project_policy,
+    "evaluation.recorded": project_evaluation,
 }
 
 

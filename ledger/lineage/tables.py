@@ -20,7 +20,9 @@ __all__ = [
     "datasets",
     "decisions",
     "erasures",
+    "evaluations",
     "models",
+    "policies",
     "reviews",
     "run_inputs",
     "runs",
@@ -129,7 +131,36 @@ erasures = Table(
     Column("ts", String(32), nullable=False),
 )
 
+policies = Table(
+    "policies",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    Column("version", String(60), nullable=False),
+    Column("activate", Boolean, nullable=False),
+    Column("approvals_required", BigInteger, nullable=False),
+    Index("ix_policies_name_version", "name", "version", unique=True),
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("evaluation_id", ID, primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    Column("version", String(60), nullable=False),
+    Column("artifact_sha256", String(64), nullable=False),
+    Column("policy_sha256", String(64), nullable=False),
+    Column("verdict", String(30), nullable=False),
+    Column("ts", String(32), nullable=False),
+    Index("ix_evaluations_artifact_policy", "artifact_sha256", "policy_sha256", "seq"),
+    Index("ix_evaluations_model", "name", "version", "seq"),
+)
+
 PROJECTION_TABLES = (
+    policies,
+    evaluations,
     datasets,
     dataset_parents,
     runs,

@@ -18,6 +18,7 @@ from ledger.errors import (
     InvalidInputError,
     NotFoundError,
     PayloadTooLargeError,
+    PromotionBlockedError,
     SigningKeyError,
 )
 
@@ -51,7 +52,7 @@ def _status_for(error: GovledgerError) -> int:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GovledgerError)
     async def _domain(_request: Request, error: GovledgerError) -> JSONResponse:
-        errors = error.errors if isinstance(error, InvalidInputError) else None
+        errors = error.errors if isinstance(error, InvalidInputError | PromotionBlockedError) else None
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, UnauthorizedError) else None
         return JSONResponse(error_body(error.code, str(error), errors), status_code=_status_for(error), headers=headers)
 

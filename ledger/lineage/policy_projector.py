@@ -1,0 +1,206 @@
+"""Append-time rules and projections for policies and evaluations, and the promotion gate.
+
+The gate: once a policy is active (the newest `policy.published` with `activate`), promoting a
+model version to production is refused (409, with the failing rules) unless the latest
+evaluation of that exact artifact under the active policy passed, no approval relying on it
+rejected the model, and at least the policy's `approvals_required` distinct approvers approved
+it citing that evaluation. A newer evaluation of the artifact therefore invalidates approvals
+given for an older one. A ledger with no active policy does not gate promotions (the
+model dossier says so).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, insert, or_, select
+
+from ledger.access_tables import api_keys
+from ledger.entry import SealedEntry
+from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PromotionBlockedError
+from ledger.lineage import tables as t
+from ledger.schema import entries
+
+__all__ = ["active_policy", "check_approval_evaluation", "check_promotion", "project_evaluation", "project_policy"]
+
+APPROVER_ROLES = frozenset({"approver"})
+
+
+def _invalid(message: str, field: str) -> InvalidInputError:
+    return InvalidInputError(message, [{"loc": ["data", field], "msg": message, "type": "lineage"}])
+
+
+def project_policy(conn: Connection, entry: SealedEntry) -> None:
+    data = entry.data
+    clash = conn.execute(
+        select(t.policies.c.seq, t.policies.c.sha256).where(
+            or_(
+                t.policies.c.sha256 == data["sha256"],
+                (t.policies.c.name == data["name"]) & (t.policies.c.version == data["version"]),
+            )
+        )
+    ).first()
+    if clash is not None:
+        what = "this text" if clash.sha256 == data["sha256"] else f"{data['name']} version {data['version']}"
+        raise ConflictError(f"{what} is already published (entry {clash.seq}); publish a new version instead")
+    conn.execute(
+        insert(t.policies).values(
+            sha256=data["sha256"],
+            seq=entry.seq,
+            name=data["name"],
+            version=data["version"],
+            activate=data.get("activate", True),
+            approvals_required=data.get("approvals_required", 0),
+        )
+    )
+
+
+def project_evaluation(conn: Connection, entry: SealedEntry) -> None:
+    data = entry.data
+    if conn.execute(select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == data["evaluation_id"])).first():
+        raise ConflictError(f"evaluation {data['evaluation_id']!r} is already recorded")
+    model = data["model"]
+    row = conn.execute(
+        select(t.models.c.artifact_sha256).where(
+            t.models.c.name == model["name"], t.models.c.version == model["version"]
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(f"model {model['name']}@{model['version']} is not registered")
+    if row.artifact_sha256 != data["model_artifact_sha256"]:
+        raise _invalid(
+            f"model_artifact_sha256 is not the artifact registered for {model['name']}@{model['version']} "
+            f"({row.artifact_sha256})",
+            "model_artifact_sha256",
+        )
+    policy = data["policy"]
+    published = conn.execute(
+        select(t.policies.c.name, t.policies.c.version).where(t.policies.c.sha256 == policy["sha256"])
+    ).first()
+    if published is None:
+        raise NotFoundError(f"policy {policy['sha256'][:12]}… is not published; publish it before evaluating under it")
+    if (published.name, published.version) != (policy["name"], policy["version"]):
+        raise _invalid(f"policy hash belongs to {published.name} version {published.version}", "policy")
+    dataset = data["dataset"]
+    if dataset.get("dataset_id") is not None:
+        stored = conn.execute(
+            select(t.datasets.c.content_sha256).where(t.datasets.c.dataset_id == dataset["dataset_id"])
+        ).first()
+        if stored is None:
+            raise NotFoundError(f"dataset {dataset['dataset_id']!r} is not registered")
+        if stored.content_sha256 != dataset["content_sha256"]:
+            raise _invalid(
+                f"dataset {dataset['dataset_id']} was registered with content hash {stored.content_sha256}",
+                "dataset",
+            )
+    conn.execute(
+        insert(t.evaluations).values(
+            evaluation_id=data["evaluation_id"],
+            seq=entry.seq,
+            name=model["name"],
+            version=model["version"],
+            artifact_sha256=data["model_artifact_sha256"],
+            policy_sha256=policy["sha256"],
+            verdict=data["verdict"],
+            ts=entry.ts,
+        )
+    )
+
+
+def check_approval_evaluation(conn: Connection, entry: SealedEntry) -> None:
+    """An approval that cites an evaluation must cite one of this very model version."""
+    evaluation_id = entry.data.get("evaluation_id")
+    if evaluation_id is None:
+        return
+    row = conn.execute(
+        select(t.evaluations.c.name, t.evaluations.c.version).where(t.evaluations.c.evaluation_id == evaluation_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"evaluation {evaluation_id!r} is not recorded")
+    model = entry.data["model"]
+    if (row.name, row.version) != (model["name"], model["version"]):
+        raise _invalid(f"evaluation {evaluation_id} is of {row.name}@{row.version}", "evaluation_id")
+
+
+def active_policy(conn: Connection) -> Any:
+    """The newest activated policy row, or None."""
+    return conn.execute(
+        select(t.policies).where(t.policies.c.activate.is_(True)).order_by(t.policies.c.seq.desc()).limit(1)
+    ).first()
+
+
+def _failing_rules(conn: Connection, seq: int) -> list[dict[str, Any]]:
+    body = conn.execute(select(entries.c.body).where(entries.c.seq == seq)).scalar_one()
+    data = json.loads(bytes(body))["data"]
+    problems = []
+    for rule in data["rules"]:
+        if rule["severity"] == "block" and rule["verdict"] != "pass":
+            problems.append(
+                {
+                    "loc": ["rules", rule["rule_id"]],
+                    "msg": rule["message"],
+                    "type": rule["verdict"],
+                    "group": rule.get("worst_group"),
+                    "value": rule.get("value"),
+                    "threshold": rule["threshold"],
+                }
+            )
+    return problems
+
+
+def _approver_ids(conn: Connection, actor_ids: set[str]) -> set[str]:
+    """Actors that count as approvers: API keys holding the approver role, and local operators
+    (a person at the ledger's host, recorded by their OS user name)."""
+    key_ids = [a.removeprefix("key:") for a in actor_ids if a.startswith("key:")]
+    approvers = {a for a in actor_ids if a.startswith("local:")}
+    if key_ids:
+        rows = conn.execute(select(api_keys.c.key_id, api_keys.c.role).where(api_keys.c.key_id.in_(key_ids)))
+        approvers |= {f"key:{row.key_id}" for row in rows if row.role in APPROVER_ROLES}
+    return approvers
+
+
+def check_promotion(conn: Connection, model: Any) -> None:
+    """Refuse a promotion to production that the active policy does not allow (see module doc)."""
+    policy = active_policy(conn)
+    if policy is None:
+        return
+    label = f"{model.name}@{model.version}"
+    under = f"policy {policy.name} version {policy.version} ({policy.sha256[:12]})"
+    latest = conn.execute(
+        select(t.evaluations)
+        .where(t.evaluations.c.artifact_sha256 == model.artifact_sha256, t.evaluations.c.policy_sha256 == policy.sha256)
+        .order_by(t.evaluations.c.seq.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        msg = f"no evaluation of artifact {model.artifact_sha256[:12]} under the active {under}"
+        raise PromotionBlockedError(
+            f"promotion of {label} refused: {msg}", [{"loc": ["evaluation"], "msg": msg, "type": "missing"}]
+        )
+    problems = _failing_rules(conn, latest.seq) if latest.verdict != "passed" else []
+    approvals = conn.execute(
+        select(t.approvals).where(
+            t.approvals.c.name == model.name,
+            t.approvals.c.version == model.version,
+            t.approvals.c.evaluation_id == latest.evaluation_id,
+        )
+    ).all()
+    for row in approvals:
+        if row.decision == "reject":
+            msg = f"approval {row.approval_id} rejected the model on evaluation {latest.evaluation_id}"
+            problems.append({"loc": ["approvals", row.approval_id], "msg": msg, "type": "rejected"})
+    approvers = _approver_ids(conn, {row.actor_id for row in approvals if row.decision == "approve"})
+    if len(approvers) < policy.approvals_required:
+        msg = (
+            f"{len(approvers)} of {policy.approvals_required} required approvals by role approver cite "
+            f"the latest evaluation {latest.evaluation_id} (approvals citing older evaluations no longer count)"
+        )
+        problems.append({"loc": ["approvals"], "msg": msg, "type": "too_few_approvals"})
+    if problems:
+        summary = "; ".join(p["msg"] for p in problems[:5])
+        raise PromotionBlockedError(
+            f"promotion of {label} refused under {under}, evaluation {latest.evaluation_id} "
+            f"({latest.verdict}): {summary}",
+            problems,
+        )

@@ -1,0 +1,146 @@
+"""Payload schemas of the policy kinds: a published policy, and an evaluation of a model under it.
+
+The ledger stores and checks these records but never computes a metric: the policy engine
+(`policies/`) measures and judges, then appends `evaluation.recorded`. What the ledger does
+check is that the record is consistent with itself and with the log (the model, its artifact,
+the policy and the evaluation data exist; the overall verdict follows from the rule verdicts),
+and, at promotion, that the latest evaluation passed and enough approvals rely on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from ledger.kinds import Payload
+from ledger.lineage.schemas import Identifier, ModelRef, Sha256Hex, ShortText, Text, Version
+
+__all__ = [
+    "POLICY_KINDS",
+    "EvaluatedDataset",
+    "EvaluationRecorded",
+    "GroupResult",
+    "PolicyPublished",
+    "PolicyRef",
+    "RuleResult",
+    "overall_verdict",
+]
+
+PolicyName = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+RuleVerdict = Literal["pass", "fail", "insufficient_evidence"]
+OverallVerdict = Literal["passed", "blocked", "insufficient_evidence"]
+
+
+class PolicyPublished(Payload):
+    """A policy's full text (YAML) and its SHA-256; evaluations name the hash they used.
+
+    `approvals_required` is the policy's approval rule, read by the policy engine when it
+    publishes, so that the ledger can enforce it at promotion without interpreting YAML."""
+
+    name: PolicyName
+    version: Version
+    sha256: Sha256Hex
+    text: Annotated[str, Field(min_length=1, max_length=200_000)]
+    format: Literal["yaml"] = "yaml"
+    activate: bool = Field(default=True, description="the newest activated policy gates promotions")
+    approvals_required: int = Field(default=0, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _hash_matches_text(self) -> PolicyPublished:
+        actual = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        if actual != self.sha256:
+            raise ValueError(f"sha256 is not the SHA-256 of text (which is {actual})")
+        return self
+
+
+class PolicyRef(Payload):
+    name: PolicyName
+    version: Version
+    sha256: Sha256Hex
+
+
+class EvaluatedDataset(Payload):
+    dataset_id: Identifier | None = Field(default=None, description="the registered dataset with this content hash")
+    content_sha256: Sha256Hex
+    rows: int = Field(ge=0)
+
+
+class GroupResult(Payload):
+    group: ShortText
+    count: int = Field(ge=0)
+    value: float | None = None
+    selected: int | None = None
+    positives: int | None = None
+    ratio: float | None = None
+    excluded: Text | None = None
+
+
+class RuleResult(Payload):
+    """One rule's outcome: what was measured, against what, and where it was worst."""
+
+    rule_id: ShortText
+    category: Literal["performance", "fairness", "explainability", "data"]
+    metric: ShortText
+    by: list[ShortText] = Field(default_factory=list, max_length=5)
+    comparison: Literal["<", "<=", ">", ">=", "=="]
+    threshold: float
+    severity: Literal["block", "warn"]
+    confidence: float | None = None
+    value: float | None = None
+    interval: tuple[float, float] | None = None
+    verdict: RuleVerdict
+    worst_group: ShortText | None = None
+    groups: list[GroupResult] = Field(default_factory=list, max_length=10_000)
+    message: Text
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _explained(self) -> RuleResult:
+        if self.verdict != "insufficient_evidence" and self.value is None:
+            raise ValueError(f"rule {self.rule_id}: a pass or fail needs a value")
+        return self
+
+
+def overall_verdict(rules: list[RuleResult]) -> OverallVerdict:
+    """Blocked if any blocking rule failed; else insufficient if any blocking rule could not be
+    judged; else passed. Warnings never decide."""
+    blocking = [r.verdict for r in rules if r.severity == "block"]
+    if "fail" in blocking:
+        return "blocked"
+    if "insufficient_evidence" in blocking:
+        return "insufficient_evidence"
+    return "passed"
+
+
+class EvaluationRecorded(Payload):
+    """One evaluation of one model artifact, on one dataset, under one policy version."""
+
+    evaluation_id: Identifier
+    model: ModelRef
+    model_artifact_sha256: Sha256Hex
+    dataset: EvaluatedDataset
+    policy: PolicyRef
+    verdict: OverallVerdict
+    rules: list[RuleResult] = Field(min_length=1, max_length=500)
+    libraries: dict[ShortText, ShortText] = Field(default_factory=dict)
+    explainability: dict[str, Any] | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    summary: Text | None = None
+
+    @model_validator(mode="after")
+    def _verdict_follows_rules(self) -> EvaluationRecorded:
+        expected = overall_verdict(self.rules)
+        if self.verdict != expected:
+            raise ValueError(f"verdict {self.verdict!r} does not follow from the rule verdicts ({expected!r})")
+        ids = [r.rule_id for r in self.rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError("rule ids must be distinct")
+        return self
+
+
+POLICY_KINDS: dict[str, type[Payload]] = {
+    "policy.published": PolicyPublished,
+    "evaluation.recorded": EvaluationRecorded,
+}
