@@ -1,24 +1,27 @@
 """Composition root of the command line: builds the typer app from the command modules and
-maps errors to exit codes in one place (`main`). Later issues register the service, policy and
-report commands here; this is the one module of `ledger` allowed to import `policies`/`reports`.
+maps errors to exit codes in one place (`main`). The policy (and later report) commands and HTTP
+routes are wired in here: this is the one module of `ledger` allowed to import `policies`/`reports`.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 
+from ledger.api import Ledger
 from ledger.cli import demo, lineage_commands, log_commands, pack_commands, serve_command, verify_commands
-from ledger.cli.context import CliState
+from ledger.cli.context import CliState, state
 from ledger.cli.errors import EXIT_FAILED, EXIT_USAGE, exit_code_for, one_line, report_error
 from ledger.errors import GovledgerError
+from policies import cli as policy_cli
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "service_routers"]
 
 app = typer.Typer(
     name="govledger",
@@ -58,8 +61,33 @@ log_commands.register(app)
 verify_commands.register(app)
 pack_commands.register(app)
 lineage_commands.register(app)
-serve_command.register(app)
-demo.register(app)
+
+
+def service_routers() -> list[APIRouter]:
+    """The endpoints of `policies` (and `reports`) that the service mounts beside the ledger's."""
+    from policies.routes import router as policy_router
+
+    return [policy_router]
+
+
+serve_command.register(app, service_routers)
+
+
+def _policy_demo_steps(ledger: Ledger, workdir: Path, step: Callable[[int, str], None], number: int) -> int:
+    from policies.demo_steps import run_policy_demo
+
+    return run_policy_demo(ledger, workdir, step, number)
+
+
+demo.register(app, _policy_demo_steps)
+
+
+def _open_local(ctx: typer.Context) -> Ledger:
+    return state(ctx).open()
+
+
+# The policy engine's commands (this module is the one composition root allowed to wire it in).
+policy_cli.register(app, _open_local)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

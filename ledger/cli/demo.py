@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -51,7 +52,10 @@ def _tamper_copy(source: Path, target: Path) -> tuple[int, str]:
     return seq, "approved -> rejected"
 
 
-def run_demo(workdir: Path, batch: int, decisions: int) -> None:
+ExtraSteps = Callable[[Ledger, Path, Callable[[int, str], None], int], int]
+
+
+def run_demo(workdir: Path, batch: int, decisions: int, extra: ExtraSteps | None = None) -> None:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -128,8 +132,9 @@ def run_demo(workdir: Path, batch: int, decisions: int) -> None:
         )
 
         run_service_demo(ledger, _step, 8, decisions)
+        number = extra(ledger, workdir, _step, 14) if extra is not None else 14
 
-        _step(14, "Deep verification: every entry re-hashed, chain, subtrees, checkpoints, signatures")
+        _step(number, "Deep verification: every entry re-hashed, chain, subtrees, checkpoints, signatures")
         tick = time.perf_counter()
         report = ledger.verify(deep=True, against=saved.note)
         elapsed = time.perf_counter() - tick
@@ -141,7 +146,7 @@ def run_demo(workdir: Path, batch: int, decisions: int) -> None:
         if not report.ok:
             raise typer.Exit(1)
 
-    _step(15, "Tamper with a copy behind the ledger's back (triggers dropped, one word changed)")
+    _step(number + 1, "Tamper with a copy behind the ledger's back (triggers dropped, one word changed)")
     tampered = workdir / "tampered.db"
     seq, change = _tamper_copy(database, tampered)
     with Ledger.open(f"sqlite:///{tampered}", home=workdir / ".govledger", policy=policy) as copy:
@@ -159,7 +164,9 @@ def run_demo(workdir: Path, batch: int, decisions: int) -> None:
     )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, extra: ExtraSteps | None = None) -> None:
+    """`extra`: the policy (and report) steps, passed in by the composition root."""
+
     @app.command()
     def demo(
         workdir: Annotated[Path, typer.Option(help="Where the demo ledger is (re)created")] = Path("out/demo"),
@@ -169,4 +176,4 @@ def register(app: typer.Typer) -> None:
         ] = 5_000,
     ) -> None:
         """Run the end-to-end scenario on a fresh embedded SQLite ledger and say what happens at each step."""
-        run_demo(workdir, batch, decisions)
+        run_demo(workdir, batch, decisions, extra)

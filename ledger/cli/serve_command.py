@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
+from fastapi import APIRouter
 
 from ledger.cli.context import state
 
 __all__ = ["register"]
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, routers: Callable[[], Sequence[APIRouter]]) -> None:
+    """`routers`: the policy and report endpoints the composition root adds to the service."""
+
     @app.command()
     def serve(
         ctx: typer.Context,
@@ -24,4 +28,4 @@ def register(app: typer.Typer) -> None:
         from ledger.service import create_app
 
         settings = state(ctx).settings()
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings, routers=routers()), host=host, port=port, log_level="info")

@@ -139,7 +139,7 @@ def _failing_rules(conn: Connection, seq: int) -> list[dict[str, Any]]:
             problems.append(
                 {
                     "loc": ["rules", rule["rule_id"]],
-                    "msg": rule["message"],
+                    "msg": f"{rule['rule_id']}: {rule['message']}",
                     "type": rule["verdict"],
                     "group": rule.get("worst_group"),
                     "value": rule.get("value"),

@@ -89,7 +89,7 @@ class RuleResult(Payload):
     severity: Literal["block", "warn"]
     confidence: float | None = None
     value: float | None = None
-    interval: tuple[float, float] | None = None
+    interval: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
     verdict: RuleVerdict
     worst_group: ShortText | None = None
     groups: list[GroupResult] = Field(default_factory=list, max_length=10_000)

@@ -3,10 +3,10 @@ time; the ledger is opened in the lifespan (or passed in by tests) and kept in `
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from ledger.api import Ledger
 from ledger.config import Settings
@@ -27,8 +27,10 @@ def create_app(
     ledger: Ledger | None = None,
     max_body: int = DEFAULT_MAX_BODY,
     max_batch_body: int = DEFAULT_MAX_BATCH_BODY,
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
-    """The HTTP service over one ledger (opened from `settings`, or the one given)."""
+    """The HTTP service over one ledger (opened from `settings`, or the one given). `routers` are
+    the policy and report endpoints, passed in by the composition root (`ledger.cli.app`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,5 +58,7 @@ def create_app(
     app.include_router(routes_decisions.router)
     app.include_router(routes_graph.router)
     app.include_router(routes_drops.router)
+    for router in routers:
+        app.include_router(router)
     app.add_middleware(BodySizeLimit, default_limit=max_body, larger={"/v1/decisions": max_batch_body})
     return app

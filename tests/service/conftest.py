@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from ledger.access import create_api_key
 from ledger.api import Ledger, local_actor
+from ledger.cli.app import service_routers
 from ledger.config import Settings
 from ledger.lineage import open_governance_ledger
 from ledger.sequencer import CheckpointPolicy
@@ -45,7 +46,7 @@ def service(db_url: str, home: Path) -> Iterator[Service]:
     for role in ROLES:
         tokens[role], _ = create_api_key(ledger, name=f"{role}-key", role=role, actor=local_actor())
     try:
-        yield Service(create_app(ledger=ledger, max_body=64 * 1024), ledger, tokens)
+        yield Service(create_app(ledger=ledger, max_body=64 * 1024, routers=service_routers()), ledger, tokens)
     finally:
         ledger.close()
 

@@ -44,6 +44,13 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/models-in-production"): READ,
     ("GET", "/v1/decisions/{decision_id}/trace"): READ,
     ("GET", "/v1/decisions/{decision_id}/trace/pack"): READ,
+    ("POST", "/v1/policies"): {"admin", "approver"},
+    ("GET", "/v1/policies"): READ,
+    ("GET", "/v1/policies/{sha256}"): READ,
+    ("POST", "/v1/evaluations"): {"admin", "ci"},
+    ("GET", "/v1/evaluations"): READ,
+    ("GET", "/v1/evaluations/{evaluation_id}"): READ,
+    ("GET", "/v1/evaluation-context"): READ,
 }
 
 

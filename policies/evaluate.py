@@ -1,0 +1,335 @@
+"""Evaluate one model file on one data file under one policy: every rule measured and judged.
+
+Inputs are read once: the skops model (never a pickle), the CSV, its target and sensitive
+columns. Bad input (a missing column, a non-binary target, NaNs, an empty file, features that do
+not match the model) raises `MetricInputError` before anything is recorded. Seeds are fixed, so
+the same model, data and policy give the same rule results, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ledger.canonical import canonical_json
+from policies.artifacts import load_model
+from policies.data_rules import measure_data
+from policies.explain import GlobalExplanation, explain_model
+from policies.explain import rules as explain_rules
+from policies.facts import LineageFacts
+from policies.judge import Judgement, judge
+from policies.loader import LoadedPolicy
+from policies.metrics.fairness import measure_fairness
+from policies.metrics.performance import measure_performance
+from policies.results import Measurement, MetricInputError
+from policies.schema import Rule
+
+__all__ = ["Evaluation", "GateInputs", "RuleOutcome", "evaluate", "read_data"]
+
+FactsProvider = Callable[[str, str], LineageFacts]
+LIBRARIES = ("scikit-learn", "fairlearn", "shap", "skops", "numpy", "pandas", "govledger")
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    model_path: Path
+    data_path: Path
+    target: str
+    sensitive: list[str]
+    policy: LoadedPolicy
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: Rule
+    measurement: Measurement
+    judgement: Judgement
+
+    @property
+    def verdict(self) -> str:
+        return self.judgement.verdict
+
+    def as_record(self) -> dict[str, Any]:
+        """The `RuleResult` of the evaluation entry."""
+        m, r = self.measurement, self.rule
+        return {
+            "rule_id": r.id,
+            "category": r.category,
+            "metric": r.metric,
+            "by": list(r.by),
+            "comparison": r.comparison,
+            "threshold": float(r.threshold),
+            "severity": r.severity,
+            "confidence": r.confidence,
+            "value": _finite(m.value),
+            "interval": _interval(m.interval),
+            "verdict": self.judgement.verdict,
+            "worst_group": m.worst_group,
+            "groups": [_group_json(g.as_json()) for g in m.groups],
+            "message": self.judgement.message,
+            "details": _json_safe({**m.details, **({"insufficient": m.insufficient} if m.insufficient else {})}),
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    policy: LoadedPolicy
+    model_sha256: str
+    data_sha256: str
+    rows: int
+    outcomes: list[RuleOutcome]
+    deferred: list[Rule]  # approval rules: enforced by the ledger at promotion
+    explanation: GlobalExplanation | None
+    facts: LineageFacts
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        blocking = [o.verdict for o in self.outcomes if o.rule.severity == "block"]
+        if "fail" in blocking:
+            return "blocked"
+        if "insufficient_evidence" in blocking:
+            return "insufficient_evidence"
+        return "passed"
+
+    def payload(self) -> dict[str, Any]:
+        """The `evaluation.recorded` payload; its id is a hash of everything else, so the same
+        inputs give the same entry and a re-run is recognised rather than duplicated."""
+        if self.facts.model is None:
+            raise MetricInputError(
+                f"model artifact {self.model_sha256[:12]} is not registered in the ledger; register the model "
+                "version (and its training run) before recording an evaluation, or use --dry-run"
+            )
+        evaluation = self.facts.evaluation_dataset
+        body: dict[str, Any] = {
+            "model": {"name": self.facts.model["name"], "version": self.facts.model["version"]},
+            "model_artifact_sha256": self.model_sha256,
+            "dataset": {
+                "dataset_id": evaluation.dataset_id if evaluation else None,
+                "content_sha256": self.data_sha256,
+                "rows": self.rows,
+            },
+            "policy": {
+                "name": self.policy.policy.name,
+                "version": self.policy.policy.version,
+                "sha256": self.policy.sha256,
+            },
+            "verdict": self.verdict,
+            "rules": [o.as_record() for o in self.outcomes],
+            "libraries": library_versions(),
+            "explainability": self.explanation.as_json() if self.explanation else None,
+            "parameters": self.parameters,
+        }
+        digest = hashlib.sha256(canonical_json(body)).hexdigest()
+        return {"evaluation_id": f"ev-{digest[:24]}", **body}
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None or not np.isfinite(value):
+        return None
+    return float(value)
+
+
+def _interval(interval: tuple[float, float] | None) -> list[float] | None:
+    if interval is None or not all(np.isfinite(v) for v in interval):
+        return None
+    return [float(interval[0]), float(interval[1])]
+
+
+def _group_json(group: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in group.items() if v is not None}
+    for key in ("value", "ratio"):
+        if key in out:
+            out[key] = _finite(out[key])
+            if out[key] is None:
+                del out[key]
+    return out
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return _finite(float(value))
+    return value
+
+
+def read_data(path: Path) -> tuple[pd.DataFrame, str]:
+    """The CSV and the SHA-256 of its bytes (the hash registered for the dataset)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MetricInputError(f"cannot read data file {path}: {exc.strerror}") from None
+    if not raw.strip():
+        raise MetricInputError(f"data file {path} is empty")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise MetricInputError(f"data file {path} is not a readable CSV: {exc}".replace("\n", " ")) from None
+    if frame.empty:
+        raise MetricInputError(f"data file {path} has a header but no rows")
+    return frame, hashlib.sha256(raw).hexdigest()
+
+
+def _features(model: Any, frame: pd.DataFrame, target: str) -> list[str]:
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return [c for c in frame.columns if c != target]
+    features = [str(n) for n in names]
+    missing = [f for f in features if f not in frame.columns]
+    if missing:
+        raise MetricInputError(f"the model's features do not match the data: missing columns {missing}")
+    return features
+
+
+def _binary(values: Any, what: str) -> npt.NDArray[np.int64]:
+    series = pd.Series(values)
+    if series.isna().any():
+        raise MetricInputError(f"{what} has {int(series.isna().sum())} missing values (NaN)")
+    distinct = sorted({v.item() if hasattr(v, "item") else v for v in series.unique()}, key=str)
+    if not set(distinct) <= {0, 1}:
+        shown = ", ".join(map(repr, distinct[:5])) + (" …" if len(distinct) > 5 else "")
+        raise MetricInputError(
+            f"{what} has {len(distinct)} distinct values ({shown}); binary metrics need 0/1 — map it first"
+        )
+    return np.asarray(series.astype("int64").to_numpy(), dtype=np.int64)
+
+
+def _check_columns(frame: pd.DataFrame, inputs: GateInputs) -> None:
+    needed = [inputs.target, *inputs.sensitive, *inputs.policy.policy.sensitive_attributes]
+    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
+    if missing:
+        raise MetricInputError(f"columns {missing} are not in {inputs.data_path} (it has {list(frame.columns)[:20]})")
+    for column in dict.fromkeys([*inputs.sensitive, *inputs.policy.policy.sensitive_attributes]):
+        if frame[column].isna().any():
+            raise MetricInputError(f"sensitive column {column!r} has {int(frame[column].isna().sum())} missing values")
+
+
+def _predict(model: Any, features: pd.DataFrame) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]:
+    if features.isna().any().any():
+        bad = [str(c) for c in features.columns[features.isna().any()]]
+        raise MetricInputError(f"feature columns {bad} hold missing values (NaN); the model cannot score them")
+    try:
+        predicted = model.predict(features)
+        proba = model.predict_proba(features)[:, 1] if hasattr(model, "predict_proba") else None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise MetricInputError(f"the model cannot score this data: {exc}".replace("\n", " ")) from None
+    score = None if proba is None else np.asarray(proba, dtype=np.float64)
+    return _binary(predicted, "the model's predictions"), score
+
+
+def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
+    """Measure and judge every rule of the policy (approval rules are left to promotion time)."""
+    model = load_model(inputs.model_path)
+    model_sha256 = hashlib.sha256(inputs.model_path.read_bytes()).hexdigest()
+    frame, data_sha256 = read_data(inputs.data_path)
+    _check_columns(frame, inputs)
+    features = _features(model, frame, inputs.target)
+    y_true = _binary(frame[inputs.target], f"target column {inputs.target!r}")
+    if len(set(y_true.tolist())) < 2:
+        raise MetricInputError(f"target column {inputs.target!r} holds one class only; no binary metric is defined")
+    y_pred, y_score = _predict(model, frame[features])
+    facts = facts_for(model_sha256, data_sha256)
+    policy = inputs.policy.policy
+    settings = {"background_size": 100, "sample_size": 500, "seed": 0, **policy.explainability}
+    explanation: GlobalExplanation | None = None
+    outcomes: list[RuleOutcome] = []
+    for rule in policy.rules:
+        if rule.category == "approval":
+            continue
+        if rule.category == "explainability" and explanation is None:
+            explanation = explain_model(
+                model,
+                frame[features],
+                background_size=settings["background_size"],
+                sample_size=settings["sample_size"],
+                seed=settings["seed"],
+            )
+        measurement = _measure(rule, frame, y_true, y_pred, y_score, explanation, facts, inputs, features, data_sha256)
+        outcomes.append(RuleOutcome(rule, measurement, judge(rule, measurement)))
+    return Evaluation(
+        policy=inputs.policy,
+        model_sha256=model_sha256,
+        data_sha256=data_sha256,
+        rows=len(frame),
+        outcomes=outcomes,
+        deferred=[r for r in policy.rules if r.category == "approval"],
+        explanation=explanation,
+        facts=facts,
+        parameters={"target": inputs.target, "sensitive": list(inputs.sensitive), "explainability": settings},
+    )
+
+
+def _measure(
+    rule: Rule,
+    frame: pd.DataFrame,
+    y_true: npt.NDArray[np.int64],
+    y_pred: npt.NDArray[np.int64],
+    y_score: npt.NDArray[np.float64] | None,
+    explanation: GlobalExplanation | None,
+    facts: LineageFacts,
+    inputs: GateInputs,
+    features: list[str],
+    data_sha256: str,
+) -> Measurement:
+    groups = frame[rule.by] if rule.by else None
+    if rule.category == "performance":
+        return measure_performance(
+            rule.metric,
+            y_true,
+            y_pred,
+            y_score,
+            sensitive=groups,
+            min_group_size=rule.min_group_size,
+            min_group_share=rule.min_group_share,
+            confidence=rule.confidence,
+            n_boot=rule.n_boot,
+            seed=0,
+        )
+    if rule.category == "fairness":
+        assert groups is not None  # the schema requires `by` for fairness rules
+        return measure_fairness(
+            rule.metric,
+            y_true,
+            y_pred,
+            groups,
+            min_group_size=rule.min_group_size,
+            min_group_share=rule.min_group_share,
+            min_positives=rule.min_positives,
+            confidence=rule.confidence,
+            n_boot=rule.n_boot,
+            seed=0,
+        )
+    if rule.category == "explainability":
+        assert explanation is not None
+        sensitive = list(dict.fromkeys([*inputs.sensitive, *rule.params.get("proxies", [])]))
+        if rule.metric == "sensitive_in_top_k":
+            return explain_rules.sensitive_in_top_k(explanation, sensitive, int(rule.params["k"]))
+        if rule.metric == "sensitive_attribution_share":
+            return explain_rules.sensitive_attribution_share(explanation, sensitive)
+        if rule.metric == "additivity_error":
+            return explain_rules.additivity(explanation)
+        return explain_rules.explainable_share(explanation, max_reasons=int(rule.params.get("max_reasons", 4)))
+    return measure_data(rule.metric, facts, sensitive=inputs.sensitive, features=features, data_sha256=data_sha256)

@@ -1,0 +1,108 @@
+"""Explainability measurements for the policy rules: values only, thresholds live in `policies.judge`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from policies.explain.explanation import GlobalExplanation, round_float
+from policies.explain.reasons import MAX_REASONS, principal_reasons
+from policies.results import Measurement
+
+__all__ = ["additivity", "explainable_share", "sensitive_attribution_share", "sensitive_in_top_k"]
+
+
+def sensitive_in_top_k(explanation: GlobalExplanation, sensitive_and_proxies: Sequence[str], k: int) -> Measurement:
+    """How many of the listed features rank within the top k by mean |SHAP| (so "<= 0" means none do).
+
+    A feature with zero attribution is not counted even if its rank is small (a model with three
+    inputs "ranks" an unused one third); listed features the model does not take are reported as
+    absent, since only their proxies can carry them.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    rank = {name: position + 1 for position, name in enumerate(explanation.ranking)}
+    listed = list(dict.fromkeys(sensitive_and_proxies))
+    present = [name for name in listed if name in rank]
+    hits = [name for name in present if rank[name] <= k and explanation.mean_abs[name] > 0]
+    return Measurement(
+        value=float(len(hits)),
+        details={
+            "k": k,
+            "in_top_k": [{"feature": name, "rank": rank[name]} for name in sorted(hits, key=rank.__getitem__)],
+            "ranks": {name: rank[name] for name in present},
+            "mean_abs": {name: round_float(explanation.mean_abs[name]) for name in present},
+            "absent": [name for name in listed if name not in rank],
+            "top_k": explanation.ranking[:k],
+        },
+    )
+
+
+def sensitive_attribution_share(explanation: GlobalExplanation, sensitive: Sequence[str]) -> Measurement:
+    """Share (0..1) of the total mean |SHAP| that falls on the listed features."""
+    listed = [name for name in dict.fromkeys(sensitive) if name in explanation.mean_abs]
+    total = sum(explanation.mean_abs.values())
+    details: dict[str, Any] = {
+        "features": listed,
+        "absent": [name for name in dict.fromkeys(sensitive) if name not in explanation.mean_abs],
+        "total_mean_abs": round_float(total),
+    }
+    if total <= 0:
+        return Measurement(value=None, insufficient="the model output does not vary on the sample", details=details)
+    shares = {name: explanation.mean_abs[name] / total for name in listed}
+    details["shares"] = {name: round_float(share) for name, share in shares.items()}
+    return Measurement(value=float(sum(shares.values())), details=details)
+
+
+def additivity(explanation: GlobalExplanation) -> Measurement:
+    """Worst |base value + Σ contributions − model output| over the sample, in output-space units:
+    attributions that do not add up to the decision cannot justify it."""
+    return Measurement(
+        value=explanation.additivity_error,
+        details={
+            "explainer_kind": explanation.explainer_kind,
+            "output_space": explanation.output_space,
+            "sample_size": explanation.sample_size,
+        },
+    )
+
+
+def explainable_share(
+    explanation: GlobalExplanation, *, max_reasons: int = MAX_REASONS, tolerance: float = 1e-6
+) -> Measurement:
+    """Share of sampled rows that can be given between one and `max_reasons` principal reasons whose
+    attribution adds up to the model output within `tolerance`.
+
+    A row fails when no feature lowered its score (nothing to cite as a reason) or when its
+    attributions do not add up. `mean_reason_coverage` tells how much of a row's total downward push
+    the cited reasons carry, on average over rows that have any.
+    """
+    n_rows = explanation.sample_size
+    if n_rows == 0:
+        return Measurement(value=None, insufficient="no rows were explained")
+    adds_up = explanation.row_additivity_errors() <= tolerance
+    negatives = np.where(explanation.contributions < 0, explanation.contributions, 0.0)
+    has_reason = (negatives < 0).any(axis=1)
+    coverage = [
+        _cited(explanation, int(row), max_reasons) / float(negatives[row].sum()) for row in np.flatnonzero(has_reason)
+    ]
+    explainable = adds_up & has_reason
+    return Measurement(
+        value=float(explainable.mean()),
+        details={
+            "rows": n_rows,
+            "explainable": int(explainable.sum()),
+            "without_reasons": int((~has_reason).sum()),
+            "not_additive": int((~adds_up).sum()),
+            "max_reasons": max_reasons,
+            "tolerance": tolerance,
+            "mean_reason_coverage": round_float(float(np.mean(coverage))) if coverage else None,
+        },
+    )
+
+
+def _cited(explanation: GlobalExplanation, row: int, max_reasons: int) -> float:
+    """The total (negative) contribution of the reasons cited for a row."""
+    return float(sum(value for _, value in principal_reasons(explanation, row, max_reasons=max_reasons)))

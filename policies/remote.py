@@ -1,0 +1,54 @@
+"""The gate against a remote govledger service: lineage facts in, the evaluation out.
+
+The model and data never leave the CI machine; only their hashes and the rule results travel.
+Any failure to reach the service, or a refusal by it, is `GateServiceError` (exit 4), carrying
+the server's machine-readable error so CI logs say why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from policies.facts import LineageFacts
+
+__all__ = ["GateServiceError", "RemoteLedger"]
+
+
+class GateServiceError(Exception):
+    """The service was unreachable or refused the request."""
+
+
+class RemoteLedger:
+    def __init__(self, server: str, api_key: str, *, timeout: float = 30.0) -> None:
+        self._client = httpx.Client(
+            base_url=server.rstrip("/"), headers={"Authorization": f"Bearer {api_key}"}, timeout=timeout
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise GateServiceError(f"service {self._client.base_url} unreachable: {exc}") from None
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+                detail = error["message"] + "".join(f"; {e.get('msg')}" for e in error.get("errors", [])[:3])
+            except (ValueError, KeyError, TypeError):
+                detail = response.text[:300]
+            raise GateServiceError(f"service refused {method} {path} ({response.status_code}): {detail}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    def facts(self, artifact_sha256: str, data_sha256: str) -> LineageFacts:
+        data = self._call(
+            "GET", "/v1/evaluation-context", params={"artifact_sha256": artifact_sha256, "data_sha256": data_sha256}
+        )
+        return LineageFacts.from_json(data)
+
+    def record(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/v1/evaluations", json=payload)

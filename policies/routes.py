@@ -1,0 +1,171 @@
+"""HTTP endpoints of the policy engine, mounted on the service by the composition root.
+
+`approver` publishes policies; `ci` records evaluations (computed where the model and data are,
+by `govledger gate --server`); every role reads. A submitted evaluation is re-judged here
+against the published policy text with the same `judge` the CLI uses: its rules must be exactly
+the policy's evaluated rules, and every verdict must follow from the recorded value, or it is
+refused (422). So the CLI, the HTTP API and the Python API cannot disagree on a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, select
+
+from ledger.access import Principal, Role
+from ledger.errors import InvalidInputError, NotFoundError
+from ledger.lineage import tables as t
+from ledger.lineage.policy_projector import active_policy
+from ledger.lineage.policy_schemas import EvaluationRecorded
+from ledger.lineage.queries import MAX_PAGE
+from ledger.schema import entries
+from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
+from policies.facts import lineage_facts
+from policies.judge import judge_value
+from policies.loader import parse_policy
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["policies"])
+Approver = Annotated[Principal, Depends(require_roles(Role.APPROVER))]
+Evaluator = Annotated[Principal, Depends(require_roles(Role.CI))]
+
+
+class PublishPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=200_000, description="the policy file's YAML text, exactly")
+    activate: bool = Field(default=True, description="make it the policy that gates promotions")
+
+
+def _entry_data(conn: Connection, seq: int) -> dict[str, Any]:
+    body = conn.execute(select(entries.c.body).where(entries.c.seq == seq)).scalar_one()
+    envelope = json.loads(bytes(body))
+    return {"seq": seq, "recorded_at": envelope["ts"], "recorded_by": envelope["actor"], "data": envelope["data"]}
+
+
+@router.post("/policies", status_code=status.HTTP_201_CREATED, summary="Publish (and activate) a policy")
+def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+    loaded = parse_policy(body.text, source="request body")
+    written = ledger.append(
+        "policy.published",
+        {
+            "name": loaded.policy.name,
+            "version": loaded.policy.version,
+            "sha256": loaded.sha256,
+            "text": loaded.text,
+            "activate": body.activate,
+            "approvals_required": loaded.policy.approvals_required,
+        },
+        actor=principal.actor,
+    )
+    return {"seq": written.seq, "sha256": loaded.sha256, "name": loaded.policy.name, "version": loaded.policy.version}
+
+
+@router.get("/policies", summary="Published policies, oldest first, and which one is active")
+def list_policies(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(select(t.policies).order_by(t.policies.c.seq)).all()
+        active = active_policy(conn)
+    items = [
+        {c: getattr(row, c) for c in ("sha256", "seq", "name", "version", "activate", "approvals_required")}
+        for row in rows
+    ]
+    return {"items": items, "active": None if active is None else active.sha256}
+
+
+@router.get("/policies/{sha256}", summary="One published policy, with its full text")
+def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+    with ledger.engine.connect() as conn:
+        row = conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == sha256)).first()
+        if row is None:
+            raise NotFoundError(f"no policy with SHA-256 {sha256[:64]!r} is published")
+        return _entry_data(conn, row.seq)
+
+
+def _rejudge(conn: Connection, body: EvaluationRecorded) -> None:
+    row = conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == body.policy.sha256)).first()
+    if row is None:
+        raise NotFoundError(f"policy {body.policy.sha256[:12]} is not published; a risk officer must publish it first")
+    policy = parse_policy(_entry_data(conn, row.seq)["data"]["text"]).policy
+    expected = [r for r in policy.rules if r.category != "approval"]
+    if [r.id for r in expected] != [r.rule_id for r in body.rules]:
+        raise InvalidInputError(
+            "the evaluation's rules are not the policy's rules",
+            [{"loc": ["rules"], "msg": f"expected rules {[r.id for r in expected]}", "type": "policy_mismatch"}],
+        )
+    problems = []
+    for rule, result in zip(expected, body.rules, strict=True):
+        declared = (result.metric, result.comparison, result.threshold, result.severity, result.by, result.confidence)
+        if declared != (rule.metric, rule.comparison, rule.threshold, rule.severity, rule.by, rule.confidence):
+            problems.append({"loc": ["rules", rule.id], "msg": "metric, threshold or severity differ from the policy"})
+            continue
+        interval = (result.interval[0], result.interval[1]) if result.interval else None
+        verdict = judge_value(rule, result.value, interval, result.details.get("insufficient"))
+        if verdict != result.verdict:
+            problems.append({"loc": ["rules", rule.id], "msg": f"the policy gives {verdict!r}, not {result.verdict!r}"})
+    if problems:
+        for p in problems:
+            p["type"] = "verdict_mismatch"
+        raise InvalidInputError("the evaluation's verdicts do not follow from the published policy", problems)
+
+
+@router.post("/evaluations", status_code=status.HTTP_201_CREATED, summary="Record an evaluation (re-judged here)")
+def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> dict[str, Any]:
+    with ledger.engine.connect() as conn:
+        _rejudge(conn, body)
+        existing = conn.execute(
+            select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == body.evaluation_id)
+        ).first()
+    if existing is not None:  # the same inputs give the same entry: answer with it
+        return {"seq": existing.seq, "evaluation_id": body.evaluation_id, "already_recorded": True}
+    written = ledger.append(
+        "evaluation.recorded", body.model_dump(mode="json", exclude_unset=True), actor=principal.actor
+    )
+    return {"seq": written.seq, "evaluation_id": body.evaluation_id, "already_recorded": False}
+
+
+@router.get("/evaluations", summary="Evaluations, newest first, filtered by model")
+def list_evaluations(
+    ledger: LedgerDep,
+    _caller: Reader,
+    name: Annotated[str | None, Query(max_length=120)] = None,
+    version: Annotated[str | None, Query(max_length=60)] = None,
+    before: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="cursor: next_before of the last page")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> dict[str, Any]:
+    e = t.evaluations
+    query = select(e).order_by(e.c.seq.desc()).limit(limit + 1)
+    if name is not None:
+        query = query.where(e.c.name == name)
+    if version is not None:
+        query = query.where(e.c.version == version)
+    if before is not None:
+        query = query.where(e.c.seq < before)
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    items = [dict(row._mapping) for row in rows[:limit]]
+    return {"items": items, "next_before": items[-1]["seq"] if len(rows) > limit else None}
+
+
+@router.get("/evaluations/{evaluation_id}", summary="One evaluation with every rule's result")
+def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+    with ledger.engine.connect() as conn:
+        row = conn.execute(select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == evaluation_id)).first()
+        if row is None:
+            raise NotFoundError(f"evaluation {evaluation_id[:200]!r} is not recorded")
+        return _entry_data(conn, row.seq)
+
+
+@router.get("/evaluation-context", summary="What the ledger knows of a model artifact and an evaluation dataset")
+def evaluation_context(
+    ledger: LedgerDep,
+    _caller: Reader,
+    artifact_sha256: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
+    data_sha256: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
+) -> dict[str, Any]:
+    with ledger.engine.connect() as conn:
+        return lineage_facts(conn, artifact_sha256=artifact_sha256, data_sha256=data_sha256).as_json()
