@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages the project needs at run time (installed with apt-get when run as root).
 SYSTEM_PACKAGES ?=
 
-.PHONY: setup system-packages demo test lint format bench bench-service clean
+.PHONY: setup system-packages demo test lint format bench bench-service bench-gate clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,9 @@ bench: setup
 
 bench-service: setup
 	$(PY) -m bench.service_bench
+
+bench-gate: setup
+	$(PY) -m bench.gate_bench
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
