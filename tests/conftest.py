@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from sqlalchemy import create_engine, text
 from ledger.api import Ledger, local_actor
 from ledger.entry import Actor
 from ledger.sequencer import CheckpointPolicy
+from policies.adult import PreparedAdult, prepare_adult_csvs
+from policies.artifacts import save_model
+from policies.training import train_baseline, train_mitigated
 
 PG_URL = os.environ.get("GOVLEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("GOVLEDGER_REQUIRE_POSTGRES") == "1"
@@ -107,3 +111,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             "!! start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", red=True, bold=True
         )
         terminalreporter.write_line(bar, red=True, bold=True)
+
+
+@dataclass(frozen=True)
+class AdultModels:
+    prepared: PreparedAdult
+    baseline: Path
+    mitigated: Path
+
+
+@pytest.fixture(scope="session")
+def adult_models(tmp_path_factory: pytest.TempPathFactory) -> AdultModels:
+    import pandas as pd
+
+    directory = tmp_path_factory.mktemp("adult")
+    prepared = prepare_adult_csvs(directory)
+    train = pd.read_csv(prepared.train.path)
+    baseline, mitigated = directory / "baseline.skops", directory / "mitigated.skops"
+    save_model(train_baseline(train, seed=0), baseline)
+    save_model(train_mitigated(train, seed=0), mitigated)
+    return AdultModels(prepared, baseline, mitigated)

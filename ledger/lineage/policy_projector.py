@@ -22,7 +22,14 @@ from ledger.errors import ConflictError, InvalidInputError, NotFoundError, Promo
 from ledger.lineage import tables as t
 from ledger.schema import entries
 
-__all__ = ["active_policy", "check_approval_evaluation", "check_promotion", "project_evaluation", "project_policy"]
+__all__ = [
+    "active_policy",
+    "check_approval_evaluation",
+    "check_promotion",
+    "project_evaluation",
+    "project_policy",
+    "project_report",
+]
 
 APPROVER_ROLES = frozenset({"approver"})
 
@@ -204,3 +211,25 @@ def check_promotion(conn: Connection, model: Any) -> None:
             f"({latest.verdict}): {summary}",
             problems,
         )
+
+
+def project_report(conn: Connection, entry: SealedEntry) -> None:
+    """A report is issued only at the sequence number its PDF names (the issuer re-renders and
+    retries if another entry took that place first)."""
+    data = entry.data
+    if entry.seq != data["claimed_seq"]:
+        raise ConflictError(f"the report names entry {data['claimed_seq']} but would be entry {entry.seq}; re-render")
+    if data["as_of_size"] > entry.seq:
+        raise _invalid("as_of_size is beyond the log at issue time", "as_of_size")
+    if conn.execute(select(t.reports.c.seq).where(t.reports.c.pdf_sha256 == data["pdf_sha256"])).first():
+        raise ConflictError("this PDF was already issued")
+    conn.execute(
+        insert(t.reports).values(
+            seq=entry.seq,
+            pdf_sha256=data["pdf_sha256"],
+            html_sha256=data["html_sha256"],
+            report_kind=data["report_kind"],
+            subject=data["subject"],
+            ts=entry.ts,
+        )
+    )

@@ -24,6 +24,7 @@ __all__ = [
     "GroupResult",
     "PolicyPublished",
     "PolicyRef",
+    "ReportIssued",
     "RuleResult",
     "overall_verdict",
 ]
@@ -140,7 +141,24 @@ class EvaluationRecorded(Payload):
         return self
 
 
+class ReportIssued(Payload):
+    """A rendered report: its kind, what it is about, and the SHA-256 of the exact PDF (and HTML).
+
+    The PDF names the entry that issues it (`claimed_seq`): the entry is accepted only at that
+    sequence number, so anyone holding the PDF can find the entry and check its inclusion proof."""
+
+    report_kind: Literal["dossier", "decision", "adverse-action", "bias-audit", "attestation"]
+    subject: ShortText
+    title: ShortText
+    pdf_sha256: Sha256Hex
+    html_sha256: Sha256Hex
+    claimed_seq: int = Field(ge=1)
+    as_of_size: int = Field(ge=1, description="the ledger size the report reflects")
+    template_version: ShortText
+
+
 POLICY_KINDS: dict[str, type[Payload]] = {
     "policy.published": PolicyPublished,
     "evaluation.recorded": EvaluationRecorded,
+    "report.issued": ReportIssued,
 }

@@ -26,6 +26,7 @@ from ledger.lineage.policy_projector import (
     check_promotion,
     project_evaluation,
     project_policy,
+    project_report,
 )
 from ledger.privacy import destroy_subject_key
 
@@ -50,6 +51,8 @@ def subject_for(kind: str, data: dict[str, Any]) -> str | None:
         return f"subject:{data['subject_ref']}"
     if kind == "policy.published":
         return f"policy:{data['name']}@{data['version']}"
+    if kind == "report.issued":
+        return f"report:{data['report_kind']}:{data['subject']}"
     if kind == "evaluation.recorded":
         return f"model:{data['model']['name']}@{data['model']['version']}"
     return None
@@ -330,6 +333,7 @@ _HANDLERS: dict[str, Handler] = {
     "subject.erased": _erased,
     "policy.published": project_policy,
     "evaluation.recorded": project_evaluation,
+    "report.issued": project_report,
 }
 
 

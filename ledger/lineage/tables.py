@@ -23,6 +23,7 @@ __all__ = [
     "evaluations",
     "models",
     "policies",
+    "reports",
     "reviews",
     "run_inputs",
     "runs",
@@ -158,7 +159,19 @@ evaluations = Table(
     Index("ix_evaluations_model", "name", "version", "seq"),
 )
 
+reports = Table(
+    "reports",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
+    Column("pdf_sha256", String(64), nullable=False, unique=True),
+    Column("html_sha256", String(64), nullable=False),
+    Column("report_kind", String(20), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("ts", String(32), nullable=False),
+)
+
 PROJECTION_TABLES = (
+    reports,
     policies,
     evaluations,
     datasets,

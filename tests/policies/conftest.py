@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,32 +12,10 @@ from ledger.config import Settings
 from ledger.entry import Actor
 from ledger.lineage import open_governance_ledger
 from ledger.sequencer import CheckpointPolicy
-from policies.adult import PreparedAdult, prepare_adult_csvs
 from policies.adult_lineage import register_adult_datasets, register_trained_model
-from policies.artifacts import save_model
-from policies.training import train_baseline, train_mitigated
+from tests.conftest import AdultModels
 
 DATA_SCIENTIST = Actor("key:ds1", "dana (data scientist)")
-
-
-@dataclass(frozen=True)
-class AdultModels:
-    prepared: PreparedAdult
-    baseline: Path
-    mitigated: Path
-
-
-@pytest.fixture(scope="session")
-def adult_models(tmp_path_factory: pytest.TempPathFactory) -> AdultModels:
-    import pandas as pd
-
-    directory = tmp_path_factory.mktemp("adult")
-    prepared = prepare_adult_csvs(directory)
-    train = pd.read_csv(prepared.train.path)
-    baseline, mitigated = directory / "baseline.skops", directory / "mitigated.skops"
-    save_model(train_baseline(train, seed=0), baseline)
-    save_model(train_mitigated(train, seed=0), mitigated)
-    return AdultModels(prepared, baseline, mitigated)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from ledger.errors import PromotionBlockedError
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
 from policies.record import facts_from, publish_policy
-from tests.policies.conftest import AdultModels
+from tests.conftest import AdultModels
 
 Run = Callable[..., tuple[int, str, str]]
 

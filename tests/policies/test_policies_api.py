@@ -23,7 +23,7 @@ from ledger.service import create_app
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
 from policies.record import facts_from
-from tests.policies.conftest import AdultModels
+from tests.conftest import AdultModels
 
 ROLES = ("admin", "producer", "ci", "approver", "auditor")
 

@@ -1,0 +1,51 @@
+"""`verify-report`: is this PDF, byte for byte, one the ledger issued?
+
+The PDF's SHA-256 is looked up among `report.issued` entries; the entry's inclusion in the
+latest signed checkpoint is then proven, so the answer rests on the log, not on the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger.api import Ledger
+from ledger.lineage import tables as t
+
+__all__ = ["ReportCheck", "check_report"]
+
+
+@dataclass(frozen=True)
+class ReportCheck:
+    pdf_sha256: str
+    issued: bool
+    seq: int | None = None
+    entry: dict[str, Any] | None = None
+    checkpoint_size: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "pdf_sha256": self.pdf_sha256,
+            "issued": self.issued,
+            "seq": self.seq,
+            "entry": self.entry,
+            "checkpoint_size": self.checkpoint_size,
+        }
+
+
+def check_report(ledger: Ledger, pdf: bytes) -> ReportCheck:
+    digest = hashlib.sha256(pdf).hexdigest()
+    with ledger.engine.connect() as conn:
+        row = conn.execute(select(t.reports.c.seq).where(t.reports.c.pdf_sha256 == digest)).first()
+    if row is None:
+        return ReportCheck(digest, issued=False)
+    entry = ledger.get(row.seq)
+    if entry.data.get("pdf_sha256") != digest:  # the projection must agree with the log itself
+        return ReportCheck(digest, issued=False)
+    checkpoint = ledger.checkpoint()
+    proof = ledger.inclusion_proof(row.seq, checkpoint.size)
+    proof.verify()
+    return ReportCheck(digest, True, row.seq, entry.as_json(), checkpoint.size)
