@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages the project needs at run time (installed with apt-get when run as root).
-SYSTEM_PACKAGES ?=
+SYSTEM_PACKAGES ?= libharfbuzz-subset0 poppler-utils fonts-dejavu-core
 
 .PHONY: setup system-packages demo test lint format bench bench-service bench-gate clean
 

@@ -75,9 +75,17 @@ def register_adult_datasets(
     return ids
 
 
-def model_documentation() -> dict[str, str]:
+DESCRIPTIONS = {
+    "baseline": "Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier) on one-hot features; "
+    "income above 50K as a stand-in for a credit pre-screening outcome",
+    "mitigated": "Logistic-regression mixture found by fairlearn ExponentiatedGradient under a demographic-parity "
+    "constraint on sex x race (neither is an input); income above 50K as a stand-in for a credit pre-screening outcome",
+}
+
+
+def model_documentation(kind: str = "baseline") -> dict[str, str]:
     return {
-        "description": "Gradient-boosted income classifier (stand-in for a credit pre-screening model)",
+        "description": DESCRIPTIONS.get(kind, DESCRIPTIONS["baseline"]),
         "intended_use": "Pre-screening of applications; every adverse outcome is reviewed by a person",
         "out_of_scope_uses": "Final credit decisions without human review; employment decisions",
         "owner": "Credit risk analytics",

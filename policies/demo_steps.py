@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -16,10 +18,13 @@ from ledger.access import create_api_key
 from ledger.api import Ledger, local_actor
 from ledger.entry import Actor
 from ledger.errors import PromotionBlockedError
+from ledger.lineage.decisions import record_decisions
+from ledger.privacy import erase_subject
 from policies.adult import prepare_adult_csvs
 from policies.adult_lineage import register_adult_datasets, register_trained_model
-from policies.artifacts import save_model
+from policies.artifacts import load_model, save_model
 from policies.cli import EXIT_BLOCKED, EXIT_PASSED
+from policies.decision_log import decision_requests
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
 from policies.outputs import rule_table
@@ -37,8 +42,11 @@ def _key_actor(ledger: Ledger, role: str, name: str) -> Actor:
     return Actor(f"key:{token.split('_')[1]}", name)
 
 
-def run_policy_demo(ledger: Ledger, workdir: Path, step: Step, number: int) -> int:
-    """Run the policy steps starting at `number`; returns the next step number."""
+def run_policy_demo(
+    ledger: Ledger, workdir: Path, step: Step, number: int, *, decisions: int = 10_000
+) -> dict[str, Any]:
+    """Run the policy steps starting at `number`; returns the next step number and what a report
+    step needs (the model in production, a decision with reasons and a review)."""
     step(number, "Real data: the UCI Adult files (checksums verified) and their derived train/eval CSVs")
     prepared = prepare_adult_csvs(workdir / "adult")
     scientist = _key_actor(ledger, "producer", "dana (data scientist)")
@@ -114,4 +122,54 @@ def run_policy_demo(ledger: Ledger, workdir: Path, step: Step, number: int) -> i
         out.print(f"income-baseline@1 promotion refused (HTTP 409): {refused.errors[0]['msg'][:140]}")
     else:  # pragma: no cover - the demo fails loudly if the gate does not hold
         raise RuntimeError("the blocked model was promoted")
-    return number + 5
+
+    step(
+        number + 5,
+        f"The scoring service logs {decisions:,} decisions of income-mitigated@1 (inputs sealed, SHAP reasons)",
+    )
+    tick = time.perf_counter()
+    fitted = load_model(paths["mitigated"])
+    frame = pd.read_csv(prepared.eval.path)
+    applicants = frame.sample(n=decisions, replace=decisions > len(frame), random_state=0).reset_index(drop=True)
+    requests = decision_requests(
+        fitted,
+        applicants,
+        model_ref=mitigated,
+        features=[str(f) for f in fitted.feature_names_in_],
+        start=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        explain_at_most=100,
+        prefix="loan",
+    )
+    service = _key_actor(ledger, "producer", "scoring service")
+    for start in range(0, len(requests), 1000):
+        record_decisions(ledger, requests[start : start + 1000], actor=service)
+    adverse = sum(r["output"]["adverse"] for r in requests)
+    explained = [r for r in requests if r.get("explanation", {}).get("reason_codes")]
+    out.print(
+        f"{len(requests):,} decisions ({adverse:,} adverse, {len(explained)} with principal reasons) "
+        f"in {time.perf_counter() - tick:.1f} s"
+    )
+    chosen = explained[0]
+    ledger.append(
+        "decision.reviewed",
+        {
+            "decision_id": chosen["decision_id"],
+            "outcome": "overridden",
+            "override_reason": "income documents verified by a loan officer",
+            "new_decision": "approve",
+            "reviewed_at": "2026-11-03T10:00:00Z",
+        },
+        actor=officer,
+    )
+    erased = explained[-1]["subject_ref"]
+    erase_subject(ledger, erased, reason="GDPR Art. 17 request from the applicant", actor=local_actor())
+    reasons = "; ".join(r["text"] for r in chosen["explanation"]["reason_codes"])
+    out.print(f"{chosen['decision_id']} denied for: {reasons}; overridden by {officer.name} on review")
+    out.print(f"{erased} erased: their subject key is destroyed, their inputs unreadable, every proof still holds")
+    return {
+        "next": number + 6,
+        "model": ("income-mitigated", "1"),
+        "decision_id": chosen["decision_id"],
+        "since": requests[0]["ts_start"],
+        "until": "2026-12-01T00:00:00Z",
+    }

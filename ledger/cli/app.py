@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.api import Ledger
 from ledger.cli import demo, lineage_commands, log_commands, pack_commands, serve_command, verify_commands
 from ledger.cli.context import CliState, state
 from ledger.cli.errors import EXIT_FAILED, EXIT_USAGE, exit_code_for, one_line, report_error
+from ledger.config import Settings
 from ledger.errors import GovledgerError
 from policies import cli as policy_cli
+from reports import cli as report_cli
 
 __all__ = ["app", "main", "service_routers"]
 
@@ -66,20 +68,30 @@ lineage_commands.register(app)
 def service_routers() -> list[APIRouter]:
     """The endpoints of `policies` (and `reports`) that the service mounts beside the ledger's."""
     from policies.routes import router as policy_router
+    from reports.routes import router as report_router
 
-    return [policy_router]
+    return [policy_router, report_router]
 
 
 serve_command.register(app, service_routers)
 
 
-def _policy_demo_steps(ledger: Ledger, workdir: Path, step: Callable[[int, str], None], number: int) -> int:
+def _policy_and_report_demo_steps(ledger: Ledger, workdir: Path, step: Callable[[int, str], None], number: int) -> int:
+    """The demo's steps that need the policy engine and the reports (composed only here)."""
     from policies.demo_steps import run_policy_demo
+    from reports.demo_steps import run_report_demo
 
-    return run_policy_demo(ledger, workdir, step, number)
+    facts = run_policy_demo(ledger, workdir, step, number)
+    return run_report_demo(ledger, workdir, step, facts["next"], facts)
 
 
-demo.register(app, _policy_demo_steps)
+def _full_service(settings: Settings) -> FastAPI:
+    from ledger.service import create_app
+
+    return create_app(settings, routers=service_routers())
+
+
+demo.register(app, _policy_and_report_demo_steps, _full_service)
 
 
 def _open_local(ctx: typer.Context) -> Ledger:
@@ -88,6 +100,7 @@ def _open_local(ctx: typer.Context) -> Ledger:
 
 # The policy engine's commands (this module is the one composition root allowed to wire it in).
 policy_cli.register(app, _open_local)
+report_cli.register(app, _open_local)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from ledger import merkle
@@ -55,7 +56,9 @@ def _tamper_copy(source: Path, target: Path) -> tuple[int, str]:
 ExtraSteps = Callable[[Ledger, Path, Callable[[int, str], None], int], int]
 
 
-def run_demo(workdir: Path, batch: int, decisions: int, extra: ExtraSteps | None = None) -> None:
+def run_demo(
+    workdir: Path, batch: int, decisions: int, extra: ExtraSteps | None = None, *, serve_port: int | None = None
+) -> None:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -162,10 +165,39 @@ def run_demo(workdir: Path, batch: int, decisions: int, extra: ExtraSteps | None
         f"\n[bold green]demo finished in {time.perf_counter() - started:.1f} s.[/bold green] "
         f"Try: govledger --database-url sqlite:///{database} --home {workdir / '.govledger'} log --limit 5"
     )
+    if serve_port is not None:
+        _serve(settings, workdir, serve_port)
 
 
-def register(app: typer.Typer, extra: ExtraSteps | None = None) -> None:
-    """`extra`: the policy (and report) steps, passed in by the composition root."""
+def _serve(settings: Settings, workdir: Path, port: int) -> None:
+    """Leave the service running on the demo ledger so the API can be browsed (Ctrl-C stops it)."""
+    import uvicorn
+
+    from ledger.access import create_api_key
+    from ledger.service import create_app
+
+    with open_governance_ledger(settings) as ledger:
+        token, _ = create_api_key(ledger, name="demo auditor (browse)", role="auditor", actor=local_actor())
+    out.print(
+        f"\n[bold]The service is running on http://127.0.0.1:{port}[/bold] (OpenAPI docs at /docs); "
+        f"an auditor key for browsing: {token}\n"
+        f"e.g. curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/v1/models?stage=production\n"
+        "Ctrl-C stops it."
+    )
+    app = _app_factory(settings) if _app_factory is not None else create_app(settings)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+_app_factory: Callable[[Settings], FastAPI] | None = None
+
+
+def register(
+    app: typer.Typer, extra: ExtraSteps | None = None, app_factory: Callable[[Settings], FastAPI] | None = None
+) -> None:
+    """`extra`: the policy and report steps; `app_factory`: the full service; both passed in by the
+    composition root."""
+    global _app_factory
+    _app_factory = app_factory
 
     @app.command()
     def demo(
@@ -174,6 +206,11 @@ def register(app: typer.Typer, extra: ExtraSteps | None = None) -> None:
         decisions: Annotated[
             int, typer.Option(min=10, max=10_000, help="Decisions posted through the service")
         ] = 5_000,
+        serve: Annotated[
+            bool, typer.Option(help="Afterwards, serve the API on 127.0.0.1:8000 with the demo ledger")
+        ] = True,
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve")] = 8000,
     ) -> None:
-        """Run the end-to-end scenario on a fresh embedded SQLite ledger and say what happens at each step."""
-        run_demo(workdir, batch, decisions, extra)
+        """Run the end-to-end scenario on a fresh embedded SQLite ledger, say what happens at each
+        step, then serve the API on that ledger (--no-serve to stop after the scenario)."""
+        run_demo(workdir, batch, decisions, extra, serve_port=port if serve else None)

@@ -15,6 +15,8 @@ from tests.service.conftest import ROLES, Service
 pytestmark = pytest.mark.anyio
 
 READ = set(ROLES)
+VIEW = {"admin", "approver", "auditor"}  # reports are for risk officers and auditors
+ISSUE = {"admin", "approver"}  # issuing a report appends report.issued
 # (method, path) -> roles that may call it
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/entries/{seq}"): READ,
@@ -51,6 +53,17 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/evaluations"): READ,
     ("GET", "/v1/evaluations/{evaluation_id}"): READ,
     ("GET", "/v1/evaluation-context"): READ,
+    ("GET", "/v1/reports/dossier/{name}/{version}"): VIEW,
+    ("POST", "/v1/reports/dossier/{name}/{version}/issue"): ISSUE,
+    ("GET", "/v1/reports/decisions/{decision_id}"): VIEW,
+    ("POST", "/v1/reports/decisions/{decision_id}/issue"): ISSUE,
+    ("GET", "/v1/reports/adverse-action/{decision_id}"): VIEW,
+    ("POST", "/v1/reports/adverse-action/{decision_id}/issue"): ISSUE,
+    ("GET", "/v1/reports/bias-audit/{name}/{version}"): VIEW,
+    ("POST", "/v1/reports/bias-audit/{name}/{version}/issue"): ISSUE,
+    ("GET", "/v1/reports/attestation"): VIEW,
+    ("POST", "/v1/reports/attestation/issue"): ISSUE,
+    ("GET", "/v1/reports/issued/{pdf_sha256}"): READ,
 }
 
 
@@ -74,6 +87,7 @@ def test_matrix_names_every_route(service: Service) -> None:
 
 async def test_every_route_with_every_role(client: httpx.AsyncClient, service: Service) -> None:
     size = service.ledger.size
+    issued = 0  # the only writes a request with an empty body can make: issuing the attestation
     for (method, path), allowed in sorted(MATRIX.items()):
         url = concrete(path) + ("?old=0" if "consistency" in path else "")
         for credentials in (None, "Bearer glk_0000000000000000_" + "A" * 43, "Basic abc"):
@@ -85,10 +99,12 @@ async def test_every_route_with_every_role(client: httpx.AsyncClient, service: S
             response = await client.request(method, url, json={}, headers=service.headers(role))
             if role in allowed:
                 assert response.status_code not in (401, 403), (method, path, role, response.text)
+                issued += response.status_code == 201 and path.endswith("/attestation/issue")
             else:
                 assert response.status_code == 403, (method, path, role, response.text)
                 assert response.json()["error"]["code"] == "forbidden"
-    assert service.ledger.size == size  # nothing in the matrix wrote anything
+    assert issued == 2  # admin and approver
+    assert service.ledger.size == size + issued  # nothing else in the matrix wrote anything
 
 
 async def test_revoked_key_is_refused(client: httpx.AsyncClient, service: Service) -> None:

@@ -1,0 +1,324 @@
+"""What the model compliance dossier reads from the ledger, each fact citing the entry it rests on.
+
+Everything is read as of the report's checkpoint: projection rows whose entry is at or beyond the
+checkpoint's size are ignored, so a dossier reflects one log state even while the log grows. The
+values (rule results, per-group rates, verdicts) are copied from the entries that recorded them;
+nothing here judges a model. Numbers are formatted here, once, so the template only prints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from sqlalchemy import Connection, case, func, literal_column, select
+
+from ledger.api import Ledger
+from ledger.entry import Entry
+from ledger.errors import NotFoundError
+from ledger.lineage import tables as t
+from reports.evidence import Evidence
+
+__all__ = ["DossierReader", "fmt", "when"]
+
+VERDICT_LABELS = {"pass": "PASS", "fail": "FAIL", "insufficient_evidence": "INSUFFICIENT EVIDENCE"}
+MAX_CITED_REVIEWS = 100
+_DATASET_OPTIONAL = ("licence", "derived_from", "transformation", "description", "collection_period")
+
+
+def fmt(value: Any) -> str:
+    """A number as printed in the dossier: four significant digits ("0.8606", "1", "0.0001")."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4g}"
+
+
+def when(ts: str) -> str:
+    """An entry time as printed: '2026-11-23 14:38:59 UTC'."""
+    return f"{ts[:10]} {ts[11:19]} UTC"
+
+
+def _rate(value: Any) -> str:
+    return "n/a" if value is None else f"{100 * float(value):.1f}%"
+
+
+def _group(group: dict[str, Any], as_rate: bool) -> dict[str, Any]:
+    return {
+        "group": group["group"],
+        "count": fmt(group.get("count")),
+        "selected": fmt(group.get("selected")),
+        "value": _rate(group.get("value")) if as_rate else fmt(group.get("value")),
+        "ratio": fmt(group.get("ratio")),
+        "raw_value": group.get("value"),
+        "raw_ratio": group.get("ratio"),
+        "excluded": group.get("excluded"),
+    }
+
+
+def rule_view(rule: dict[str, Any], descriptions: dict[str, str]) -> dict[str, Any]:
+    details = rule.get("details") or {}
+    value_name = str(details.get("deciding_rate") or rule["metric"])
+    as_rate = value_name.endswith("rate")
+    interval = rule.get("interval")
+    return {
+        "rule_id": rule["rule_id"],
+        "category": rule["category"],
+        "metric": rule["metric"],
+        "by": ", ".join(rule.get("by") or []),
+        "test": f"{rule['comparison']} {fmt(rule['threshold'])}",
+        "threshold": rule["threshold"],
+        "severity": rule["severity"],
+        "confidence": fmt(rule.get("confidence")),
+        "value": fmt(rule.get("value")),
+        "interval": "n/a" if not interval else f"[{fmt(interval[0])}, {fmt(interval[1])}]",
+        "verdict": rule["verdict"],
+        "verdict_label": VERDICT_LABELS.get(rule["verdict"], rule["verdict"]),
+        "worst_group": rule.get("worst_group") or "n/a",
+        "message": rule["message"],
+        "definition": details.get("definition") or descriptions.get(rule["rule_id"]),
+        "value_name": value_name.replace("_", " "),
+        "groups": [_group(g, as_rate) for g in rule.get("groups") or []],
+        "has_ratios": any(g.get("ratio") is not None for g in rule.get("groups") or []),
+    }
+
+
+def _policy_text(text: str) -> dict[str, Any]:
+    """The references, description and rule descriptions a policy's YAML declares (read, not judged)."""
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        return {"references": [], "description": None, "rules": {}}
+    rules = {
+        str(r["id"]): " ".join(str(r["description"]).split())
+        for r in parsed.get("rules") or []
+        if isinstance(r, dict) and "id" in r and r.get("description")
+    }
+    references = parsed.get("references") or []
+    description = parsed.get("description")
+    return {
+        "references": [str(r) for r in references] if isinstance(references, list) else [str(references)],
+        "description": " ".join(str(description).split()) if description else None,
+        "rules": rules,
+    }
+
+
+class DossierReader:
+    """Reads one model version's facts as of the evidence's checkpoint, citing each entry used."""
+
+    def __init__(self, ledger: Ledger, evidence: Evidence, conn: Connection) -> None:
+        self.ledger, self.evidence, self.conn = ledger, evidence, conn
+        self.size = evidence.size
+        self._entries: dict[int, Entry] = {}
+
+    def cite(self, seq: int, label: str) -> tuple[Entry, str]:
+        if seq not in self._entries:
+            self._entries[seq] = self.ledger.get(seq)
+        return self._entries[seq], self.evidence.cite(seq, label)
+
+    def model(self, name: str, version: str) -> dict[str, Any]:
+        row = self.conn.execute(
+            select(t.models).where(t.models.c.name == name, t.models.c.version == version, t.models.c.seq < self.size)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"model {name}@{version} is not registered (as of entry {self.size - 1})")
+        entry, ref = self.cite(row.seq, f"registration of model {name}@{version} (documentation, artifact)")
+        return {**entry.data, "seq": row.seq, "ref": ref, "ts": when(entry.ts), "actor": entry.actor}
+
+    def stage_changes(self, name: str, version: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(t.stage_changes)
+            .where(
+                t.stage_changes.c.name == name, t.stage_changes.c.version == version, t.stage_changes.c.seq < self.size
+            )
+            .order_by(t.stage_changes.c.seq)
+        ).all()
+        changes = []
+        for row in rows:
+            entry, ref = self.cite(row.seq, f"{name}@{version} moved to {row.stage}")
+            changes.append(
+                {
+                    "seq": row.seq,
+                    "ref": ref,
+                    "stage": row.stage,
+                    "ts": when(entry.ts),
+                    "actor": entry.actor.name,
+                    "reason": entry.data.get("reason"),
+                    "approval_ids": entry.data.get("approval_ids") or [],
+                }
+            )
+        return changes
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(t.models).where(t.models.c.name == name, t.models.c.seq < self.size).order_by(t.models.c.seq)
+        ).all()
+        result = []
+        for row in rows:
+            entry, ref = self.cite(row.seq, f"registration of {name}@{row.version} (version lineage)")
+            changes = self.stage_changes(name, row.version)
+            result.append(
+                {
+                    "version": row.version,
+                    "ref": ref,
+                    "ts": when(entry.ts),
+                    "artifact": row.artifact_sha256,
+                    "run_id": row.run_id,
+                    "stage": changes[-1]["stage"] if changes else "registered",
+                }
+            )
+        return result
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        row = self.conn.execute(select(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.seq < self.size)).first()
+        if row is None:  # the projector refuses a model whose run is unknown; a damaged projection would get here
+            raise NotFoundError(f"training run {run_id!r} is not recorded")
+        entry, ref = self.cite(row.seq, f"training run {run_id} (code, parameters, environment, inputs)")
+        return {**entry.data, "seq": row.seq, "ref": ref, "ts": when(entry.ts), "actor": entry.actor}
+
+    def datasets(self, roots: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """Every dataset named in `roots` ({dataset_id: [roles]}) and, recursively, those it was
+        derived from; in log order."""
+        roles: dict[str, list[str]] = {k: list(v) for k, v in roots.items()}
+        found: dict[str, dict[str, Any]] = {}
+        pending = sorted(roles)
+        while pending:
+            rows = self.conn.execute(
+                select(t.datasets.c.dataset_id, t.datasets.c.seq).where(
+                    t.datasets.c.dataset_id.in_(pending), t.datasets.c.seq < self.size
+                )
+            ).all()
+            pending = []
+            for row in sorted(rows, key=lambda r: r.seq):
+                entry, ref = self.cite(row.seq, f"dataset {row.dataset_id} (hash, source, licence, derivation)")
+                found[row.dataset_id] = {
+                    **dict.fromkeys(_DATASET_OPTIONAL),
+                    **entry.data,
+                    "seq": row.seq,
+                    "ref": ref,
+                    "ts": when(entry.ts),
+                }
+                for parent in entry.data.get("derived_from") or []:
+                    roles.setdefault(parent, []).append(f"source of {row.dataset_id}")
+                    if parent not in found and parent not in pending:
+                        pending.append(parent)
+            pending.sort()
+        for dataset_id, data in found.items():
+            data["roles"] = sorted(set(roles.get(dataset_id, [])))
+            data["sensitive"] = ", ".join(data.get("sensitive_attributes") or []) or None
+        return sorted(found.values(), key=lambda d: d["seq"])
+
+    def policies(self) -> dict[str, dict[str, Any]]:
+        """Every published policy as of the checkpoint, by hash, with its YAML's references."""
+        rows = self.conn.execute(select(t.policies).where(t.policies.c.seq < self.size).order_by(t.policies.c.seq))
+        return {row.sha256: {"seq": row.seq, "name": row.name, "version": row.version} for row in rows}
+
+    def policy(self, info: dict[str, Any], sha256: str, label: str) -> dict[str, Any]:
+        entry, ref = self.cite(info["seq"], label)
+        return {
+            **info,
+            "sha256": sha256,
+            "ref": ref,
+            "ts": when(entry.ts),
+            "approvals_required": entry.data.get("approvals_required", 0),
+            "activate": entry.data.get("activate", True),
+            **_policy_text(entry.data["text"]),
+        }
+
+    def active_policy(self) -> tuple[str, dict[str, Any]] | None:
+        row = self.conn.execute(
+            select(t.policies)
+            .where(t.policies.c.activate.is_(True), t.policies.c.seq < self.size)
+            .order_by(t.policies.c.seq.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return row.sha256, {"seq": row.seq, "name": row.name, "version": row.version}
+
+    def evaluations(self, artifact: str) -> list[dict[str, Any]]:
+        """Evaluations of the artifact, newest first, as recorded."""
+        rows = self.conn.execute(
+            select(t.evaluations.c.seq)
+            .where(t.evaluations.c.artifact_sha256 == artifact, t.evaluations.c.seq < self.size)
+            .order_by(t.evaluations.c.seq.desc())
+        ).all()
+        result = []
+        for row in rows:
+            entry, ref = self.cite(row.seq, "evaluation of the model artifact (rule results, per-group tables)")
+            result.append({**entry.data, "seq": row.seq, "ref": ref, "ts": when(entry.ts), "actor": entry.actor.name})
+        return result
+
+    def evaluation_seq(self, evaluation_id: str) -> int | None:
+        return self.conn.execute(
+            select(t.evaluations.c.seq).where(
+                t.evaluations.c.evaluation_id == evaluation_id, t.evaluations.c.seq < self.size
+            )
+        ).scalar()
+
+    def approvals(self, name: str, version: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(t.approvals.c.seq)
+            .where(t.approvals.c.name == name, t.approvals.c.version == version, t.approvals.c.seq < self.size)
+            .order_by(t.approvals.c.seq)
+        ).all()
+        result = []
+        for row in rows:
+            entry, ref = self.cite(row.seq, f"approval decision on {name}@{version}")
+            result.append(
+                {
+                    "comment": None,
+                    "evaluation_id": None,
+                    **entry.data,
+                    "seq": row.seq,
+                    "ref": ref,
+                    "ts": when(entry.ts),
+                    "actor": entry.actor,
+                }
+            )
+        return result
+
+    def decisions_by_month(self, name: str, version: str) -> dict[str, Any]:
+        d = t.decisions
+        where = (d.c.name == name, d.c.version == version, d.c.seq < self.size)
+        month = func.substr(d.c.ts, literal_column("1"), literal_column("7"))  # same SQL text in GROUP BY (PG)
+        adverse = func.sum(case((d.c.adverse.is_(True), 1), else_=0))
+        rows = self.conn.execute(
+            select(month.label("month"), func.count(), adverse, func.min(d.c.seq), func.max(d.c.seq))
+            .where(*where)
+            .group_by(month)
+            .order_by(month)
+        ).all()
+        months = [{"month": r[0], "count": fmt(int(r[1])), "adverse": fmt(int(r[2]))} for r in rows]
+        first = min((r[3] for r in rows), default=None)
+        last = max((r[4] for r in rows), default=None)
+        refs = {}
+        if first is not None and last is not None:
+            refs["first"] = self.cite(first, f"first decision logged by {name}@{version}")[1]
+            refs["last"] = self.cite(last, f"latest decision logged by {name}@{version}")[1]
+        total = sum(int(r[1]) for r in rows)
+        return {"months": months, "total": fmt(total), "refs": refs}
+
+    def reviews(self, name: str, version: str) -> dict[str, Any]:
+        d, r = t.decisions, t.reviews
+        rows = self.conn.execute(
+            select(r.c.seq, r.c.outcome)
+            .join(d, d.c.decision_id == r.c.decision_id)
+            .where(d.c.name == name, d.c.version == version, r.c.seq < self.size)
+            .order_by(r.c.seq)
+        ).all()
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row.outcome] = counts.get(row.outcome, 0) + 1
+        refs = [self.cite(row.seq, "human review of a decision (AIA 14)")[1] for row in rows[:MAX_CITED_REVIEWS]]
+        return {
+            "total": len(rows),
+            "by_outcome": [{"outcome": k, "count": fmt(v)} for k, v in sorted(counts.items())],
+            "refs": refs,
+            "truncated": len(rows) > MAX_CITED_REVIEWS,
+        }

@@ -1,0 +1,133 @@
+"""HTTP endpoints of the reports, mounted on the service by the composition root.
+
+`GET /v1/reports/...` renders a report for approvers and auditors, as PDF or HTML (chosen by a
+`.pdf`/`.html` suffix, else by `Accept`). A GET never writes: what it returns is a preview that
+says on its first page it is not issued. `POST /v1/reports/.../issue` (approver) issues it:
+`report.issued` is appended with the PDF's SHA-256 and the PDF names that entry. `GET
+/v1/reports/issued/{sha256}` tells anyone holding a PDF whether the ledger issued it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+
+from ledger.access import Principal, Role
+from ledger.api import Ledger
+from ledger.errors import NotFoundError
+from ledger.lineage import tables as t
+from ledger.service.deps import LedgerDep, Reader, require_roles
+from reports.document import issue, prepare, render
+from reports.kinds import BUILDERS
+from reports.render import Rendered
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+Viewer = Annotated[Principal, Depends(require_roles(Role.APPROVER, Role.AUDITOR))]
+Issuer = Annotated[Principal, Depends(require_roles(Role.APPROVER))]
+Time = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$", description="RFC 3339 UTC")]
+_PDF = "application/pdf"
+_HTML = "text/html; charset=utf-8"
+
+
+def _format(request: Request, leaf: str) -> tuple[str, str]:
+    """(the id without its suffix, 'pdf' | 'html')."""
+    for suffix in (".pdf", ".html"):
+        if leaf.endswith(suffix):
+            return leaf[: -len(suffix)], suffix[1:]
+    accept = request.headers.get("accept", "")
+    return leaf, "html" if "text/html" in accept and _PDF not in accept else "pdf"
+
+
+def _respond(rendered: Rendered, fmt: str, seq: int | None) -> Response:
+    """The report in the asked format; an issued one answers 201 and names its entry."""
+    headers = {"X-Govledger-Pdf-Sha256": rendered.pdf_sha256}
+    if seq is not None:
+        headers["X-Govledger-Entry"] = str(seq)
+    status = 200 if seq is None else 201
+    if fmt == "html":
+        return Response(rendered.html, status_code=status, media_type=_HTML, headers=headers)
+    return Response(rendered.pdf, status_code=status, media_type=_PDF, headers=headers)
+
+
+async def _preview(ledger: Ledger, kind: str, fmt: str, **params: Any) -> Response:
+    rendered = await run_in_threadpool(lambda: render(prepare(ledger, BUILDERS[kind], **params), issue_seq=None))
+    return _respond(rendered, fmt, None)
+
+
+async def _issue(ledger: Ledger, principal: Principal, kind: str, fmt: str, **params: Any) -> Response:
+    rendered, seq = await run_in_threadpool(lambda: issue(ledger, BUILDERS[kind], actor=principal.actor, **params))
+    return _respond(rendered, fmt, seq)
+
+
+@router.get("/dossier/{name}/{version}", summary="Model compliance dossier (preview; .pdf or .html)")
+async def dossier(name: str, version: str, request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
+    version, fmt = _format(request, version)
+    return await _preview(ledger, "dossier", fmt, name=name, version=version)
+
+
+@router.post("/dossier/{name}/{version}/issue", status_code=201, summary="Issue a model compliance dossier")
+async def issue_dossier(name: str, version: str, request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
+    return await _issue(ledger, principal, "dossier", _format(request, "")[1], name=name, version=version)
+
+
+@router.get("/decisions/{decision_id}", summary="Decision trace report (preview; .pdf or .html)")
+async def decision(decision_id: str, request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
+    decision_id, fmt = _format(request, decision_id)
+    return await _preview(ledger, "decision", fmt, decision_id=decision_id)
+
+
+@router.post("/decisions/{decision_id}/issue", status_code=201, summary="Issue a decision trace report")
+async def issue_decision(decision_id: str, request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
+    return await _issue(ledger, principal, "decision", _format(request, "")[1], decision_id=decision_id)
+
+
+@router.get("/adverse-action/{decision_id}", summary="Adverse-action notice (preview; .pdf or .html)")
+async def adverse_action(decision_id: str, request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
+    decision_id, fmt = _format(request, decision_id)
+    return await _preview(ledger, "adverse-action", fmt, decision_id=decision_id)
+
+
+@router.post("/adverse-action/{decision_id}/issue", status_code=201, summary="Issue an adverse-action notice")
+async def issue_adverse_action(decision_id: str, request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
+    return await _issue(ledger, principal, "adverse-action", _format(request, "")[1], decision_id=decision_id)
+
+
+@router.get("/bias-audit/{name}/{version}", summary="NYC LL144 bias audit over a period (preview; .pdf or .html)")
+async def bias_audit(
+    name: str, version: str, request: Request, ledger: LedgerDep, _viewer: Viewer, since: Time, until: Time
+) -> Response:
+    version, fmt = _format(request, version)
+    return await _preview(ledger, "bias-audit", fmt, name=name, version=version, since=since, until=until)
+
+
+@router.post("/bias-audit/{name}/{version}/issue", status_code=201, summary="Issue a bias audit")
+async def issue_bias_audit(
+    name: str, version: str, request: Request, ledger: LedgerDep, principal: Issuer, since: Time, until: Time
+) -> Response:
+    fmt = _format(request, "")[1]
+    return await _issue(ledger, principal, "bias-audit", fmt, name=name, version=version, since=since, until=until)
+
+
+@router.get("/attestation", summary="Ledger integrity attestation (preview; PDF, or HTML by Accept)")
+async def attestation(request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
+    return await _preview(ledger, "attestation", _format(request, "")[1])
+
+
+@router.post("/attestation/issue", status_code=201, summary="Issue a ledger integrity attestation")
+async def issue_attestation(request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
+    return await _issue(ledger, principal, "attestation", _format(request, "")[1])
+
+
+@router.get("/issued/{pdf_sha256}", summary="Was a PDF with this SHA-256 issued by the ledger?")
+def issued(pdf_sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+    with ledger.engine.connect() as conn:
+        row = conn.execute(select(t.reports.c.seq).where(t.reports.c.pdf_sha256 == pdf_sha256.lower())).first()
+    if row is None:
+        raise NotFoundError(f"no report with PDF SHA-256 {pdf_sha256[:64]!r} was issued by this ledger")
+    proof = ledger.inclusion_proof(row.seq, ledger.checkpoint().size)
+    return {"issued": True, "entry": ledger.get(row.seq).as_json(), "inclusion_proof": proof.as_json()}

@@ -1,0 +1,298 @@
+"""The NYC Local Law 144 bias audit: the worked example of docs/regulatory-checklists.md rebuilt
+as ledger decisions (exact rates, impact ratios, the 2% exclusion, the unknown category, the
+scoring-type variant), and the governed fixture's report rendered to PDF and read back."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ledger.api import Ledger, local_actor
+from ledger.config import Settings
+from ledger.entry import Actor
+from ledger.errors import InvalidInputError, NotFoundError
+from ledger.lineage import open_governance_ledger
+from ledger.lineage import tables as t
+from ledger.lineage.decisions import record_decisions
+from ledger.privacy import erase_subject
+from ledger.sequencer import CheckpointPolicy
+from reports.bias_audit import CHECKLIST, build_bias_audit
+from reports.bias_audit_data import audit_dimension, two_proportion_p
+from reports.document import prepare, render
+from tests.reports.conftest import Governed
+
+WIDE = {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
+SCIENTIST = Actor("key:ds1", "dana (data scientist)")
+OFFICER = Actor("key:ro1", "rui (risk officer)")
+SERVICE = Actor("key:svc1", "scoring service")
+
+# The worked example, split by sex within each race/ethnicity: (race, sex, applicants, selected).
+# Marginals: Male 1,200/360, Female 1,000/240; White 900/279, Black 500/130, Hispanic 450/108,
+# Asian 320/80, Native American 30/3; unknown 100.
+CELLS = [
+    ("White", "Male", 500, 170),
+    ("White", "Female", 400, 109),
+    ("Black or African American", "Male", 250, 75),
+    ("Black or African American", "Female", 250, 55),
+    ("Hispanic or Latino", "Male", 250, 65),
+    ("Hispanic or Latino", "Female", 200, 43),
+    ("Asian", "Male", 180, 48),
+    ("Asian", "Female", 140, 32),
+    ("Native American or Alaska Native", "Male", 20, 2),
+    ("Native American or Alaska Native", "Female", 10, 1),
+]
+ABOVE_MEDIAN = {"Male": 636, "Female": 450}  # scoring-type variant: median 62
+NO_INPUT, NO_FIELDS, ERASED = 40, 40, 20  # the 100 of the unknown category
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "bias_audit.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    return " ".join(out.split())
+
+
+def _facts(name: str, version: str) -> dict[str, Any]:
+    return {"model": {"name": name, "version": version}}
+
+
+def _request(i: int, *, selected: bool, score: int, input_value: dict[str, Any] | None) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "decision_id": f"w-{i:05d}",
+        "request_id": f"req-{i:05d}",
+        "ts_start": "2026-03-01T09:00:00Z",
+        "ts_end": "2026-03-01T09:00:01Z",
+        "model": {"name": "screener", "version": "2"},
+        "subject_ref": f"candidate-{i:05d}",
+        "output": {"decision": "advance" if selected else "reject", "score": score, "adverse": not selected},
+        "deployment": {"deployer": "Example Employer Inc."},
+        "retention": {"retention_class": "ll144", "earliest_purge": "2030-01-01"},
+        "not_applicable": {
+            "reference_database_id": "no reference database",
+            "trace_id": "not traced",
+            "explanation": "screening score only",
+            "notice": "candidates are notified by the employer",
+        },
+    }
+    if input_value is None:
+        request["not_applicable"]["input"] = "the candidate declined to give data"
+    else:
+        request["input"] = input_value
+        request["input_schema_version"] = "screen-v1"
+    return request
+
+
+@pytest.fixture
+def example(tmp_path: Path, home: Path) -> Iterator[tuple[Ledger, dict[str, str]]]:
+    """A ledger whose decisions reproduce the worked example (SQLite: the arithmetic is the point)."""
+    ledger = open_governance_ledger(
+        Settings(database_url=f"sqlite:///{tmp_path / 'example.db'}", home=home),
+        policy=CheckpointPolicy(after_batch=True, max_delay_s=None),
+    )
+    ledger.init(origin="example.employer/log")
+    try:
+        digest = hashlib.sha256(b"screener-2").hexdigest()
+        ledger.append(
+            "dataset.registered",
+            {
+                "dataset_id": "applications-2025",
+                "content_sha256": hashlib.sha256(b"applications").hexdigest(),
+                "columns": [{"name": "experience", "type": "int"}],
+                "rows": 5000,
+                "source_uri": "s3://employer/applications-2025.csv",
+            },
+            actor=SCIENTIST,
+        )
+        ledger.append(
+            "training_run.recorded",
+            {
+                "run_id": "run-screener-2",
+                "code_version": "git:abc",
+                "input_datasets": ["applications-2025"],
+                "artifact_sha256": digest,
+            },
+            actor=SCIENTIST,
+        )
+        ledger.append(
+            "model.registered",
+            {
+                "model": {"name": "screener", "version": "2"},
+                "artifact_sha256": digest,
+                "run_id": "run-screener-2",
+                "owner": "HireRight Screening Ltd (vendor)",
+                "intended_use": "ranking job applicants for interview",
+            },
+            actor=SCIENTIST,
+        )
+        ledger.append(
+            "approval.recorded",
+            {"approval_id": "a-1", "model": {"name": "screener", "version": "2"}, "decision": "approve", "role": "r"},
+            actor=OFFICER,
+        )
+        ledger.append(
+            "model.promoted",
+            {"model": {"name": "screener", "version": "2"}, "stage": "production", "approval_ids": ["a-1"]},
+            actor=OFFICER,
+        )
+        requests: list[dict[str, Any]] = []
+        seen = {"Male": 0, "Female": 0}
+        total = {"Male": 1200, "Female": 1000}
+        for race, sex, applicants, selected in CELLS:
+            for k in range(applicants):
+                j = seen[sex]  # spread the above-median scores evenly over each sex's applicants
+                above = (j + 1) * ABOVE_MEDIAN[sex] // total[sex] > j * ABOVE_MEDIAN[sex] // total[sex]
+                seen[sex] += 1
+                score = 70 if above else (50 if k % 3 == 0 else 62)
+                features = {"experience": k % 10, "sex": sex, "race": race}
+                requests.append(_request(len(requests), selected=k < selected, score=score, input_value=features))
+        for k in range(NO_INPUT + NO_FIELDS + ERASED):
+            value: dict[str, Any] | None = {"sex": "Male", "race": "White"}  # erased below: unreadable
+            if k < NO_INPUT:
+                value = None
+            elif k < NO_INPUT + NO_FIELDS:
+                value = {"experience": 3}
+            requests.append(_request(len(requests), selected=True, score=62, input_value=value))
+        recorded = record_decisions(ledger, requests, actor=SERVICE)["recorded"]
+        for request in requests[-ERASED:]:
+            erase_subject(ledger, request["subject_ref"], reason="GDPR Art. 17 request", actor=local_actor())
+        later = _request(len(requests), selected=False, score=10, input_value={"sex": "Female", "race": "Asian"})
+        outside = record_decisions(ledger, [later], actor=SERVICE)["recorded"][0]
+        period = {"since": recorded[0]["ts"], "until": outside["ts"]}
+        yield ledger, period
+    finally:
+        ledger.close()
+
+
+def test_worked_example_numbers(example: tuple[Ledger, dict[str, str]], tmp_path: Path) -> None:
+    ledger, period = example
+    draft = prepare(ledger, build_bias_audit, name="screener", version="2", **period)
+    context = draft.content.context
+    assert context["assessed"] == 2300  # the decision after `until` is not counted
+    sex, race, both = context["selection"]
+    rows = {table["dimension"]: {r["category"]: r for r in table["rows"]} for table in context["selection"]}
+    assert sex["unknown"] == race["unknown"] == both["unknown"] == 100
+    male, female = rows["Sex"]["Male"], rows["Sex"]["Female"]
+    assert (male["n"], male["hits"], male["rate"], male["impact_ratio"], male["reference"]) == (
+        1200,
+        360,
+        0.3,
+        1.0,
+        True,
+    )
+    assert (female["n"], female["hits"]) == (1000, 240) and f"{female['impact_ratio']:.3f}" == "0.800"
+    assert not female["below_four_fifths"]  # exactly 0.8 is not below it (no floating-point slip)
+    expected = {
+        "White": ("1.000", False),
+        "Black or African American": ("0.839", False),
+        "Hispanic or Latino": ("0.774", True),
+        "Asian": ("0.806", False),
+    }
+    for category, (ratio, flagged) in expected.items():
+        row = rows["Race/ethnicity"][category]
+        assert (f"{row['impact_ratio']:.3f}", row["below_four_fifths"]) == (ratio, flagged), category
+    native = rows["Race/ethnicity"]["Native American or Alaska Native"]
+    assert native["excluded"] and native["impact_ratio"] is None and (native["n"], native["hits"]) == (30, 3)
+    assert f"{native['share']:.3f}" == "0.014" and native["rate"] == 0.1
+    assert race["flagged"] == ["Hispanic or Latino"] and race["reference"] == "White"
+    assert both["reference"] == "Male × White" and both["known"] == 2200
+    assert f"{rows[both['dimension']]['Female × Black or African American']['impact_ratio']:.3f}" == "0.647"
+    assert rows[both["dimension"]]["Male × Native American or Alaska Native"]["excluded"]
+
+    scoring = context["scoring"]
+    assert scoring["median"] == 62 and scoring["scored"] == 2300
+    by_sex = {r["category"]: r for r in scoring["tables"][0]["rows"]}
+    assert (by_sex["Male"]["hits"], by_sex["Female"]["hits"]) == (636, 450)
+    assert (by_sex["Male"]["rate"], by_sex["Female"]["rate"]) == (0.53, 0.45)
+    assert f"{by_sex['Female']['impact_ratio']:.3f}" == "0.849"
+
+    reasons = {u["reason"]: u["count"] for u in context["unknown_reasons"]}
+    assert list(reasons.values()) == [NO_INPUT, ERASED, 0, NO_FIELDS, NO_FIELDS]
+    assert context["erasures"]["total"] == ERASED and len(context["erasures"]["cited"]) == 5
+
+    rendered = render(draft, issue_seq=None)
+    text = pdf_text(rendered.pdf, tmp_path)
+    for needle in [
+        "Male 1,200 360 30.0%",
+        "Female 1,000 240 24.0%",
+        "0.800",
+        "0.774 below 0.8",
+        "Hispanic or Latino 450 108 24.0%",
+        "1.4% < 2%",
+        "30 / 2,200 1.4% 10.0%",
+        "Unknown category 100",
+        "Median score 62 (median of the full sample: all 2,300 decisions",
+        "HireRight Screening Ltd (vendor)",
+        "Not applicable: single deployer (Example Employer Inc.)",
+    ]:
+        assert needle in text, needle
+    for item in CHECKLIST:
+        assert item.marker in text, item
+
+
+def test_calculation_edge_cases() -> None:
+    table = audit_dimension("Sex", ["A", "A", "B", None], [False, False, False, True])
+    assert table.unknown == 1 and table.reference == "A"
+    assert all(row.impact_ratio is None and not row.below_four_fifths for row in table.rows)  # nobody selected
+    z, p = two_proportion_p(240, 1000, 360, 1200)
+    assert z is not None and p is not None and round(z, 2) == -3.15 and 0.001 < p < 0.002
+    assert two_proportion_p(0, 10, 0, 10) == (0.0, 1.0)
+
+
+def test_fixture_report_and_errors(governed: Governed, tmp_path: Path) -> None:
+    ledger = governed.ledger
+    name, version = governed.model
+    started = time.perf_counter()
+    draft = prepare(ledger, build_bias_audit, name=name, version=version, **WIDE)
+    first = render(draft, issue_seq=None)
+    elapsed = time.perf_counter() - started
+    second = render(prepare(ledger, build_bias_audit, name=name, version=version, **WIDE), issue_seq=None)
+    assert first.html == second.html and first.pdf == second.pdf
+    print(f"bias audit: prepare + render {elapsed:.2f} s, {len(first.pdf):,} bytes")
+
+    context = draft.content.context
+    assert draft.content.subject == f"model {name}@{version}, decisions {WIDE['since']} to {WIDE['until']}"
+    assert context["assessed"] == 300
+    sex = context["selection"][0]
+    assert sex["unknown"] == sum(u["count"] for u in context["unknown_reasons"][:3]) >= 1  # the erased subject
+    text = pdf_text(first.pdf, tmp_path)
+    for item in CHECKLIST:
+        assert item.marker in text, item
+    assert context["model"]["artifact_sha256"][:16] in text
+    assert "Individuals assessed (decisions in the period) 300" in text
+    for table in context["selection"]:
+        for row in table["rows"]:
+            assert f"{row['n']:,} {row['hits']:,} {100 * row['rate']:.1f}%" in text, row  # names may wrap
+    assert context["scoring"] is not None and f"Median score {context['scoring']['median']:g} (median" in text
+    assert "Not applicable: single deployer (govledger demo lender)" in text
+    assert "not an independent auditor" in text and "not an independent audit unless" in text
+    cited = {item.seq for item in draft.evidence.items()}
+    with ledger.read_snapshot() as conn:
+        model = conn.execute(select(t.models).where(t.models.c.name == name)).one()
+        seqs = conn.execute(select(t.decisions.c.seq).where(t.decisions.c.name == name)).scalars().all()
+    assert {model.seq, model.stage_seq, min(seqs), max(seqs)} <= cited
+    for cited_item in draft.evidence.items():
+        assert cited_item.leaf_hash in text.replace(" ", "")
+
+    # errors: an unknown model, an empty or reversed period, a malformed time
+    with pytest.raises(NotFoundError):
+        prepare(ledger, build_bias_audit, name="no-such-model", version="1", **WIDE)
+    with pytest.raises(InvalidInputError, match="no decisions"):
+        prepare(
+            ledger,
+            build_bias_audit,
+            name=name,
+            version=version,
+            since="2000-01-01T00:00:00Z",
+            until="2001-01-01T00:00:00Z",
+        )
+    with pytest.raises(InvalidInputError, match="empty"):
+        prepare(ledger, build_bias_audit, name=name, version=version, since=WIDE["until"], until=WIDE["since"])
+    with pytest.raises(InvalidInputError, match="RFC 3339"):
+        prepare(ledger, build_bias_audit, name=name, version=version, since="yesterday", until=WIDE["until"])
