@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +136,8 @@ def run_policy_demo(
         applicants,
         model_ref=mitigated,
         features=[str(f) for f in fitted.feature_names_in_],
-        start=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        # decisions made now, after the promotion (one second apart, as a backfill of today's traffic)
+        start=datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=decisions),
         explain_at_most=100,
         prefix="loan",
     )
@@ -157,7 +158,7 @@ def run_policy_demo(
             "outcome": "overridden",
             "override_reason": "income documents verified by a loan officer",
             "new_decision": "approve",
-            "reviewed_at": "2026-11-03T10:00:00Z",
+            "reviewed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
         actor=officer,
     )
@@ -171,5 +172,5 @@ def run_policy_demo(
         "model": ("income-mitigated", "1"),
         "decision_id": chosen["decision_id"],
         "since": requests[0]["ts_start"],
-        "until": "2026-12-01T00:00:00Z",
+        "until": (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
