@@ -13,6 +13,7 @@ from ledger.config import Settings
 from ledger.lineage import open_governance_ledger
 from ledger.service import routes_decisions, routes_drops, routes_graph, routes_lineage, routes_log
 from ledger.service.errors import install_error_handlers
+from ledger.service.group_commit import DecisionBatcher
 from ledger.service.limits import BodySizeLimit
 
 __all__ = ["DEFAULT_MAX_BATCH_BODY", "DEFAULT_MAX_BODY", "create_app"]
@@ -36,6 +37,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = ledger is None
         app.state.ledger = ledger or open_governance_ledger(settings or Settings.from_env())
+        app.state.decision_batcher = DecisionBatcher(app.state.ledger)
         try:
             yield
         finally:
@@ -52,6 +54,7 @@ def create_app(
     )
     if ledger is not None:
         app.state.ledger = ledger
+        app.state.decision_batcher = DecisionBatcher(ledger)
     install_error_handlers(app)
     app.include_router(routes_log.router)
     app.include_router(routes_lineage.router)

@@ -16,6 +16,7 @@ from ledger.lineage import queries
 from ledger.lineage.decisions import MAX_BATCH, record_decisions
 from ledger.privacy import erase_subject
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
+from ledger.service.group_commit import DecisionBatcher
 
 __all__ = ["router"]
 
@@ -67,7 +68,11 @@ def _parse(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
 )
 async def post_decisions(request: Request, ledger: LedgerDep, principal: Producer) -> JSONResponse:
     decisions, single = _parse(await request.body(), request.headers.get("content-type", ""))
-    result = await run_in_threadpool(record_decisions, ledger, decisions, actor=principal.actor)
+    if single:  # group commit: concurrent single POSTs share one transaction
+        batcher: DecisionBatcher = request.app.state.decision_batcher
+        result = await batcher.submit(decisions[0], principal.actor)
+    else:
+        result = await run_in_threadpool(record_decisions, ledger, decisions, actor=principal.actor)
     code = status.HTTP_201_CREATED if result["recorded"] else status.HTTP_200_OK
     if single:
         body = result["recorded"][0] if result["recorded"] else {**result["duplicates"][0], "duplicate": True}
