@@ -128,7 +128,7 @@ def register_trained_model(
             "model": {"name": name, "version": version},
             "artifact_sha256": artifact,
             "run_id": run_id,
-            **model_documentation(),
+            **model_documentation(str(parameters.get("kind", "baseline"))),
         },
         actor=actor,
     )
