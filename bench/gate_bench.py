@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import math
 import os
 import platform
 import pstats
@@ -40,7 +39,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,8 +48,8 @@ import shap
 import skops.io as sio
 from fairlearn.metrics import MetricFrame, selection_rate
 from rich.console import Console
-from rich.table import Table
 
+from bench.seconds_table import Result, fmt_s, markdown_table, rich_table
 from policies.adult import prepare_adult_csvs
 from policies.artifacts import TRUSTED_TYPES, load_model, save_model
 from policies.evaluate import GateInputs, evaluate
@@ -66,52 +64,6 @@ GATE_BEYOND_LOAD_S = 5.0  # the issue's target: the whole gate within 5 s beyond
 MAX_OVERHEAD = 1.20  # ... and no more than 20% over the bare library calls
 
 console = Console(stderr=True)
-
-
-# -- results ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Result:
-    measure: str
-    value: float  # seconds
-    baseline: str
-    baseline_value: float  # seconds
-    target: str = ""
-    met: bool | None = None
-
-    @property
-    def ratio(self) -> float:
-        return self.value / self.baseline_value if self.baseline_value else math.nan
-
-
-HEADERS = ["Measure", "Gate", "Baseline", "Baseline figure", "Ratio", "Target", "Met"]
-RIGHT = ("Gate", "Baseline figure", "Ratio")
-
-
-def fmt_s(seconds: float) -> str:
-    return "n/a" if math.isnan(seconds) else (f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.1f} s")
-
-
-def columns(r: Result) -> list[str]:
-    met = {None: "", True: "MET", False: "NOT MET"}[r.met]
-    ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.3g}×"
-    return [r.measure, fmt_s(r.value), r.baseline, fmt_s(r.baseline_value), ratio, r.target, met]
-
-
-def rich_table(results: Sequence[Result]) -> Table:
-    table = Table(title="policy gate vs bare library calls (ratio = gate ÷ baseline)")
-    for header in HEADERS:
-        table.add_column(header, justify="right" if header in RIGHT else "left")
-    for r in results:
-        table.add_row(*columns(r))
-    return table
-
-
-def markdown_table(results: Sequence[Result]) -> str:
-    lines = [
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "|".join("---:" if h in RIGHT else "---" for h in HEADERS) + "|",
-    ]
-    return "\n".join(lines + ["| " + " | ".join(columns(r)) + " |" for r in results])
 
 
 # -- setup --------------------------------------------------------------------------------------
@@ -327,8 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = " ".join(["python -m bench.gate_bench", *(sys.argv[1:] if argv is None else argv)])
     for line in [command, *header, f"run time: {time.perf_counter() - started:.0f} s", *notes]:
         out.print(line, markup=False, highlight=False, soft_wrap=True)
-    out.print(rich_table(results))
-    out.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        rich_table(results, title="policy gate vs bare library calls (ratio = gate ÷ baseline)", value_header="Gate")
+    )
+    out.print(markdown_table(results, value_header="Gate"), markup=False, highlight=False, soft_wrap=True)
     met = [r for r in results if r.met is not None]
     out.print(f"targets met: {sum(bool(r.met) for r in met)}, not met: {sum(r.met is False for r in met)}")
     return 0

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
-import math
 import os
 import platform
 import statistics
@@ -40,7 +39,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,9 +46,9 @@ from typing import Any
 import pandas as pd
 import weasyprint
 from rich.console import Console
-from rich.table import Table
 
-from ledger.access import create_api_key
+from bench.seconds_table import Result, fmt_s, markdown_table, rich_table
+from ledger.access import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings
 from ledger.entry import Actor
@@ -76,56 +74,9 @@ TARGETS_S = {"dossier": 3.0, "decision trace": 1.0}  # whole report, warm proces
 console = Console(stderr=True)
 
 
-# -- results ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Result:
-    measure: str
-    value: float  # seconds
-    baseline: str
-    baseline_value: float  # seconds
-    target: str = ""
-    met: bool | None = None
-
-    @property
-    def ratio(self) -> float:
-        return self.value / self.baseline_value if self.baseline_value else math.nan
-
-
-HEADERS = ["Measure", "govledger", "Baseline", "Baseline figure", "Ratio", "Target", "Met"]
-RIGHT = ("govledger", "Baseline figure", "Ratio")
-
-
-def fmt_s(seconds: float) -> str:
-    return "n/a" if math.isnan(seconds) else f"{seconds:.3f} s"
-
-
-def columns(r: Result) -> list[str]:
-    met = {None: "", True: "MET", False: "NOT MET"}[r.met]
-    ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.3g}×"
-    return [r.measure, fmt_s(r.value), r.baseline, fmt_s(r.baseline_value), ratio, r.target, met]
-
-
-def rich_table(results: Sequence[Result]) -> Table:
-    table = Table(title="report PDFs vs bare WeasyPrint render (ratio = govledger ÷ baseline)")
-    for header in HEADERS:
-        table.add_column(header, justify="right" if header in RIGHT else "left")
-    for r in results:
-        table.add_row(*columns(r))
-    return table
-
-
-def markdown_table(results: Sequence[Result]) -> str:
-    lines = [
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "|".join("---:" if h in RIGHT else "---" for h in HEADERS) + "|",
-    ]
-    return "\n".join(lines + ["| " + " | ".join(columns(r)) + " |" for r in results])
-
-
 # -- the ledger ------------------------------------------------------------------------------------
 def key_actor(ledger: Ledger, role: str, name: str) -> Actor:
-    token, _ = create_api_key(ledger, name=name, role=role, actor=local_actor())
-    return Actor(f"key:{token.split('_')[1]}", name)
+    return create_key_actor(ledger, name=name, role=role, actor=local_actor())
 
 
 def derived_csv(source: Path, target: Path, frac: float, seed: int) -> tuple[str, int]:
@@ -201,7 +152,7 @@ def build_ledger(work: Path, decisions: int) -> tuple[Ledger, str, list[str]]:
     for policy in (ecoa, four_fifths):  # the active policy's evaluation last
         inputs = GateInputs(model_path, prepared.eval.path, TARGET, list(SENSITIVE), policy)
         evaluation = evaluate(inputs, facts_from(ledger))
-        recorded = record_evaluation(ledger, evaluation, actor=local_actor())  # type: ignore[arg-type]
+        recorded = record_evaluation(ledger, evaluation, actor=local_actor())
         verdicts[policy.policy.name] = (recorded.evaluation_id, evaluation.verdict)
     ledger.append(
         "approval.recorded",
@@ -350,8 +301,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = " ".join(["python -m bench.report_bench", *(sys.argv[1:] if argv is None else argv)])
     for line in [command, *header, f"run time: {time.perf_counter() - started:.0f} s", *notes]:
         out.print(line, markup=False, highlight=False, soft_wrap=True)
-    out.print(rich_table(results))
-    out.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        rich_table(
+            results,
+            title="report PDFs vs bare WeasyPrint render (ratio = govledger ÷ baseline)",
+            value_header="govledger",
+        )
+    )
+    out.print(markdown_table(results, value_header="govledger"), markup=False, highlight=False, soft_wrap=True)
     return 0
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "Role",
     "authenticate",
     "create_api_key",
+    "create_key_actor",
     "may_append",
     "new_token",
     "project_key_created",
@@ -126,6 +127,14 @@ def create_api_key(ledger: Ledger, *, name: str, role: Role | str, actor: Actor)
         actor=actor,
     )
     return token, receipt
+
+
+def create_key_actor(ledger: Ledger, *, name: str, role: Role | str, actor: Actor) -> Actor:
+    """Create an API key and return the actor its writes are recorded as, for in-process writers
+    (the demo, benchmarks, tests) acting as that key without going through HTTP."""
+    token, _ = create_api_key(ledger, name=name, role=role, actor=actor)
+    key_id, _secret = split_token(token) or ("", "")
+    return Principal(key_id, name, Role(role)).actor
 
 
 def split_token(token: str) -> tuple[str, str] | None:

@@ -6,9 +6,11 @@ facade) owns the transaction, so a batch is one transaction.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, exists, func, insert, select
 
@@ -23,6 +25,7 @@ __all__ = [
     "checkpoint_at",
     "create_head",
     "entries_of_kinds",
+    "fetch_entry_data",
     "fetch_entry_row",
     "fetch_nodes",
     "first_missing_seq",
@@ -177,6 +180,15 @@ def fetch_nodes(conn: Connection, nodes: Iterable[Node]) -> dict[Node, bytes]:
 def fetch_entry_row(conn: Connection, seq: int) -> tuple[bytes, bytes] | None:
     row = conn.execute(select(entries.c.body, entries.c.leaf_hash).where(entries.c.seq == seq)).first()
     return None if row is None else (bytes(row[0]), bytes(row[1]))
+
+
+def fetch_entry_data(conn: Connection, seq: int) -> dict[str, Any]:
+    """The payload of an entry a projection row points at (so it must exist)."""
+    row = fetch_entry_row(conn, seq)
+    if row is None:
+        raise CorruptLedgerError(f"entry {seq} is missing although a projection refers to it")
+    data: dict[str, Any] = json.loads(row[0])["data"]
+    return data
 
 
 def iter_entry_rows(

@@ -59,7 +59,7 @@ def register(app: typer.Typer, open_ledger: Callable[[typer.Context], Ledger]) -
     ) -> None:
         """Evaluate a model under a policy, record the evaluation, and exit 0 passed / 1 blocked /
         2 bad input / 3 insufficient evidence / 4 service unreachable or refused."""
-        from policies.evaluate import GateInputs, evaluate
+        from policies.evaluate import FactsProvider, GateInputs, evaluate
         from policies.loader import load_policy
         from policies.outputs import markdown_summary, rule_table, write_junit
         from policies.record import facts_from, record_evaluation
@@ -72,7 +72,12 @@ def register(app: typer.Typer, open_ledger: Callable[[typer.Context], Ledger]) -
         remote = RemoteLedger(server, api_key or "") if server is not None else None
         ledger = open_ledger(ctx) if remote is None else None
         try:
-            facts: Any = remote.facts if remote is not None else facts_from(ledger)  # type: ignore[arg-type]
+            facts: FactsProvider
+            if remote is not None:
+                facts = remote.facts
+            else:
+                assert ledger is not None
+                facts = facts_from(ledger)
             try:
                 evaluation = evaluate(inputs, facts)
             except GateServiceError as exc:

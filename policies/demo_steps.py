@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 
-from ledger.access import create_api_key
+from ledger.access import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.entry import Actor
 from ledger.errors import PromotionBlockedError
@@ -38,8 +38,7 @@ out = Console(highlight=False, width=150)
 
 
 def _key_actor(ledger: Ledger, role: str, name: str) -> Actor:
-    token, _ = create_api_key(ledger, name=name, role=role, actor=local_actor())
-    return Actor(f"key:{token.split('_')[1]}", name)
+    return create_key_actor(ledger, name=name, role=role, actor=local_actor())
 
 
 def run_policy_demo(
@@ -85,7 +84,7 @@ def run_policy_demo(
     evaluations = {}
     for name in ("baseline", "mitigated"):
         inputs = GateInputs(paths[name], prepared.eval.path, "income", ["sex", "race"], policy)
-        evaluation = evaluate(inputs, facts_from(ledger))  # type: ignore[arg-type]
+        evaluation = evaluate(inputs, facts_from(ledger))
         recorded = record_evaluation(ledger, evaluation, actor=local_actor())
         evaluations[name] = recorded.evaluation_id
         out.print(rule_table(evaluation))

@@ -32,7 +32,7 @@ from policies.metrics.performance import measure_performance
 from policies.results import Measurement, MetricInputError
 from policies.schema import Rule
 
-__all__ = ["Evaluation", "GateInputs", "RuleOutcome", "evaluate", "read_data"]
+__all__ = ["Evaluation", "FactsProvider", "GateInputs", "RuleOutcome", "evaluate", "read_data"]
 
 FactsProvider = Callable[[str, str], LineageFacts]
 LIBRARIES = ("scikit-learn", "fairlearn", "shap", "skops", "numpy", "pandas", "govledger")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger.lineage import tables as t
-from ledger.schema import entries
+from ledger.store import fetch_entry_data
 
 __all__ = ["DatasetFacts", "LineageFacts", "lineage_facts"]
 
@@ -48,14 +48,8 @@ class LineageFacts:
         )
 
 
-def _payload(conn: Connection, seq: int) -> dict[str, Any]:
-    body = conn.execute(select(entries.c.body).where(entries.c.seq == seq)).scalar_one()
-    data: dict[str, Any] = json.loads(bytes(body))["data"]
-    return data
-
-
 def _dataset(conn: Connection, row: Any) -> DatasetFacts:
-    data = _payload(conn, row.seq)
+    data = fetch_entry_data(conn, row.seq)
     return DatasetFacts(
         dataset_id=row.dataset_id,
         content_sha256=row.content_sha256,
@@ -95,7 +89,7 @@ def lineage_facts(conn: Connection, *, artifact_sha256: str, data_sha256: str) -
             "run_id": model_row.run_id,
             "seq": model_row.seq,
             "stage": model_row.stage,
-            "registration": _payload(conn, model_row.seq),
+            "registration": fetch_entry_data(conn, model_row.seq),
         }
         inputs = [
             r[0]

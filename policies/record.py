@@ -16,8 +16,7 @@ from ledger.api import Ledger
 from ledger.entry import Actor
 from ledger.errors import NotFoundError
 from ledger.lineage import tables as t
-from ledger.lineage.policy_projector import active_policy
-from policies.evaluate import Evaluation
+from policies.evaluate import Evaluation, FactsProvider
 from policies.facts import LineageFacts, lineage_facts
 from policies.loader import LoadedPolicy
 
@@ -31,7 +30,7 @@ class Recorded:
     already_recorded: bool
 
 
-def facts_from(ledger: Ledger) -> object:
+def facts_from(ledger: Ledger) -> FactsProvider:
     """A FactsProvider reading the local ledger."""
 
     def provide(artifact_sha256: str, data_sha256: str) -> LineageFacts:
@@ -76,9 +75,3 @@ def record_evaluation(ledger: Ledger, evaluation: Evaluation, *, actor: Actor) -
         return Recorded(existing.seq, payload["evaluation_id"], already_recorded=True)
     receipt = ledger.append("evaluation.recorded", payload, actor=actor)
     return Recorded(receipt.seq, payload["evaluation_id"], already_recorded=False)
-
-
-def is_active(ledger: Ledger, sha256: str) -> bool:
-    with ledger.engine.connect() as conn:
-        row = active_policy(conn)
-    return row is not None and row.sha256 == sha256

@@ -9,7 +9,6 @@ refused (422). So the CLI, the HTTP API and the Python API cannot disagree on a 
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
@@ -17,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from ledger.access import Principal, Role
+from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
 from ledger.lineage.policy_projector import active_policy
 from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
-from ledger.schema import entries
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
 from policies.facts import lineage_facts
 from policies.judge import judge_value
@@ -41,10 +40,9 @@ class PublishPolicy(BaseModel):
     activate: bool = Field(default=True, description="make it the policy that gates promotions")
 
 
-def _entry_data(conn: Connection, seq: int) -> dict[str, Any]:
-    body = conn.execute(select(entries.c.body).where(entries.c.seq == seq)).scalar_one()
-    envelope = json.loads(bytes(body))
-    return {"seq": seq, "recorded_at": envelope["ts"], "recorded_by": envelope["actor"], "data": envelope["data"]}
+def _entry_data(ledger: Ledger, seq: int) -> dict[str, Any]:
+    entry = ledger.get(seq)
+    return {"seq": seq, "recorded_at": entry.ts, "recorded_by": entry.actor.as_json(), "data": entry.data}
 
 
 @router.post("/policies", status_code=status.HTTP_201_CREATED, summary="Publish (and activate) a policy")
@@ -83,14 +81,14 @@ def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any
         row = conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == sha256)).first()
         if row is None:
             raise NotFoundError(f"no policy with SHA-256 {sha256[:64]!r} is published")
-        return _entry_data(conn, row.seq)
+    return _entry_data(ledger, row.seq)
 
 
-def _rejudge(conn: Connection, body: EvaluationRecorded) -> None:
+def _rejudge(ledger: Ledger, conn: Connection, body: EvaluationRecorded) -> None:
     row = conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == body.policy.sha256)).first()
     if row is None:
         raise NotFoundError(f"policy {body.policy.sha256[:12]} is not published; a risk officer must publish it first")
-    policy = parse_policy(_entry_data(conn, row.seq)["data"]["text"]).policy
+    policy = parse_policy(ledger.get(row.seq).data["text"]).policy
     expected = [r for r in policy.rules if r.category != "approval"]
     if [r.id for r in expected] != [r.rule_id for r in body.rules]:
         raise InvalidInputError(
@@ -116,7 +114,7 @@ def _rejudge(conn: Connection, body: EvaluationRecorded) -> None:
 @router.post("/evaluations", status_code=status.HTTP_201_CREATED, summary="Record an evaluation (re-judged here)")
 def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
-        _rejudge(conn, body)
+        _rejudge(ledger, conn, body)
         existing = conn.execute(
             select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == body.evaluation_id)
         ).first()
@@ -157,7 +155,7 @@ def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> di
         row = conn.execute(select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == evaluation_id)).first()
         if row is None:
             raise NotFoundError(f"evaluation {evaluation_id[:200]!r} is not recorded")
-        return _entry_data(conn, row.seq)
+    return _entry_data(ledger, row.seq)
 
 
 @router.get("/evaluation-context", summary="What the ledger knows of a model artifact and an evaluation dataset")

@@ -13,16 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
 
 from ledger.access import Principal, Role
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
-from ledger.lineage import tables as t
 from ledger.service.deps import LedgerDep, Reader, require_roles
 from reports.document import issue, prepare, render
 from reports.kinds import BUILDERS
 from reports.render import Rendered
+from reports.verification import check_report_hash
 
 __all__ = ["router"]
 
@@ -125,9 +124,7 @@ async def issue_attestation(request: Request, ledger: LedgerDep, principal: Issu
 
 @router.get("/issued/{pdf_sha256}", summary="Was a PDF with this SHA-256 issued by the ledger?")
 def issued(pdf_sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
-    with ledger.engine.connect() as conn:
-        row = conn.execute(select(t.reports.c.seq).where(t.reports.c.pdf_sha256 == pdf_sha256.lower())).first()
-    if row is None:
+    check = check_report_hash(ledger, pdf_sha256.lower())
+    if not check.issued:
         raise NotFoundError(f"no report with PDF SHA-256 {pdf_sha256[:64]!r} was issued by this ledger")
-    proof = ledger.inclusion_proof(row.seq, ledger.checkpoint().size)
-    return {"issued": True, "entry": ledger.get(row.seq).as_json(), "inclusion_proof": proof.as_json()}
+    return {"issued": True, "entry": check.entry, "inclusion_proof": check.inclusion_proof}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ledger.api import Ledger
 from ledger.lineage import tables as t
 
-__all__ = ["ReportCheck", "check_report"]
+__all__ = ["ReportCheck", "check_report", "check_report_hash"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class ReportCheck:
     seq: int | None = None
     entry: dict[str, Any] | None = None
     checkpoint_size: int | None = None
+    inclusion_proof: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -37,7 +38,11 @@ class ReportCheck:
 
 
 def check_report(ledger: Ledger, pdf: bytes) -> ReportCheck:
-    digest = hashlib.sha256(pdf).hexdigest()
+    return check_report_hash(ledger, hashlib.sha256(pdf).hexdigest())
+
+
+def check_report_hash(ledger: Ledger, digest: str) -> ReportCheck:
+    """The same check for a PDF known only by its SHA-256 (lower-case hex)."""
     with ledger.engine.connect() as conn:
         row = conn.execute(select(t.reports.c.seq).where(t.reports.c.pdf_sha256 == digest)).first()
     if row is None:
@@ -48,4 +53,4 @@ def check_report(ledger: Ledger, pdf: bytes) -> ReportCheck:
     checkpoint = ledger.checkpoint()
     proof = ledger.inclusion_proof(row.seq, checkpoint.size)
     proof.verify()
-    return ReportCheck(digest, True, row.seq, entry.as_json(), checkpoint.size)
+    return ReportCheck(digest, True, row.seq, entry.as_json(), checkpoint.size, proof.as_json())

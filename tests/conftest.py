@@ -19,9 +19,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ledger.api import Ledger, local_actor
+from ledger.config import Settings
 from ledger.entry import Actor
+from ledger.lineage import open_governance_ledger
 from ledger.sequencer import CheckpointPolicy
 from policies.adult import PreparedAdult, prepare_adult_csvs
+from policies.adult_lineage import register_adult_datasets, register_trained_model
 from policies.artifacts import save_model
 from policies.training import train_baseline, train_mitigated
 
@@ -118,6 +121,36 @@ class AdultModels:
     prepared: PreparedAdult
     baseline: Path
     mitigated: Path
+
+
+@pytest.fixture
+def gov(db_url: str, home: Path) -> Iterator[Ledger]:
+    """An initialised ledger with the lineage and policy kinds, rules and projections."""
+    opened = open_governance_ledger(
+        Settings(database_url=db_url, home=home), policy=CheckpointPolicy(after_batch=True, max_delay_s=None)
+    )
+    opened.init(origin="gov.example/log")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def register_adult_models(ledger: Ledger, models: AdultModels, *, actor: Actor) -> dict[str, str]:
+    """The Adult datasets, and both models registered with their training runs; returns the dataset ids."""
+    ids = register_adult_datasets(ledger, models.prepared, actor=actor)
+    for name, path in (("baseline", models.baseline), ("mitigated", models.mitigated)):
+        register_trained_model(
+            ledger,
+            name=f"income-{name}",
+            version="1",
+            model_path=path,
+            run_id=f"run-{name}",
+            train_dataset=ids["train"],
+            parameters={"seed": 0, "kind": name},
+            actor=actor,
+        )
+    return ids
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ model dossier says so).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select
@@ -20,7 +19,7 @@ from ledger.access_tables import api_keys
 from ledger.entry import SealedEntry
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PromotionBlockedError
 from ledger.lineage import tables as t
-from ledger.schema import entries
+from ledger.store import fetch_entry_data
 
 __all__ = [
     "active_policy",
@@ -138,8 +137,7 @@ def active_policy(conn: Connection) -> Any:
 
 
 def _failing_rules(conn: Connection, seq: int) -> list[dict[str, Any]]:
-    body = conn.execute(select(entries.c.body).where(entries.c.seq == seq)).scalar_one()
-    data = json.loads(bytes(body))["data"]
+    data = fetch_entry_data(conn, seq)
     problems = []
     for rule in data["rules"]:
         if rule["severity"] == "block" and rule["verdict"] != "pass":

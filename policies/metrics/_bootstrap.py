@@ -21,10 +21,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policies.metrics._common import FloatArray
-from policies.metrics._evaluators import Evaluator, Resample
+from policies.metrics._common import FloatArray, Need
+from policies.metrics._evaluators import Evaluator, Resample, degenerate
 
-__all__ = ["Interval", "bootstrap", "interval_of", "nan_extreme", "percentile_interval", "resamples"]
+__all__ = [
+    "Interval",
+    "bootstrap",
+    "bootstrap_interval",
+    "interval_of",
+    "nan_extreme",
+    "percentile_interval",
+    "resamples",
+]
 
 
 def resamples(n: int, n_boot: int, seed: int) -> Iterator[npt.NDArray[np.intp]]:
@@ -98,3 +106,21 @@ def interval_of(
         undefined = int(np.isnan(samples).sum())
         problem = f"the bootstrap interval is undefined: the value was undefined in {undefined} of {n_boot} resamples"
     return Interval(bounds, details, problem)
+
+
+def bootstrap_interval(
+    evaluate: Evaluator,
+    n_rows: int,
+    *,
+    statistic: Callable[[Resample], float],
+    needs: frozenset[Need],
+    confidence: float,
+    n_boot: int,
+    seed: int,
+) -> Interval:
+    """The interval of `statistic` over the resamples; a resample is degenerate when it lacks what
+    the metric `needs` (positives, negatives, ...)."""
+    samples, flagged = bootstrap(
+        evaluate, n_rows, statistic=statistic, degenerate=lambda r: degenerate(needs, r), n_boot=n_boot, seed=seed
+    )
+    return interval_of(samples, flagged, confidence=confidence, n_boot=n_boot, seed=seed)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
 
-from policies.metrics._bootstrap import bootstrap, interval_of, nan_extreme
+from policies.metrics._bootstrap import bootstrap_interval, nan_extreme
 from policies.metrics._common import (
     FloatArray,
     MetricInfo,
@@ -37,7 +37,7 @@ from policies.metrics._common import (
     check_same_length,
     lookup,
 )
-from policies.metrics._evaluators import Resample, confusion, degenerate, verify
+from policies.metrics._evaluators import Resample, confusion, verify
 from policies.metrics.groups import Partition, partition
 from policies.results import GroupRow, Measurement, MetricInputError
 
@@ -216,15 +216,15 @@ def measure_fairness(
     evaluate = confusion(definition.rates, truth[mask], predicted[mask], codes, len(included))
     raw = np.array([[frame.by_group.loc[parts.names[g], rate] for g in included] for rate in definition.rates])
     verify(evaluate, int(mask.sum()), raw)
-    samples, flagged = bootstrap(
+    interval = bootstrap_interval(
         evaluate,
         int(mask.sum()),
         statistic=_statistic(definition.compare),
-        degenerate=lambda r: degenerate(info.needs, r),
+        needs=info.needs,
+        confidence=confidence,
         n_boot=n_boot,
         seed=seed,
     )
-    interval = interval_of(samples, flagged, confidence=confidence, n_boot=n_boot, seed=seed)
     return Measurement(
         value=value,
         interval=interval.bounds,

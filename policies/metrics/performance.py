@@ -18,7 +18,7 @@ import sklearn.metrics as skm
 from fairlearn.metrics import MetricFrame
 from sklearn.exceptions import UndefinedMetricWarning
 
-from policies.metrics._bootstrap import bootstrap, interval_of, nan_extreme
+from policies.metrics._bootstrap import bootstrap_interval, nan_extreme
 from policies.metrics._common import (
     FloatArray,
     IntArray,
@@ -31,7 +31,7 @@ from policies.metrics._common import (
     need_problem,
     score_array,
 )
-from policies.metrics._evaluators import Evaluator, auc, brier, confusion, degenerate, verify
+from policies.metrics._evaluators import Evaluator, auc, brier, confusion, verify
 from policies.metrics.groups import Partition, partition
 from policies.results import GroupRow, Measurement, MetricInputError
 
@@ -156,15 +156,15 @@ def _overall(
         return Measurement(value=value, details=details)
     evaluate = _evaluator(metric, truth, predicted, scores, np.zeros(len(truth), dtype=np.int64), 1)
     verify(evaluate, len(truth), np.array([[raw]]))
-    samples, flagged = bootstrap(
+    interval = bootstrap_interval(
         evaluate,
         len(truth),
         statistic=lambda r: float(r.values[0, 0]),
-        degenerate=lambda r: degenerate(info.needs, r),
+        needs=info.needs,
+        confidence=confidence,
         n_boot=n_boot,
         seed=seed,
     )
-    interval = interval_of(samples, flagged, confidence=confidence, n_boot=n_boot, seed=seed)
     return Measurement(
         value=value,
         interval=interval.bounds,
@@ -230,15 +230,15 @@ def _by_group(
         metric, truth[mask], predicted[mask], None if scores is None else scores[mask], codes, len(included)
     )
     verify(evaluate, int(mask.sum()), kept[None, :])
-    samples, flagged = bootstrap(
+    interval = bootstrap_interval(
         evaluate,
         int(mask.sum()),
         statistic=lambda r: float(nan_extreme(r.values[0], highest=not info.higher_is_better)),
-        degenerate=lambda r: degenerate(info.needs, r),
+        needs=info.needs,
+        confidence=confidence,
         n_boot=n_boot,
         seed=seed,
     )
-    interval = interval_of(samples, flagged, confidence=confidence, n_boot=n_boot, seed=seed)
     return Measurement(
         value=value,
         interval=interval.bounds,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ledger.access import create_api_key
+from ledger.access import create_key_actor
 from ledger.api import Ledger
 from ledger.entry import Actor
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PromotionBlockedError
@@ -80,8 +80,7 @@ PROMOTE = {"model": {"name": "credit", "version": "1"}, "stage": "production"}
 
 
 def key_actor(gov: Ledger, name: str, role: str) -> Actor:
-    token, _ = create_api_key(gov, name=name, role=role, actor=ADMIN)
-    return Actor(f"key:{token.split('_')[1]}", name)
+    return create_key_actor(gov, name=name, role=role, actor=ADMIN)
 
 
 @pytest.fixture

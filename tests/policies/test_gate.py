@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ledger.access import create_api_key
+from ledger.access import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.cli import main
-from ledger.entry import Actor
 from ledger.errors import PromotionBlockedError
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
@@ -105,8 +104,7 @@ def test_the_recorded_evaluation_gates_promotion(gate: Run, adult_ledger: Ledger
     publish_policy(adult_ledger, load_policy("four-fifths"), actor=local_actor())
     assert gate(*gate_args(adult_models, adult_models.baseline))[0] == 1
     assert gate(*gate_args(adult_models, adult_models.mitigated))[0] == 0
-    officer_token, _ = create_api_key(adult_ledger, name="rui", role="approver", actor=local_actor())
-    officer = Actor(f"key:{officer_token.split('_')[1]}", "rui")
+    officer = create_key_actor(adult_ledger, name="rui", role="approver", actor=local_actor())
     with pytest.raises(PromotionBlockedError, match=r"impact-ratio-sex"):
         adult_ledger.append(
             "model.promoted",
@@ -143,8 +141,8 @@ def test_same_inputs_same_entry_and_python_api_agrees(
     inputs = GateInputs(
         adult_models.baseline, adult_models.prepared.eval.path, "income", ["sex", "race"], load_policy("four-fifths")
     )
-    first = evaluate(inputs, facts_from(adult_ledger)).payload()  # type: ignore[arg-type]
-    second = evaluate(inputs, facts_from(adult_ledger)).payload()  # type: ignore[arg-type]
+    first = evaluate(inputs, facts_from(adult_ledger)).payload()
+    second = evaluate(inputs, facts_from(adult_ledger)).payload()
     assert first == second and first["verdict"] == "blocked"
     recorded = [e.data for e in adult_ledger.entries(kind="evaluation.recorded")]
     assert recorded == [first]

@@ -171,7 +171,7 @@ def test_the_service_rejudges_a_submitted_evaluation(live: Live, adult_models: A
     inputs = GateInputs(
         adult_models.baseline, adult_models.prepared.eval.path, "income", ["sex", "race"], load_policy("four-fifths")
     )
-    payload = evaluate(inputs, facts_from(live.ledger)).payload()  # type: ignore[arg-type]
+    payload = evaluate(inputs, facts_from(live.ledger)).payload()
     assert payload["verdict"] == "blocked"
     forged = copy.deepcopy(payload)
     for rule in forged["rules"]:

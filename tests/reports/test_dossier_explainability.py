@@ -23,7 +23,7 @@ def test_dossier_shows_the_recorded_shap_explanation(
     policy = load_policy("ecoa-credit")
     publish_policy(ledger, policy, actor=local_actor(), activate=False)
     inputs = GateInputs(adult_models.mitigated, adult_models.prepared.eval.path, "income", ["sex", "race"], policy)
-    evaluation = evaluate(inputs, facts_from(ledger))  # type: ignore[arg-type]
+    evaluation = evaluate(inputs, facts_from(ledger))
     recorded = record_evaluation(ledger, evaluation, actor=local_actor())
     explained = ledger.get(recorded.seq).data["explainability"]
     top = explained["ranking"][0]
