@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ledger.access_tables import api_keys
 from ledger.entry import Actor, SealedEntry
@@ -36,9 +36,11 @@ __all__ = [
     "AccessKeyRevoked",
     "Principal",
     "Role",
+    "StoredKey",
     "authenticate",
     "create_api_key",
     "create_key_actor",
+    "load_key",
     "may_append",
     "new_token",
     "project_key_created",
@@ -142,22 +144,41 @@ def split_token(token: str) -> tuple[str, str] | None:
     return None if match is None else (match.group(1), match.group(2))
 
 
+@dataclass(frozen=True)
+class StoredKey:
+    """An API key's row: who it is, the hash its secret must match, whether it was revoked."""
+
+    principal: Principal
+    secret_sha256: bytes
+    revoked_at: str | None
+
+    def admits(self, secret: str) -> bool:
+        """True for the right secret of an unrevoked key (constant-time comparison)."""
+        digest = hashlib.sha256(secret.encode()).digest()
+        return self.revoked_at is None and hmac.compare_digest(self.secret_sha256, digest)
+
+
+def load_key(conn: Connection, key_id: str) -> StoredKey | None:
+    """The stored key with this id, or None."""
+    row = conn.execute(_KEY_BY_ID, {"key_id": key_id}).first()
+    if row is None:
+        return None
+    return StoredKey(Principal(key_id, row.name, Role(row.role)), bytes(row.secret_sha256), row.revoked_at)
+
+
+_KEY_BY_ID = select(api_keys.c.name, api_keys.c.role, api_keys.c.secret_sha256, api_keys.c.revoked_at).where(
+    api_keys.c.key_id == bindparam("key_id")
+)
+
+
 def authenticate(conn: Connection, token: str) -> Principal | None:
     """The principal of a valid, unrevoked token; None otherwise (the caller answers 401)."""
     parts = split_token(token)
     if parts is None:
         return None
     key_id, secret = parts
-    row = conn.execute(
-        select(api_keys.c.name, api_keys.c.role, api_keys.c.secret_sha256, api_keys.c.revoked_at).where(
-            api_keys.c.key_id == key_id
-        )
-    ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(bytes(row.secret_sha256), hashlib.sha256(secret.encode()).digest()):
-        return None
-    return Principal(key_id, row.name, Role(row.role))
+    stored = load_key(conn, key_id)
+    return stored.principal if stored is not None and stored.admits(secret) else None
 
 
 def project_key_created(conn: Connection, entry: SealedEntry) -> None:

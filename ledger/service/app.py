@@ -15,6 +15,7 @@ from ledger.service import routes_decisions, routes_drops, routes_graph, routes_
 from ledger.service.errors import install_error_handlers
 from ledger.service.group_commit import DecisionBatcher
 from ledger.service.limits import BodySizeLimit
+from ledger.service.principals import DEFAULT_KEY_CACHE_S, PrincipalCache
 
 __all__ = ["DEFAULT_MAX_BATCH_BODY", "DEFAULT_MAX_BODY", "create_app"]
 
@@ -29,15 +30,19 @@ def create_app(
     max_body: int = DEFAULT_MAX_BODY,
     max_batch_body: int = DEFAULT_MAX_BATCH_BODY,
     routers: Sequence[APIRouter] = (),
+    key_cache_s: float = DEFAULT_KEY_CACHE_S,
 ) -> FastAPI:
     """The HTTP service over one ledger (opened from `settings`, or the one given). `routers` are
-    the policy and report endpoints, passed in by the composition root (`ledger.cli.app`)."""
+    the policy and report endpoints, passed in by the composition root (`ledger.cli.app`).
+    `key_cache_s`: how long a key's stored row is trusted before it is read again (see
+    `ledger.service.principals`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = ledger is None
         app.state.ledger = ledger or open_governance_ledger(settings or Settings.from_env())
         app.state.decision_batcher = DecisionBatcher(app.state.ledger)
+        app.state.principals = PrincipalCache(app.state.ledger.engine, ttl_s=key_cache_s)
         try:
             yield
         finally:
@@ -55,6 +60,7 @@ def create_app(
     if ledger is not None:
         app.state.ledger = ledger
         app.state.decision_batcher = DecisionBatcher(ledger)
+        app.state.principals = PrincipalCache(ledger.engine, ttl_s=key_cache_s)
     install_error_handlers(app)
     app.include_router(routes_log.router)
     app.include_router(routes_lineage.router)

@@ -6,18 +6,22 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from ledger.access import Principal, Role, authenticate
+from ledger.access import Principal, Role
 from ledger.api import Ledger
 from ledger.errors import ForbiddenError
 from ledger.service.errors import UnauthorizedError
+from ledger.service.principals import PrincipalCache
 
 __all__ = ["MAX_SEQ", "Caller", "LedgerDep", "Reader", "caller", "get_ledger", "require_roles"]
 
 MAX_SEQ = 2**62  # sequence numbers and tree sizes fit a signed 64-bit column with room to spare
 
 
-def get_ledger(request: Request) -> Ledger:
+# The dependencies are coroutines so that FastAPI runs them on the event loop: a plain `def`
+# dependency costs a round trip to the thread pool on every request.
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 
@@ -25,15 +29,17 @@ def get_ledger(request: Request) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
-def caller(request: Request, ledger: LedgerDep) -> Principal:
-    """The principal behind `Authorization: Bearer <token>`, or 401."""
+async def caller(request: Request) -> Principal:
+    """The principal behind `Authorization: Bearer <token>`, or 401 (see `PrincipalCache`)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise UnauthorizedError("missing API key: send 'Authorization: Bearer <key>'")
-    with ledger.engine.connect() as conn:
-        principal = authenticate(conn, token.strip())
-    if principal is None:
+    principals: PrincipalCache = request.app.state.principals
+    principal = principals.cached(token.strip())
+    if principal is False:
+        principal = await run_in_threadpool(principals.authenticate, token.strip())
+    if not isinstance(principal, Principal):
         raise UnauthorizedError("invalid or revoked API key")
     return principal
 
@@ -44,7 +50,7 @@ Caller = Annotated[Principal, Depends(caller)]
 def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency admitting the given roles (and admin); 403 for the others."""
 
-    def check(principal: Caller) -> Principal:
+    async def check(principal: Caller) -> Principal:
         if principal.role is not Role.ADMIN and principal.role not in roles:
             allowed = ", ".join(sorted({"admin", *roles}))
             raise ForbiddenError(f"role {principal.role} may not do this (allowed: {allowed})")

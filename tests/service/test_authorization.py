@@ -10,6 +10,9 @@ import re
 import httpx
 import pytest
 
+from ledger.access import split_token
+from ledger.api import local_actor
+from ledger.service.principals import PrincipalCache
 from tests.service.conftest import ROLES, Service
 
 pytestmark = pytest.mark.anyio
@@ -107,12 +110,47 @@ async def test_every_route_with_every_role(client: httpx.AsyncClient, service: S
     assert service.ledger.size == size + issued  # nothing else in the matrix wrote anything
 
 
-async def test_revoked_key_is_refused(client: httpx.AsyncClient, service: Service) -> None:
-    from ledger.access import split_token
-    from ledger.api import local_actor
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
 
-    parts = split_token(service.tokens["auditor"])
+    def __call__(self) -> float:
+        return self.now
+
+
+def _revoke(service: Service, role: str) -> None:
+
+    parts = split_token(service.tokens[role])
     assert parts is not None
-    assert (await client.get("/v1/datasets", headers=service.headers("auditor"))).status_code == 200
     service.ledger.append("access.key_revoked", {"key_id": parts[0], "reason": "left the company"}, actor=local_actor())
+
+
+async def test_revoked_key_is_refused_once_the_key_cache_expires(client: httpx.AsyncClient, service: Service) -> None:
+    clock = Clock()
+    service.app.state.principals = PrincipalCache(service.ledger.engine, ttl_s=1.0, clock=clock)
+    assert (await client.get("/v1/datasets", headers=service.headers("auditor"))).status_code == 200
+    _revoke(service, "auditor")
+    clock.now += 0.5  # within the documented bound, the cached row still admits the key
+    assert (await client.get("/v1/datasets", headers=service.headers("auditor"))).status_code == 200
+    clock.now += 0.5
+    response = await client.get("/v1/datasets", headers=service.headers("auditor"))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+    clock.now += 5  # and it stays refused (a refused key's row is cached as revoked)
     assert (await client.get("/v1/datasets", headers=service.headers("auditor"))).status_code == 401
+
+
+async def test_revoked_key_is_refused_at_once_without_a_key_cache(client: httpx.AsyncClient, service: Service) -> None:
+    service.app.state.principals = PrincipalCache(service.ledger.engine, ttl_s=0.0)
+    assert (await client.get("/v1/datasets", headers=service.headers("auditor"))).status_code == 200
+    _revoke(service, "auditor")
+    assert (await client.get("/v1/datasets", headers=service.headers("auditor"))).status_code == 401
+
+
+async def test_a_cached_key_still_needs_its_own_secret(client: httpx.AsyncClient, service: Service) -> None:
+    token = service.tokens["admin"]
+    assert (await client.get("/v1/datasets", headers=service.headers("admin"))).status_code == 200  # now cached
+    key_part, secret = token.rsplit("_", 1)
+    forged = f"{key_part}_{'A' if secret[0] != 'A' else 'B'}{secret[1:]}"
+    response = await client.get("/v1/datasets", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
