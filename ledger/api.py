@@ -270,10 +270,18 @@ class Ledger:
         """Append one entry (one transaction)."""
         return self.append_many([{"kind": kind, "data": data, "subject": subject}], actor=actor)[0]
 
-    def append_many(self, items: Iterable[Mapping[str, Any]], *, actor: Actor) -> list[Receipt]:
+    def append_many(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        actor: Actor,
+        in_transaction: Callable[[Connection], None] | None = None,
+    ) -> list[Receipt]:
         """Append a batch of ``{"kind", "data", "subject"?}`` in one transaction: all or nothing.
 
         Every item is validated first; an error names the item's position and nothing is written.
+        `in_transaction` writes what belongs to the batch beside the log, in the same transaction
+        (see `Sequencer.append`).
         """
         drafts: list[Draft] = []
         for position, item in enumerate(items):
@@ -303,10 +311,10 @@ class Ledger:
             return []
         self._ensure_signer()
         try:
-            receipts = self._sequencer.append(drafts)
+            receipts = self._sequencer.append(drafts, in_transaction=in_transaction)
         except StaleSigningKeyError:  # another writer rotated the key: load the new one, then retry once
             self._ensure_signer(reload=True)
-            receipts = self._sequencer.append(drafts)
+            receipts = self._sequencer.append(drafts, in_transaction=in_transaction)
         self._start_checkpointer()
         return receipts
 

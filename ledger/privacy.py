@@ -48,7 +48,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Connection, Table, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -66,14 +66,16 @@ __all__ = [
     "KEY_BYTES",
     "NONCE_BYTES",
     "ErasedInput",
+    "SubjectKeyRaceError",
+    "SubjectKeys",
     "destroy_subject_key",
     "erase_subject",
     "get_or_create_subject_key",
-    "get_or_create_subject_keys",
     "open_input",
     "read_decision_input",
     "seal_input",
     "seal_subject_input",
+    "subject_keys_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,10 @@ NONCE_BYTES = 12
 _COMMITMENT_INFO = b"govledger commitment"
 _ENCRYPTION_INFO = b"govledger encryption"
 _MAX_SUBJECT_REF = 200  # subject_keys.subject_ref is String(200)
+
+
+class SubjectKeyRaceError(ConflictError):
+    """Two writers created a key for the same new subject at once; the loser must seal again."""
 
 
 @dataclass(frozen=True)
@@ -138,47 +144,64 @@ def get_or_create_subject_key(conn: Connection, subject_ref: str, now_ts: str) -
     return key
 
 
-def get_or_create_subject_keys(conn: Connection, subject_refs: list[str], now_ts: str) -> dict[str, bytes]:
-    """`get_or_create_subject_key` for many subjects at once: one read, one insert of the missing
-    ones, one read back (a batch of decisions touches hundreds of subjects)."""
+def _key_rows(conn: Connection, subject_refs: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for start in range(0, len(subject_refs), 500):
+        rows = conn.execute(_KEY_ROWS, {"refs": subject_refs[start : start + 500]})
+        found.update({row.subject_ref: row for row in rows})
+    return found
+
+
+_KEY_ROWS = select(subject_keys.c.subject_ref, subject_keys.c.key, subject_keys.c.erased_at).where(
+    subject_keys.c.subject_ref.in_(bindparam("refs", expanding=True))
+)
+
+
+def _usable_key(subject_ref: str, row: Any) -> bytes:
+    if row.key is None:
+        raise ConflictError(f"subject {subject_ref!r} was erased on {row.erased_at}")
+    if len(row.key) != KEY_BYTES:
+        raise PrivacyError(f"the stored key of subject {subject_ref!r} is not {KEY_BYTES} bytes")
+    return bytes(row.key)
+
+
+@dataclass
+class SubjectKeys:
+    """The keys a batch of decisions seals under: those already stored, and fresh ones that
+    `store_new` writes in the append's own transaction (so a refused batch leaves no key behind)."""
+
+    keys: dict[str, bytes]
+    new: dict[str, bytes]
+
+    def store_new(self, conn: Connection, now_ts: str) -> None:
+        """Insert the fresh keys (ON CONFLICT DO NOTHING) and check that ours are the stored ones.
+
+        SubjectKeyRaceError if another writer stored a key for one of these subjects first (the
+        inputs were sealed under a key that is not the subject's: prepare the batch again).
+        """
+        if not self.new:
+            return
+        rows = [{"subject_ref": s, "key": k, "created_at": now_ts, "erased_at": None} for s, k in self.new.items()]
+        _insert_if_absent(conn, subject_keys, rows)
+        stored = _key_rows(conn, list(self.new))
+        for subject_ref, key in self.new.items():
+            if _usable_key(subject_ref, stored[subject_ref]) != key:
+                raise SubjectKeyRaceError(f"subject {subject_ref!r} got a key from another writer at the same time")
+
+
+def subject_keys_for(conn: Connection, subject_refs: list[str]) -> SubjectKeys:
+    """The stored keys of these subjects, and a fresh random key for each subject without one.
+
+    ConflictError for an erased subject (a new decision must not bring it back). Nothing is
+    written here: see `SubjectKeys.store_new`.
+    """
     wanted = sorted(set(subject_refs))
     for subject_ref in wanted:
         _check_subject_ref(subject_ref)
-    found: dict[str, Any] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = conn.execute(
-            select(subject_keys.c.subject_ref, subject_keys.c.key, subject_keys.c.erased_at).where(
-                subject_keys.c.subject_ref.in_(chunk)
-            )
-        )
-        found.update({row.subject_ref: row for row in rows})
-    missing = [s for s in wanted if s not in found]
-    if missing:
-        _insert_if_absent(
-            conn,
-            subject_keys,
-            [
-                {"subject_ref": s, "key": secrets.token_bytes(KEY_BYTES), "created_at": now_ts, "erased_at": None}
-                for s in missing
-            ],
-        )
-        for start in range(0, len(missing), 500):
-            rows = conn.execute(
-                select(subject_keys.c.subject_ref, subject_keys.c.key, subject_keys.c.erased_at).where(
-                    subject_keys.c.subject_ref.in_(missing[start : start + 500])
-                )
-            )
-            found.update({row.subject_ref: row for row in rows})
-    keys: dict[str, bytes] = {}
-    for subject_ref in wanted:
-        row = found[subject_ref]
-        if row.key is None:
-            raise ConflictError(f"subject {subject_ref!r} was erased on {row.erased_at}")
-        if len(row.key) != KEY_BYTES:
-            raise PrivacyError(f"the stored key of subject {subject_ref!r} is not {KEY_BYTES} bytes")
-        keys[subject_ref] = bytes(row.key)
-    return keys
+    found = _key_rows(conn, wanted)
+    keys = {s: _usable_key(s, found[s]) for s in wanted if s in found}
+    new = {s: secrets.token_bytes(KEY_BYTES) for s in wanted if s not in found}
+    return SubjectKeys({**keys, **new}, new)
 
 
 def destroy_subject_key(conn: Connection, subject_ref: str, ts: str) -> None:

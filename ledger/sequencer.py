@@ -15,7 +15,7 @@ head is the one it left.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -143,23 +143,39 @@ class Sequencer:
         self._cached = (receipts[-1].leaf_hash, frontier)
         return receipts[0]
 
-    def append(self, drafts: Sequence[Draft], *, rotate_to: Signer | None = None) -> list[Receipt]:
+    def append(
+        self,
+        drafts: Sequence[Draft],
+        *,
+        rotate_to: Signer | None = None,
+        in_transaction: Callable[[Connection], None] | None = None,
+    ) -> list[Receipt]:
         """Append a batch in one transaction; all of it is in the log afterwards, or none of it.
 
         `rotate_to`: the batch is a key rotation; from its commit on, the log's key is this one.
+        `in_transaction`: a write that belongs to this batch (e.g. the subject keys its decisions
+        were sealed under), run under the lock before the hooks; it commits or rolls back with it.
         """
         if not drafts:
             return []
         with self.write_connection() as conn:
             with conn.begin():
-                receipts, frontier = self._append_locked(conn, drafts, force_checkpoint=False, rotate_to=rotate_to)
+                receipts, frontier = self._append_locked(
+                    conn, drafts, force_checkpoint=False, rotate_to=rotate_to, in_transaction=in_transaction
+                )
             self._cached = (receipts[-1].leaf_hash, frontier)  # only once the commit has succeeded
             if rotate_to is not None:
                 self._signer = rotate_to
         return receipts
 
     def _append_locked(
-        self, conn: Connection, drafts: Sequence[Draft], *, force_checkpoint: bool, rotate_to: Signer | None = None
+        self,
+        conn: Connection,
+        drafts: Sequence[Draft],
+        *,
+        force_checkpoint: bool,
+        rotate_to: Signer | None = None,
+        in_transaction: Callable[[Connection], None] | None = None,
     ) -> tuple[list[Receipt], Frontier]:
         head = store.lock_head(conn)
         signer = self._check_key(head)
@@ -176,6 +192,8 @@ class Sequencer:
             rows.append((entry.seq, entry.leaf_hash, b"".join(closes), entry.kind, entry.subject, ts, entry.body))
             sealed.append(entry)
             prev = entry.leaf_hash
+        if in_transaction is not None:
+            in_transaction(conn)
         for hook in self._hooks:
             hook(conn, sealed)
         store.insert_entries(conn, rows)

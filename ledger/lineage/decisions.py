@@ -6,7 +6,8 @@ pseudonymous reference and, optionally, the input in clear). Before anything is 
 - the model's artifact hash, training run, datasets and the promotion that put it in production
   are filled in from the projections (the append hook checks them again under the lock);
 - the input is sealed under the subject's key (HMAC commitment + AES-GCM), so it never reaches a
-  leaf in clear;
+  leaf in clear; a new subject's key is written in the append's own transaction, so a refused
+  request leaves nothing behind, and the request is one read transaction plus one write;
 - a decision id already in the log is a retry: if it names the same model, subject, times and
   output it is reported as a duplicate and skipped (so retries cannot duplicate), otherwise 409.
 """
@@ -25,7 +26,7 @@ from ledger.api import Ledger
 from ledger.entry import format_ts
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
-from ledger.privacy import get_or_create_subject_keys, seal_input
+from ledger.privacy import SubjectKeyRaceError, SubjectKeys, seal_input, subject_keys_for
 from ledger.schema import entries
 
 __all__ = ["MAX_BATCH", "PreparedDecisions", "prepare_decisions", "record_decisions"]
@@ -38,6 +39,12 @@ _SAME_RETRY_FIELDS = ("model", "subject_ref", "ts_start", "ts_end", "output")
 class PreparedDecisions:
     items: list[dict[str, Any]] = field(default_factory=list)  # ready for Ledger.append_many
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # {"decision_id", "seq"} of retries
+    new_keys: SubjectKeys = field(default_factory=lambda: SubjectKeys({}, {}))  # to store with the batch
+    now_ts: str = ""
+
+    def store_keys(self, conn: Connection) -> None:
+        """The append's `in_transaction` step: the batch's new subject keys, beside the log."""
+        self.new_keys.store_new(conn, self.now_ts)
 
 
 def _invalid(position: int, message: str, loc: Sequence[str | int] = ()) -> InvalidInputError:
@@ -100,43 +107,54 @@ def prepare_decisions(ledger: Ledger, requests: Sequence[Any]) -> PreparedDecisi
             raise _invalid(position, "model must be {name, version}", ["model"])
         drafts.append((data, raw_input, schema_version))
 
-    prepared = PreparedDecisions()
-    now_ts = format_ts(datetime.now(UTC))
-    with ledger.engine.connect() as conn:
-        conn = conn.execution_options(sqlite_immediate=True)
-        with conn.begin():  # one short transaction for every subject key the batch needs
-            existing = _existing(conn, [d[0]["decision_id"] for d in drafts])
-            facts: dict[tuple[str, str], dict[str, Any]] = {}
-            keys = get_or_create_subject_keys(
-                conn, [data["subject_ref"] for data, raw_input, _ in drafts if raw_input is not None], now_ts
-            )
-            for data, raw_input, schema_version in drafts:
-                previous = existing.get(data["decision_id"])
-                if previous is not None:
-                    seq, recorded = previous
-                    if any(recorded.get(name) != data.get(name) for name in _SAME_RETRY_FIELDS):
-                        raise ConflictError(
-                            f"decision {data['decision_id']} is already recorded (entry {seq}) with different content"
-                        )
-                    prepared.duplicates.append({"decision_id": data["decision_id"], "seq": seq})
-                    continue
-                model_key = (data["model"]["name"], data["model"]["version"])
-                if model_key not in facts:
-                    facts[model_key] = _model_facts(conn, *model_key)
-                for name, value in facts[model_key].items():
-                    data.setdefault(name, value)
-                if raw_input is not None:
-                    data["input"] = seal_input(
-                        keys[data["subject_ref"]], data["decision_id"], raw_input, schema_version=str(schema_version)
-                    )
-                prepared.items.append({"kind": "decision.recorded", "data": data})
+    prepared = PreparedDecisions(now_ts=format_ts(datetime.now(UTC)))
+    with ledger.engine.connect() as conn, conn.begin():  # reads only: the writes go with the append
+        existing = _existing(conn, [d[0]["decision_id"] for d in drafts])
+        fresh = []
+        for data, raw_input, schema_version in drafts:
+            previous = existing.get(data["decision_id"])
+            if previous is None:
+                fresh.append((data, raw_input, schema_version))
+                continue
+            seq, recorded = previous
+            if any(recorded.get(name) != data.get(name) for name in _SAME_RETRY_FIELDS):
+                raise ConflictError(
+                    f"decision {data['decision_id']} is already recorded (entry {seq}) with different content"
+                )
+            prepared.duplicates.append({"decision_id": data["decision_id"], "seq": seq})
+        prepared.new_keys = subject_keys_for(conn, [d[0]["subject_ref"] for d in fresh if d[1] is not None])
+        facts: dict[tuple[str, str], dict[str, Any]] = {}
+        for data, raw_input, schema_version in fresh:
+            model_key = (data["model"]["name"], data["model"]["version"])
+            if model_key not in facts:
+                facts[model_key] = _model_facts(conn, *model_key)
+            for name, value in facts[model_key].items():
+                data.setdefault(name, value)
+            if raw_input is not None:
+                key = prepared.new_keys.keys[data["subject_ref"]]
+                data["input"] = seal_input(key, data["decision_id"], raw_input, schema_version=str(schema_version))
+            prepared.items.append({"kind": "decision.recorded", "data": data})
     return prepared
 
 
 def record_decisions(ledger: Ledger, requests: Sequence[Any], *, actor: Any) -> dict[str, Any]:
-    """Prepare and append in one batch (one transaction); returns receipts and skipped retries."""
-    prepared = prepare_decisions(ledger, requests)
-    receipts = ledger.append_many(prepared.items, actor=actor) if prepared.items else []
+    """Prepare and append in one batch (one transaction); returns receipts and skipped retries.
+
+    If another writer gave one of the batch's new subjects a key meanwhile, the batch is prepared
+    again (once), now under that key.
+    """
+    for attempt in range(2):
+        prepared = prepare_decisions(ledger, requests)
+        try:
+            receipts = (
+                ledger.append_many(prepared.items, actor=actor, in_transaction=prepared.store_keys)
+                if prepared.items
+                else []
+            )
+            break
+        except SubjectKeyRaceError:
+            if attempt:
+                raise
     return {
         "recorded": [
             {"decision_id": item["data"]["decision_id"], "seq": r.seq, "leaf_hash": r.leaf_hash.hex(), "ts": r.ts}

@@ -25,8 +25,10 @@ from ledger.api import Ledger
 from ledger.errors import ConflictError, InvalidInputError, PrivacyError
 from ledger.lineage import rebuild_projections
 from ledger.lineage import tables as t
+from ledger.lineage.decisions import prepare_decisions, record_decisions
 from ledger.privacy import (
     ErasedInput,
+    SubjectKeyRaceError,
     destroy_subject_key,
     erase_subject,
     get_or_create_subject_key,
@@ -341,3 +343,29 @@ def test_postgres_vacuum_after_erasure(gov: Ledger) -> None:
     with gov.engine.begin() as conn, pytest.raises(ConflictError):
         get_or_create_subject_key(conn, "applicant-1", NOW)
     assert gov.verify(deep=True).ok
+
+
+def _decision_request(decision_id: str, subject: str) -> dict[str, Any]:
+    value = decision(decision_id, {"model": {"name": "credit", "version": "1"}}, subject=subject)
+    value["not_applicable"].pop("input")
+    return {**value, "input": APPLICANT, "input_schema_version": "applicant/v1"}
+
+
+def test_a_new_subjects_key_is_stored_with_its_batch_and_a_racing_key_is_refused(gov: Ledger) -> None:
+    build_chain(gov)
+    prepared = prepare_decisions(gov, [_decision_request("d-race", "applicant-new")])
+    assert set(prepared.new_keys.new) == {"applicant-new"}
+    with gov.engine.connect() as conn:
+        assert conn.execute(select(subject_keys.c.subject_ref)).all() == []  # preparing writes nothing
+    with gov.engine.begin() as conn:  # another writer creates the subject's key first
+        theirs = get_or_create_subject_key(conn, "applicant-new", NOW)
+    size = gov.size
+    with pytest.raises(SubjectKeyRaceError):
+        gov.append_many(prepared.items, actor=SCORING_SERVICE, in_transaction=prepared.store_keys)
+    assert gov.size == size
+    result = record_decisions(gov, [_decision_request("d-race", "applicant-new")], actor=SCORING_SERVICE)
+    assert [r["decision_id"] for r in result["recorded"]] == ["d-race"]
+    with gov.engine.connect() as conn:
+        assert stored_key(conn, "applicant-new")[0] == theirs  # sealed again, under the stored key
+        sealed = gov.get(result["recorded"][0]["seq"]).data["input"]
+        assert read_decision_input(conn, "applicant-new", "d-race", sealed) == APPLICANT

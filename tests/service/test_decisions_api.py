@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from ledger.access_tables import subject_keys
 from ledger.lineage import rebuild_projections
 from tests.lineage.factories import build_chain
 from tests.service.conftest import Service
@@ -133,6 +135,12 @@ async def test_bad_batches_write_nothing(
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
     assert service.ledger.size == size
+    assert subject_key_count(service) == 0  # no subject key is left behind by a refused request
+
+
+def subject_key_count(service: Service) -> int:
+    with service.ledger.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(subject_keys)).scalar_one())
 
 
 async def test_erasure_keeps_the_log_verifiable(
