@@ -27,28 +27,67 @@ class CanonicalError(ValueError):
     """The value cannot be represented in canonical JSON (NaN, huge integer, non-JSON type, bad string)."""
 
 
-def _fast_path_ok(value: Any) -> bool:
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
+def _number_ok(kind: type, value: Any) -> bool:
     if kind is int:
         return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
-    if kind is float:
-        # Both Python's repr and ECMAScript print the shortest round-tripping digits; they also agree
-        # on the positional form for 1e-4 <= |x| < 1e16 when x has a fractional part (integral
-        # floats differ: "1.0" against "1"). Outside that range, take the reference path.
-        magnitude = abs(value)
-        return bool(1e-4 <= magnitude < 1e16 and value != int(value))
+    # Both Python's repr and ECMAScript print the shortest round-tripping digits; they also agree on
+    # the positional form for 1e-4 <= |x| < 1e16 when x has a fractional part (integral floats
+    # differ: "1.0" against "1"). Outside that range, take the reference path.
+    return bool(1e-4 <= abs(value) < 1e16 and value != int(value))
+
+
+def _dict_ok(value: dict[Any, Any]) -> bool:
+    # Written out (no call per string leaf, the common case): this walk runs on every append.
+    for key, item in value.items():
+        if type(key) is not str or (not key.isascii() and max(key) >= "\ue000"):
+            return False
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            if not _dict_ok(item):
+                return False
+        elif kind is list:
+            if not _list_ok(item):
+                return False
+        elif kind is int or kind is float:
+            if not _number_ok(kind, item):
+                return False
+        else:
+            return False  # tuples, subclasses, other types: take the reference path
+    return True
+
+
+def _list_ok(value: list[Any]) -> bool:
+    for item in value:
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            if not _dict_ok(item):
+                return False
+        elif kind is list:
+            if not _list_ok(item):
+                return False
+        elif kind is int or kind is float:
+            if not _number_ok(kind, item):
+                return False
+        else:
+            return False
+    return True
+
+
+def _fast_path_ok(value: Any) -> bool:
+    kind = type(value)
     if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or (not key.isascii() and max(key) >= "\ue000"):
-                return False
-            if not _fast_path_ok(item):
-                return False
+        return _dict_ok(value)
+    if kind is str or kind is bool or value is None:
         return True
     if kind is list:
-        return all(_fast_path_ok(item) for item in value)
-    return False  # floats, tuples, subclasses: take the reference path
+        return _list_ok(value)
+    if kind is int or kind is float:
+        return _number_ok(kind, value)
+    return False
 
 
 def canonical_json(value: Any) -> bytes:
