@@ -1,5 +1,7 @@
 """A real govledger service on 127.0.0.1 (uvicorn in a background thread) over a real ledger
-(SQLite and PostgreSQL), with one API key per role, for the client SDK's tests.
+(SQLite and PostgreSQL), with one API key per role, for the client SDK's tests. The app is built
+as the composition root builds it (`service_routers()`: the policy and report endpoints too), so
+the client is tested against every operation the deployed service publishes.
 
 The server can be stopped and started again on the same port (`LiveServer.stop`/`start`), so
 tests can take the service away while a `DecisionLogger` is sending.
@@ -22,6 +24,7 @@ from fastapi import FastAPI
 
 from ledger.access import create_api_key
 from ledger.api import Ledger, local_actor
+from ledger.cli.app import service_routers
 from ledger.client import GovledgerClient
 from ledger.config import Settings
 from ledger.lineage import open_governance_ledger
@@ -106,7 +109,7 @@ def live(db_url: str, home: Path) -> Iterator[LiveServer]:
     tokens = {}
     for role in ROLES:
         tokens[role], _ = create_api_key(ledger, name=f"{role}-key", role=role, actor=local_actor())
-    app = create_app(ledger=ledger, max_body=MAX_BODY, max_batch_body=MAX_BATCH_BODY)
+    app = create_app(ledger=ledger, max_body=MAX_BODY, max_batch_body=MAX_BATCH_BODY, routers=service_routers())
     server = LiveServer(app, ledger, tokens, free_port())
     server.start()
     try:

@@ -1,12 +1,13 @@
-"""Payloads for the client tests (decision requests as a scoring service sends them)."""
+"""Payloads for the client tests (decision requests as a scoring service sends them, evaluations
+as `govledger gate --server` records them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.lineage.factories import dataset, model, run
+from tests.lineage.factories import dataset, model, run, sha
 
-__all__ = ["dataset", "decision_request", "model", "run"]
+__all__ = ["dataset", "decision_request", "evaluation_request", "model", "run", "sha"]
 
 
 def decision_request(
@@ -33,4 +34,40 @@ def decision_request(
                 "retention",
             )
         },
+    }
+
+
+def evaluation_request(
+    evaluation_id: str, policy_sha256: str, *, ratios: tuple[float, float] = (0.91, 0.88), forged: bool = False
+) -> dict[str, Any]:
+    """An evaluation of credit@1 (artifact "model-bytes") on dataset "adult-eval" under the shipped
+    four-fifths policy, whose two rules get the impact ratios `ratios` (by sex, by race). The
+    verdicts follow from the ratios, unless `forged` (every rule then claims to pass)."""
+    rules = []
+    for (attribute, worst), ratio in zip((("sex", "Female"), ("race", "Black")), ratios, strict=True):
+        rules.append(
+            {
+                "rule_id": f"impact-ratio-{attribute}",
+                "category": "fairness",
+                "metric": "impact_ratio",
+                "by": [attribute],
+                "comparison": ">=",
+                "threshold": 0.8,
+                "severity": "block",
+                "value": ratio,
+                "verdict": "pass" if forged or ratio >= 0.8 else "fail",
+                "worst_group": worst,
+                "message": f"impact ratio of {worst} {ratio} vs threshold >= 0.8",
+            }
+        )
+    blocked = any(r["verdict"] == "fail" for r in rules)
+    return {
+        "evaluation_id": evaluation_id,
+        "model": {"name": "credit", "version": "1"},
+        "model_artifact_sha256": sha("model-bytes"),
+        "dataset": {"dataset_id": "adult-eval", "content_sha256": sha("adult-eval"), "rows": 1000},
+        "policy": {"name": "four-fifths", "version": "1", "sha256": policy_sha256},
+        "verdict": "blocked" if blocked else "passed",
+        "rules": rules,
+        "libraries": {"fairlearn": "0.15.0"},
     }

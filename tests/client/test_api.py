@@ -73,8 +73,9 @@ def test_every_endpoint_round_trip(live: LiveServer) -> None:
     assert [d["decision_id"] for d in auditor.list_decisions(model="credit@1", subject_ref="applicant-2").items] == [
         "d-2"
     ]
-    assert auditor.list_decisions(outcome="deny", since="2026-11-24T00:00:00Z").items == ()
-    assert len(auditor.list_decisions(until=datetime(2026, 11, 24, tzinfo=UTC)).items) == 2
+    tomorrow = datetime.now(UTC) + timedelta(days=1)  # since/until filter on the time recorded
+    assert auditor.list_decisions(outcome="deny", since=f"{tomorrow:%Y-%m-%d}T00:00:00Z").items == ()
+    assert len(auditor.list_decisions(until=tomorrow).items) == 2
     reviewed = approver.review_decision(
         "d-1",
         "overridden",
@@ -232,7 +233,7 @@ def test_client_imports_neither_the_server_nor_the_data_stack() -> None:
     code = (
         "import sys, ledger.client\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "{'fastapi', 'starlette', 'sqlalchemy', 'pandas', 'numpy', 'pydantic', 'uvicorn'})\n"
+        "{'fastapi', 'starlette', 'sqlalchemy', 'pandas', 'numpy', 'pydantic', 'uvicorn', 'policies', 'reports'})\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -267,6 +268,24 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "/v1/decisions/{decision_id}/trace"): "decision_trace",
     ("GET", "/v1/decisions/{decision_id}/trace/pack"): "decision_trace_pack",
     ("POST", "/v1/decisions/dropped"): "record_dropped",
+    ("POST", "/v1/policies"): "publish_policy",
+    ("GET", "/v1/policies"): "list_policies",
+    ("GET", "/v1/policies/{sha256}"): "get_policy",
+    ("POST", "/v1/evaluations"): "record_evaluation",
+    ("GET", "/v1/evaluations"): "list_evaluations",
+    ("GET", "/v1/evaluations/{evaluation_id}"): "get_evaluation",
+    ("GET", "/v1/evaluation-context"): "evaluation_context",
+    ("GET", "/v1/reports/dossier/{name}/{version}"): "dossier_report",
+    ("POST", "/v1/reports/dossier/{name}/{version}/issue"): "issue_dossier_report",
+    ("GET", "/v1/reports/decisions/{decision_id}"): "decision_report",
+    ("POST", "/v1/reports/decisions/{decision_id}/issue"): "issue_decision_report",
+    ("GET", "/v1/reports/adverse-action/{decision_id}"): "adverse_action_notice",
+    ("POST", "/v1/reports/adverse-action/{decision_id}/issue"): "issue_adverse_action_notice",
+    ("GET", "/v1/reports/bias-audit/{name}/{version}"): "bias_audit_report",
+    ("POST", "/v1/reports/bias-audit/{name}/{version}/issue"): "issue_bias_audit_report",
+    ("GET", "/v1/reports/attestation"): "attestation_report",
+    ("POST", "/v1/reports/attestation/issue"): "issue_attestation_report",
+    ("GET", "/v1/reports/issued/{pdf_sha256}"): "report_issued",
 }
 
 
