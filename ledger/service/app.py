@@ -9,40 +9,42 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from ledger.api import Ledger
-from ledger.config import Settings
+from ledger.config import DEFAULT_KEY_CACHE_S, DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, Settings
 from ledger.lineage import open_governance_ledger
 from ledger.service import routes_decisions, routes_drops, routes_graph, routes_lineage, routes_log
 from ledger.service.errors import install_error_handlers
 from ledger.service.group_commit import DecisionBatcher
 from ledger.service.limits import BodySizeLimit
-from ledger.service.principals import DEFAULT_KEY_CACHE_S, PrincipalCache
+from ledger.service.principals import PrincipalCache
 
-__all__ = ["DEFAULT_MAX_BATCH_BODY", "DEFAULT_MAX_BODY", "create_app"]
-
-DEFAULT_MAX_BODY = 1024 * 1024
-DEFAULT_MAX_BATCH_BODY = 32 * 1024 * 1024  # a batch of up to 10,000 decisions
+__all__ = ["create_app"]
 
 
 def create_app(
     settings: Settings | None = None,
     *,
     ledger: Ledger | None = None,
-    max_body: int = DEFAULT_MAX_BODY,
-    max_batch_body: int = DEFAULT_MAX_BATCH_BODY,
+    max_body: int | None = None,
+    max_batch_body: int | None = None,
     routers: Sequence[APIRouter] = (),
-    key_cache_s: float = DEFAULT_KEY_CACHE_S,
+    key_cache_s: float | None = None,
 ) -> FastAPI:
     """The HTTP service over one ledger (opened from `settings`, or the one given). `routers` are
     the policy and report endpoints, passed in by the composition root (`ledger.cli.app`).
-    `key_cache_s`: how long a key's stored row is trusted before it is read again (see
-    `ledger.service.principals`)."""
+    The limits and `key_cache_s` (how long a key's stored row is trusted before it is read again,
+    see `ledger.service.principals`) come from `settings` unless given here."""
+    if max_body is None:
+        max_body = settings.max_body_bytes if settings else DEFAULT_MAX_BODY_BYTES
+    if max_batch_body is None:
+        max_batch_body = settings.max_batch_body_bytes if settings else DEFAULT_MAX_BATCH_BODY_BYTES
+    cache_s = key_cache_s if key_cache_s is not None else settings.key_cache_s if settings else DEFAULT_KEY_CACHE_S
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = ledger is None
         app.state.ledger = ledger or open_governance_ledger(settings or Settings.from_env())
         app.state.decision_batcher = DecisionBatcher(app.state.ledger)
-        app.state.principals = PrincipalCache(app.state.ledger.engine, ttl_s=key_cache_s)
+        app.state.principals = PrincipalCache(app.state.ledger.engine, ttl_s=cache_s)
         try:
             yield
         finally:
@@ -60,7 +62,7 @@ def create_app(
     if ledger is not None:
         app.state.ledger = ledger
         app.state.decision_batcher = DecisionBatcher(ledger)
-        app.state.principals = PrincipalCache(ledger.engine, ttl_s=key_cache_s)
+        app.state.principals = PrincipalCache(ledger.engine, ttl_s=cache_s)
     install_error_handlers(app)
     app.include_router(routes_log.router)
     app.include_router(routes_lineage.router)

@@ -8,7 +8,8 @@ hash on every request, in constant time.
 
 What it costs in freshness, and why that is bounded: a key revoked by another process
 (`govledger keys revoke`) is refused by this service at most `ttl_s` seconds after the
-revocation commits (default 1 s; 0 reads the row on every request). Unknown key ids are not
+revocation commits (default 1 s, `GOVLEDGER_KEY_CACHE_SECONDS`; 0 reads the row on every
+request). Unknown key ids are not
 cached, so made-up tokens cannot fill the memory; the cache holds at most `max_keys` rows.
 """
 
@@ -21,10 +22,10 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from ledger.access import Principal, StoredKey, load_key, split_token
+from ledger.config import DEFAULT_KEY_CACHE_S
 
-__all__ = ["DEFAULT_KEY_CACHE_S", "PrincipalCache"]
+__all__ = ["PrincipalCache"]
 
-DEFAULT_KEY_CACHE_S = 1.0
 _MAX_KEYS = 10_000
 
 
