@@ -14,10 +14,11 @@ approval, promotion). On PostgreSQL the ledgers' tables are ANALYZEd before ever
 bench.service_app:create_bench_app --factory`` as a separate process on 127.0.0.1 (one worker,
 uvicorn's defaults: uvloop and httptools; access log off) with GOVLEDGER_DATABASE_URL /
 GOVLEDGER_HOME pointing at that ledger. `bench.service_app` is the production `create_app()`
-plus trivial routes under ``/bench`` that do no ledger work. The clients are httpx in this
-process: an asyncio `httpx.AsyncClient` with N keep-alive connections and N tasks for the
-throughput figures, a synchronous `httpx.Client` (one connection, one request at a time) for
-latencies. On 2 cores the server gets one core's worth of Python (one process, one GIL) and the
+plus trivial routes under ``/bench`` that do no ledger work. The throughput clients are
+`bench.http_load` in this process: N keep-alive connections on one asyncio loop, pre-encoded
+requests, about 0.03-0.06 ms of client CPU per request (httpx, used before, cost about 1 ms and
+capped the single-request figures itself); latencies use a synchronous `httpx.Client` (one
+connection, one request at a time). On 2 cores the server gets one core's worth of Python (one process, one GIL) and the
 client the other. What is measured, and beside what:
 
 1. Batched ingest: ``POST /v1/decisions`` with JSON arrays of 1,000 decisions (2 connections),
@@ -29,9 +30,11 @@ client the other. What is measured, and beside what:
    - `record_decisions` in-process (prepare + append, what the route runs in its thread pool)
      on a third ledger: everything but HTTP.
    - ``POST /bench/echo`` with the same bodies: HTTP, routing, middleware and `json.loads`.
-2. Single-decision POSTs (4 connections), with and without input. Baselines: ``POST /bench/echo``
-   with the same bodies and connections, and `record_decisions` of one decision per call,
-   in-process, one thread.
+2. Single-decision POSTs over 64 connections (a fleet of scoring workers, each waiting for its
+   answer; concurrent requests share a write transaction, see `ledger.service.group_commit`),
+   with and without input, and with input over 4 connections (the figure of earlier runs).
+   Baselines: ``POST /bench/echo`` with the same bodies and connections, and `record_decisions`
+   of one decision per call, in-process, one thread.
 3. ``GET /v1/decisions/{id}/trace`` on a ledger grown to --trace-entries entries (default
    1,000,000) with `append_many` of decisions, 10,000 per call: median and p99 over random
    decisions, one request at a time. Baselines: ``GET /bench/ping`` and
@@ -42,9 +45,7 @@ client the other. What is measured, and beside what:
 Throughput figures are the median of 3 interleaved trials (1 with --quick); in each trial every
 contender handles the same number of decisions (20,000 batched and 1,000 single ones; 5,000 and
 200 with --quick), so all ledgers grow alike. Latencies: 1,000 requests each (200 with --quick),
-on a 50,000-entry ledger with --quick. The httpx client costs about 1 ms of CPU per request, so
-it, not the server, limits the single-request echo baseline to roughly 1,000 requests/s: the
-server CPU per request printed below the table is the figure to compare there. Every decision has
+on a 50,000-entry ledger with --quick. Every decision has
 its own subject (a scoring service sees each applicant once), so each one with input creates a
 subject key. Server CPU time per decision is read from /proc for every HTTP trial and printed
 below the table. With --profile DIR, py-spy (if installed) samples the server during each phase
@@ -77,6 +78,7 @@ import httpx
 from rich.console import Console
 from sqlalchemy import text
 
+from bench.http_load import encode_request, run_connections
 from bench.ledger_bench import (
     DEFAULT_PG_URL,
     Result,
@@ -101,7 +103,8 @@ from tests.lineage.factories import build_chain, decision
 BATCH = 1_000
 BUILD_BATCH = 10_000
 BATCH_CLIENTS = 2
-SINGLE_CLIENTS = 4
+SINGLE_CLIENTS = 64  # a fleet of scoring workers, each waiting for its answer
+FEW_CLIENTS = 4  # the figure of earlier runs, for comparison
 MODEL = {"name": "credit", "version": "1"}
 INPUT = {"age": 37, "income": 52_000, "employment_years": 6, "existing_loans": 1, "region": "north-west"}
 INPUT_SCHEMA = "credit-features/1"
@@ -331,34 +334,25 @@ class Load:
     bodies: list[bytes]  # response bodies, in request order
 
 
-async def _load(base: str, token: str, requests: Sequence[Request], clients: int, expect: int, server: Server) -> Load:
-    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
-        await asyncio.gather(*(client.get("/bench/ping") for _ in range(clients)))  # open the connections
-        pending = iter(range(len(requests)))  # shared by the tasks of one event loop
-        bodies: list[bytes] = [b""] * len(requests)
-        failures: list[str] = []
-
-        async def worker() -> None:
-            for index in pending:
-                method, path, body = requests[index]
-                response = await client.request(method, path, content=body)
-                bodies[index] = response.content
-                if response.status_code != expect and len(failures) < 3:
-                    failures.append(f"{method} {path}: {response.status_code} {response.text[:300]}")
-
-        cpu, server_cpu, start = time.process_time(), server.cpu(), time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - start
-        load = Load(elapsed, server.cpu() - server_cpu, time.process_time() - cpu, bodies)
-    if failures:
-        raise RuntimeError(f"unexpected responses (wanted {expect}): {failures}")
-    return load
-
-
 def http_load(server: Server, token: str, requests: Sequence[Request], clients: int, expect: int = 201) -> Load:
-    return asyncio.run(_load(server.base, token, requests, clients, expect, server))
+    """Send `requests` over `clients` keep-alive connections (`bench.http_load`); every answer must
+    have status `expect`. Server CPU is read from /proc around the timed part."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    wire = [encode_request(method, path, body, headers) for method, path, body in requests]
+    warm = [encode_request("GET", "/bench/ping", None, {})] * clients  # open the connections first
+    asyncio.run(run_connections(server.base, warm, clients))
+    cpu, server_cpu, start = time.process_time(), server.cpu(), time.perf_counter()
+    answers = asyncio.run(run_connections(server.base, wire, clients))
+    elapsed = time.perf_counter() - start
+    load = Load(elapsed, server.cpu() - server_cpu, time.process_time() - cpu, [a.body for a in answers])
+    failures = [
+        f"{method} {path}: {a.status} {a.body[:300]!r}"
+        for (method, path, _), a in zip(requests, answers, strict=True)
+        if a.status != expect
+    ]
+    if failures:
+        raise RuntimeError(f"{len(failures)} unexpected responses (wanted {expect}): {failures[:3]}")
+    return load
 
 
 @dataclass
@@ -520,39 +514,48 @@ class Phase:
         return results
 
     # 2. single decisions
-    def http_singles(self, path: str, with_input: bool, label: str, count: int) -> float:
+    def http_singles(self, path: str, with_input: bool, label: str, count: int, clients: int) -> float:
         ids = self.ids.take("s", count)
         requests = [("POST", path, json_bytes(decision_request(d, with_input=with_input))) for d in ids]
-        load = http_load(self.server, self.served.token, requests, SINGLE_CLIENTS)
+        load = http_load(self.server, self.served.token, requests, clients)
         if path == "/v1/decisions":
             self.posted += ids
         self.note(label, "request").add(load, count)
         return count / load.elapsed
 
     def singles(self) -> list[Result]:
-        console.log(f"{self.backend}: single-decision POSTs, {SINGLE_CLIENTS} connections")
+        console.log(f"{self.backend}: single-decision POSTs, {SINGLE_CLIENTS} and {FEW_CLIENTS} connections")
         n, warm = self.cfg.singles, min(200, self.cfg.singles)
-        self.http_singles("/v1/decisions", True, "warm-up", warm)
-        self.http_singles("/bench/echo", True, "warm-up", warm)
+        self.http_singles("/v1/decisions", True, "warm-up", warm, SINGLE_CLIENTS)
+        self.http_singles("/bench/echo", True, "warm-up", warm, SINGLE_CLIENTS)
         self.record_calls(True, warm, 1)
         self.cpu.clear()
+        many, few = SINGLE_CLIENTS, FEW_CLIENTS
         contenders: dict[str, Contender] = {
-            "POST /v1/decisions with input": lambda: self.http_singles(
-                "/v1/decisions", True, "single POST /v1/decisions with input", n
+            f"{many} with input": lambda: self.http_singles(
+                "/v1/decisions", True, f"single POST /v1/decisions, {many} conns, with input", n, many
             ),
-            "POST /v1/decisions without input": lambda: self.http_singles(
-                "/v1/decisions", False, "single POST /v1/decisions without input", n
+            f"{many} without input": lambda: self.http_singles(
+                "/v1/decisions", False, f"single POST /v1/decisions, {many} conns, without input", n, many
             ),
-            "POST /bench/echo": lambda: self.http_singles("/bench/echo", True, "single POST /bench/echo", n),
+            f"{few} with input": lambda: self.http_singles(
+                "/v1/decisions", True, f"single POST /v1/decisions, {few} conns, with input", n, few
+            ),
+            f"{many} echo": lambda: self.http_singles(
+                "/bench/echo", True, f"single POST /bench/echo, {many} conns", n, many
+            ),
+            f"{few} echo": lambda: self.http_singles(
+                "/bench/echo", True, f"single POST /bench/echo, {few} conns", n, few
+            ),
             "record_decisions(1) with input": lambda: self.record_calls(True, n, 1),
             "record_decisions(1) without input": lambda: self.record_calls(False, n, 1),
         }
         rates = interleaved(contenders, self.cfg.trials, self.refresh_statistics)
         self.keep_cpu_notes()
         results = []
-        for how in ("with input", "without input"):
-            measure = f"single-decision POSTs, {SINGLE_CLIENTS} conns, {how}"
-            figure, target = rates[f"POST /v1/decisions {how}"], Target(">=", 1_500)
+        for clients, how in ((many, "with input"), (many, "without input"), (few, "with input")):
+            measure = f"single-decision POSTs, {clients} conns, {how}"
+            figure, target = rates[f"{clients} {how}"], Target(">=", 1_500)
             results += [
                 Result(
                     self.backend,
@@ -560,7 +563,7 @@ class Phase:
                     figure,
                     "requests/s",
                     f"trivial POST /bench/echo, same conns{', same bodies' if how == 'with input' else ''}",
-                    rates["POST /bench/echo"],
+                    rates[f"{clients} echo"],
                     target,
                 ),
                 Result(
@@ -738,8 +741,9 @@ def run(cfg: Config) -> tuple[list[Result], list[str]]:
     notes = [
         f"server: python -m uvicorn {APP} --factory, 1 worker on 127.0.0.1 (uvicorn {version('uvicorn')}, "
         f"fastapi {version('fastapi')}, loop/http auto: uvloop {version('uvloop')}, httptools {version('httptools')})",
-        f"clients: httpx {version('httpx')} in the benchmark process; AsyncClient with {BATCH_CLIENTS} connections "
-        f"for batches and {SINGLE_CLIENTS} for single decisions; one sync Client for latencies",
+        f"clients: bench.http_load (asyncio keep-alive HTTP/1.1) in the benchmark process, {BATCH_CLIENTS} "
+        f"connections for batches, {SINGLE_CLIENTS} and {FEW_CLIENTS} for single decisions; one sync httpx "
+        f"{version('httpx')} Client for latencies",
         f"throughput: {cfg.trials} interleaved trial(s) per contender, each {cfg.batches * BATCH:,} batched decisions "
         f"or {cfg.singles:,} single ones; latencies: {cfg.trace_samples:,} requests each",
         f"decision request: {len(json_bytes(decision_request('b-00000000', with_input=False)))} bytes of JSON, "
