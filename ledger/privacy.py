@@ -54,6 +54,7 @@ from sqlalchemy.sql.dml import Insert
 
 from ledger.access_tables import subject_keys
 from ledger.canonical import CanonicalError, canonical_json
+from ledger.db import bulk_insert
 from ledger.entry import format_ts
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PrivacyError
 
@@ -148,7 +149,7 @@ def _key_rows(conn: Connection, subject_refs: list[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for start in range(0, len(subject_refs), 500):
         rows = conn.execute(_KEY_ROWS, {"refs": subject_refs[start : start + 500]})
-        found.update({row.subject_ref: row for row in rows})
+        found.update({row.subject_ref: row for row in rows.all()})
     return found
 
 
@@ -181,8 +182,7 @@ class SubjectKeys:
         """
         if not self.new:
             return
-        rows = [{"subject_ref": s, "key": k, "created_at": now_ts, "erased_at": None} for s, k in self.new.items()]
-        _insert_if_absent(conn, subject_keys, rows)
+        bulk_insert(conn, subject_keys, [(s, k, now_ts, None) for s, k in self.new.items()], skip_existing=True)
         stored = _key_rows(conn, list(self.new))
         for subject_ref, key in self.new.items():
             if _usable_key(subject_ref, stored[subject_ref]) != key:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from ledger.access import project_key_created, project_key_revoked
+from ledger.db import bulk_insert
 from ledger.entry import SealedEntry
 from ledger.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
@@ -264,7 +265,7 @@ def _decisions(conn: Connection, batch: Sequence[SealedEntry]) -> None:
     if erased:  # an erased subject is never given new records
         raise ConflictError(f"subjects {sorted(erased)[:5]} were erased; no new decisions may name them")
     models: dict[tuple[str, str], Any] = {}
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for entry in batch:
         data = entry.data
         key = (data["model"]["name"], data["model"]["version"])
@@ -272,19 +273,11 @@ def _decisions(conn: Connection, batch: Sequence[SealedEntry]) -> None:
             models[key] = _decision_model(conn, key)
         model, dataset_ids = models[key]
         _check_decision_lineage(entry, model, dataset_ids)
-        rows.append(
-            {
-                "decision_id": data["decision_id"],
-                "seq": entry.seq,
-                "name": key[0],
-                "version": key[1],
-                "subject_ref": data["subject_ref"],
-                "outcome": data["output"]["decision"],
-                "adverse": data["output"]["adverse"],
-                "ts": entry.ts,
-            }
+        output = data["output"]
+        rows.append(  # in the column order of t.decisions
+            (data["decision_id"], entry.seq, *key, data["subject_ref"], output["decision"], output["adverse"], entry.ts)
         )
-    conn.execute(insert(t.decisions), rows)
+    bulk_insert(conn, t.decisions, rows)
 
 
 def _missing_many(conn: Connection, ids: list[str]) -> list[str]:
