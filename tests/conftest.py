@@ -3,7 +3,9 @@
 `db_url` runs a test once on a fresh SQLite file and once on PostgreSQL (a schema of its own on
 the server at $GOVLEDGER_TEST_PG_URL, default postgresql://postgres@127.0.0.1:5432/test). When
 PostgreSQL is unreachable those runs are skipped, and the session ends with a loud banner
-saying so; with GOVLEDGER_REQUIRE_POSTGRES=1 (set by .ci/run) they fail instead.
+saying so. Set GOVLEDGER_REQUIRE_POSTGRES=1 to make them fail instead; neither .ci/run nor
+`make test` sets it: .ci/run starts the local server if it is down, prints a warning if it is
+still unreachable and runs `make test`, so there the PostgreSQL runs are skipped loudly, not failed.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from sqlalchemy import Engine, text
@@ -9,6 +10,8 @@ from sqlalchemy import Engine, text
 from ledger import merkle
 from ledger.entry import Actor, make_draft, seal
 from ledger.subtrees import Frontier
+
+SIGNATURE_PREFIX = "\u2014 "  # a signed note's signature lines: em dash, space, name, space, base64
 
 
 def drop_append_only_triggers(engine: Engine) -> None:
@@ -69,9 +72,39 @@ def rewrite_from(engine: Engine, bodies: list[bytes]) -> None:
         conn.execute(text("UPDATE log_head SET size = :n, head_hash = :h"), {"n": len(bodies), "h": last_hash})
 
 
-def forged_body(seq: int, prev: bytes, text_value: str) -> bytes:
+def forged_body(seq: int, prev: bytes, text_value: str, ts: str = "2026-01-01T00:00:00.000000Z") -> bytes:
     draft = make_draft("note.recorded", {"text": text_value}, actor=Actor("local:mallory", "mallory"))
-    return seal(draft, seq=seq, ts="2026-01-01T00:00:00.000000Z", prev=prev).body
+    return seal(draft, seq=seq, ts=ts, prev=prev).body
+
+
+def corrupt_signature(note: str, key_id: int) -> str:
+    """Flip one bit of the Ed25519 signature by `key_id` in a signed note, leaving its key id intact
+    (so the verifier finds the key and must reject the signature)."""
+    lines = note.split("\n")
+    for number, line in enumerate(lines):
+        if not line.startswith(SIGNATURE_PREFIX):
+            continue
+        name, encoded = line[len(SIGNATURE_PREFIX) :].rsplit(" ", 1)
+        blob = bytearray(base64.b64decode(encoded))
+        if int.from_bytes(blob[:4], "big") == key_id:
+            blob[4 + 17] ^= 0x08
+            lines[number] = f"{SIGNATURE_PREFIX}{name} {base64.b64encode(bytes(blob)).decode()}"
+            return "\n".join(lines)
+    raise ValueError(f"no signature by key {key_id:08x} in the note")
+
+
+def drop_signature(note: str, key_id: int) -> str:
+    """Remove the signature line by `key_id` from a signed note."""
+    kept = []
+    for line in note.split("\n"):
+        if line.startswith(SIGNATURE_PREFIX):
+            blob = base64.b64decode(line.rsplit(" ", 1)[1])
+            if int.from_bytes(blob[:4], "big") == key_id:
+                continue
+        kept.append(line)
+    if len(kept) == len(note.split("\n")):
+        raise ValueError(f"no signature by key {key_id:08x} in the note")
+    return "\n".join(kept)
 
 
 def relink(bodies: list[bytes]) -> list[bytes]:

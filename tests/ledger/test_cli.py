@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import stat
 import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from ledger.cli import main
+from ledger import merkle
+from ledger.api import Ledger
+from ledger.cli import main, verify_commands
 from tests.ledger import tampering
 
 
@@ -88,6 +93,83 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(cli, args, stdin, me
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert size(cli) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--data", os.fsdecode(b'{"text":"caf\xe9"}')), "unicode string"),  # Latin-1, not UTF-8
+        (("--data", os.fsdecode(b'{"text":"ok","\xff\xfe":"x"}')), "unicode string"),
+        (("--data", '{"text":"ok"}', "--subject", os.fsdecode(b"s\xff")), "not valid Unicode"),
+    ],
+    ids=["in-a-value", "in-a-key", "in-the-subject"],
+)
+def test_non_utf8_bytes_in_arguments_exit_2_with_one_line_and_write_nothing(cli, args, message) -> None:  # type: ignore[no-untyped-def]
+    """Bytes that are not UTF-8 reach Python as lone surrogates (os.fsdecode, as for sys.argv)."""
+    before = size(cli)
+    code, out, err = cli("append", "--kind", "note.recorded", *args)
+    assert code == 2, err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and out == ""
+    assert size(cli) == before
+
+
+def test_proof_inclusion_at_an_earlier_size_prints_a_path_that_verifies(cli, db_url: str, home: Path) -> None:  # type: ignore[no-untyped-def]
+    for number in range(5):
+        assert cli("append", "--kind", "note.recorded", "--data", json.dumps({"text": f"t{number}"}))[0] == 0
+    code, out, err = cli("proof", "inclusion", "2", "--size", "5")
+    assert code == 0, err
+    header, leaf_line, *path_lines = out.splitlines()
+    root_match = re.fullmatch(r"entry 2 in tree of size 5, root ([0-9a-f]{64})", header)
+    leaf_match = re.fullmatch(r"leaf hash ([0-9a-f]{64})", leaf_line)
+    assert root_match and leaf_match, out
+    path = []
+    for position, line in enumerate(path_lines):
+        node = re.fullmatch(rf" +{position} ([0-9a-f]{{64}})", line)
+        assert node, line
+        path.append(bytes.fromhex(node.group(1)))
+    root, leaf = bytes.fromhex(root_match.group(1)), bytes.fromhex(leaf_match.group(1))
+    assert len(path) == 3  # leaf 2 of 5: its sibling 3, the subtree 0..1, then leaf 4
+    merkle.verify_inclusion(leaf, 2, 5, path, root)
+    with Ledger.open(db_url, home=home) as ledger:
+        assert ledger.size == 6
+        assert ledger.root(5) == root and ledger.get(2).leaf_hash == leaf
+
+
+def test_verify_progress_bar_goes_to_stderr_above_the_threshold_and_json_stays_pure(  # type: ignore[no-untyped-def]
+    cli, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = b"".join(b'{"kind":"note.recorded","data":{"text":"n%d"}}\n' % i for i in range(9))
+    assert cli("append", stdin=lines)[0] == 0
+    bar = io.StringIO()  # stderr as a terminal would receive it (rich draws no bar into a pipe)
+    monkeypatch.setattr(verify_commands, "err", Console(file=bar, force_terminal=True, width=100))
+
+    code, out, _ = cli("verify")
+    assert code == 0 and bar.getvalue() == ""  # 10 entries: below the threshold, no bar
+
+    monkeypatch.setattr(verify_commands, "PROGRESS_FROM", 5)
+    code, out, _ = cli("verify")
+    assert code == 0
+    assert out.startswith("intact: 10 entries") and "\x1b" not in out  # the bar never reaches stdout
+    assert "verifying" in bar.getvalue() and "10/10" in bar.getvalue()
+
+    bar.seek(0)
+    bar.truncate()
+    code, out, _ = cli("verify", "--json")
+    assert code == 0 and json.loads(out)["ok"] is True  # all of stdout is one JSON document
+    assert out.startswith("{") and "\x1b" not in out and bar.getvalue() == ""
+
+    from ledger.db import create_engine
+
+    engine = create_engine(db_url)
+    tampering.drop_append_only_triggers(engine)
+    body = tampering.body_of(engine, 4)
+    tampering.run(engine, "UPDATE entries SET body = :b WHERE seq = 4", b=body.replace(b'"n3"', b'"n4"'))
+    engine.dispose()
+    code, out, _ = cli("verify")
+    assert code == 1 and "first bad entry 4" in out and "verifying" in bar.getvalue()
+    code, out, _ = cli("verify", "--json")
+    assert code == 1 and json.loads(out)["first_bad_seq"] == 4
 
 
 def test_oversized_payload_is_refused(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

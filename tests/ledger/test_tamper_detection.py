@@ -5,6 +5,8 @@ Each attack must be caught, with the right first bad sequence number and the rig
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,11 @@ from sqlalchemy.exc import DBAPIError
 from ledger import checkpoint as cp
 from ledger import merkle
 from ledger.api import Ledger
-from ledger.entry import Actor
+from ledger.canonical import canonical_json
+from ledger.entry import Actor, format_ts
 from ledger.errors import CorruptLedgerError
 from ledger.note import generate_signer
+from ledger.sequencer import CheckpointPolicy
 from tests.ledger import tampering
 
 N = 30
@@ -138,15 +142,89 @@ def test_forged_row_appended_behind_the_sequencer_is_found(filled: Ledger) -> No
 
 
 def test_forged_row_with_forged_head_is_reported_as_not_signed(filled: Ledger) -> None:
-    """Without the signing key, a forger cannot get a row covered by a checkpoint."""
+    """Without the signing key, a forger cannot get a row covered by a checkpoint. A careful forger
+    (current time, head row, hashes and subtrees all rewritten) leaves nothing wrong but that: the
+    row is named as not yet covered, which is also what a legitimately pending tail looks like."""
     head = filled.head
-    body = tampering.forged_body(head.size, head.head_hash, "forged approval")
+    body = tampering.forged_body(head.size, head.head_hash, "forged approval", ts=format_ts(datetime.now(UTC)))
     bodies = [r[1] for r in tampering.rows(filled.engine)] + [body]
     tampering.drop_append_only_triggers(filled.engine)
     tampering.rewrite_from(filled.engine, bodies)
+    for deep in (True, False):
+        report = filled.verify(deep=deep)
+        assert report.ok, report.problems
+        assert report.latest_checkpoint_size == head.size
+        assert report.warnings == [
+            f"1 newest entries ({head.size}..{head.size}) are not yet covered by a signed checkpoint"
+        ]
+
+
+def test_backdated_forged_row_is_found_out_of_time_order_at_its_seq(filled: Ledger) -> None:
+    head = filled.head
+    body = tampering.forged_body(head.size, head.head_hash, "forged approval", ts="2000-01-01T00:00:00.000000Z")
+    tampering.drop_append_only_triggers(filled.engine)
+    tampering.rewrite_from(filled.engine, [r[1] for r in tampering.rows(filled.engine)] + [body])
     report = filled.verify()
-    assert any("not yet covered by a signed checkpoint" in w for w in report.warnings)
-    assert report.latest_checkpoint_size == head.size
+    assert report.first_bad_seq == head.size
+    assert [(p.seq, p.code) for p in report.problems] == [(head.size, "time_order")]
+    assert any(f"({head.size}..{head.size})" in w for w in report.warnings)
+
+
+def test_legitimately_pending_tail_verifies_with_a_warning_naming_it(db_url: str, home: Path, actor: Actor) -> None:
+    policy = CheckpointPolicy(after_batch=False, every_entries=None, max_delay_s=None)
+    with Ledger.open(db_url, home=home, policy=policy) as ledger:
+        ledger.init(origin="pending.example/log")
+        ledger.append_many([{"kind": "note.recorded", "data": {"text": "covered"}}], actor=actor)
+        ledger.checkpoint()
+        ledger.append_many([{"kind": "note.recorded", "data": {"text": f"p{i}"}} for i in range(3)], actor=actor)
+        for deep in (True, False):
+            report = ledger.verify(deep=deep)
+            assert report.ok, report.problems
+            assert report.warnings == ["3 newest entries (2..4) are not yet covered by a signed checkpoint"]
+
+
+ROTATION_TAMPERING = {
+    "old key's signature flipped": ("old", tampering.corrupt_signature, "invalid signature by key"),
+    "new key's signature flipped": ("new", tampering.corrupt_signature, "invalid signature by key"),
+    "new key's signature removed": ("new", tampering.drop_signature, "not signed by both keys"),
+}
+
+
+@pytest.mark.parametrize("recompute", [False, True], ids=["stored-body-edited", "log-rehashed"])
+@pytest.mark.parametrize("attack", list(ROTATION_TAMPERING))
+def test_key_rotation_with_one_valid_signature_is_found_at_the_rotation_entry(
+    filled: Ledger, actor: Actor, attack: str, recompute: bool
+) -> None:
+    """A `key.rotated` entry must carry valid signatures by both keys. Editing one signature in the
+    stored body is caught at that entry, whether or not the attacker re-hashes the whole log."""
+    old_key = filled.key_ring().current
+    rotation = filled.rotate_key(actor=actor, reason="scheduled").seq
+    filled.append_many([{"kind": "note.recorded", "data": {"text": f"after-{i}"}} for i in range(3)], actor=actor)
+    new_key = filled.key_ring().current
+    assert filled.verify().ok and old_key != new_key
+
+    which, edit, reason = ROTATION_TAMPERING[attack]
+    bodies = [r[1] for r in tampering.rows(filled.engine)]
+    envelope = json.loads(bodies[rotation])
+    assert envelope["kind"] == "key.rotated"
+    signer = old_key if which == "old" else new_key
+    envelope["data"]["statement"] = edit(envelope["data"]["statement"], signer.key_id)
+    bodies[rotation] = canonical_json(envelope)
+    tampering.drop_append_only_triggers(filled.engine)
+    if recompute:
+        tampering.rewrite_from(filled.engine, tampering.relink(bodies))
+    else:
+        tampering.run(filled.engine, "UPDATE entries SET body = :b WHERE seq = :s", b=bodies[rotation], s=rotation)
+
+    for deep in (True, False):
+        report = filled.verify(deep=deep)
+        assert not report.ok
+        at_rotation = [p for p in report.problems if p.seq == rotation]
+        assert at_rotation, report.problems
+        if recompute or deep:  # --fast skips a key entry whose bytes no longer hash to its leaf
+            assert any(p.code == "bad_key_entry" and reason in p.message for p in at_rotation), at_rotation
+        if not recompute:
+            assert any(p.code == "leaf_mismatch" for p in at_rotation), at_rotation
 
 
 def test_truncated_tail_is_detected_against_saved_checkpoint(filled: Ledger) -> None:

@@ -4,12 +4,19 @@ The fast verifiers are cross-checked against a literal, recursive reference of t
 definitions (below, used only here), and each good proof is mutated the ways
 transparency-dev/merkle's probes do: index +-1, size changed, wrong leaf, one bit flipped per
 element, element dropped, element appended, root prepended.
+
+Then, for random trees of 1..300 leaves (hypothesis) and at the sizes 1, 2, 3, 7, 8, 63, 64, 127,
+255, 256 and 300, every inclusion proof (every index) and every consistency proof (every old size)
+verifies, and single bit flips anywhere are rejected: any bit of a proof element, the root or the
+leaf, and any of the 64 bits of the index and the size (a flipped size is tried with the true root
+of that size where it can be known). The sweep flips all 64 index and size bits of every proof.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import random
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -128,64 +135,215 @@ def true_root(size: int) -> bytes:
     return merkle.root_hash(ALL_LEAVES[:size])
 
 
-@settings(max_examples=200, deadline=None)
-@given(size=st.integers(1, 300), data=st.data())
-def test_random_trees_inclusion_proofs_verify_and_any_bit_flip_is_rejected(size: int, data: st.DataObject) -> None:
-    """Flipping a bit of the size or index is checked against the true root of that tree size."""
-    leaves = make_leaves(size)
-    root = merkle.root_hash(leaves)
-    index = data.draw(st.integers(0, size - 1), label="index")
-    proof = merkle.inclusion_proof(leaves, index)
-    merkle.verify_inclusion(leaves[index], index, size, proof, root)
+# -- every proof of a tree, and bit flips across the full width ----------------------------------
 
-    target = data.draw(st.sampled_from(["proof", "root", "index", "size", "leaf"]), label="target")
-    bit = data.draw(st.integers(0, 255), label="bit")
-    if target == "proof" and not proof:
-        target = "root"
-    if target == "proof":
-        position = data.draw(st.integers(0, len(proof) - 1), label="position")
-        proof = [flip_bit(p, bit) if i == position else p for i, p in enumerate(proof)]
-    elif target == "root":
-        root = flip_bit(root, bit)
-    elif target == "leaf":
-        leaves[index] = flip_bit(leaves[index], bit)
-    elif target == "index":
-        index ^= 1 << (bit % max(1, size.bit_length() + 1))
-    else:
-        size ^= 1 << (bit % (size.bit_length() + 1))
-        root = true_root(size)
-    leaf = leaves[index] if 0 <= index < len(leaves) else leaves[0]
-    with pytest.raises(merkle.ProofError):
-        merkle.verify_inclusion(leaf, index, size, proof, root)
+WIDTH = 64  # sizes and indices are flipped across the width of an unsigned 64-bit integer
+HASH_BITS = 8 * merkle.HASH_SIZE
+SWEEP_SIZES = (1, 2, 3, 7, 8, 63, 64, 127, 255, 256, 300)
 
 
-@settings(max_examples=200, deadline=None)
-@given(new=st.integers(1, 300), data=st.data())
-def test_random_trees_consistency_proofs_verify_and_any_bit_flip_is_rejected(new: int, data: st.DataObject) -> None:
-    leaves = make_leaves(new)
-    old = data.draw(st.integers(1, new), label="old")
-    old_root, new_root = merkle.root_hash(leaves[:old]), merkle.root_hash(leaves)
-    proof = merkle.consistency_proof(leaves, old)
-    merkle.verify_consistency(old, new, old_root, new_root, proof)
+def prefix_roots(leaves: list[bytes]) -> list[bytes]:
+    """MTH of every prefix of `leaves` (sizes 0..len), from the stack of perfect subtrees a growing tree
+    keeps: MTH(n) for n = 2^a + 2^b + ... (a > b > ...) is node(P_a, node(P_b, ...)). An oracle for the
+    roots of other sizes; any slip in it would make the valid proofs below fail to verify."""
+    roots = [merkle.EMPTY_ROOT]
+    stack: list[tuple[int, bytes]] = []  # (leaves, hash) of the perfect subtrees, largest first
+    for leaf in leaves:
+        size, node = 1, leaf
+        while stack and stack[-1][0] == size:
+            node = merkle.node_hash(stack.pop()[1], node)
+            size *= 2
+        stack.append((size, node))
+        root = node
+        for _, left in reversed(stack[:-1]):
+            root = merkle.node_hash(left, root)
+        roots.append(root)
+    return roots
 
-    target = data.draw(st.sampled_from(["proof", "old_root", "new_root", "old", "new"]), label="target")
-    bit = data.draw(st.integers(0, 255), label="bit")
-    if target == "proof" and not proof:
-        target = "new_root"
-    if target == "proof":
-        position = data.draw(st.integers(0, len(proof) - 1), label="position")
-        proof = [flip_bit(p, bit) if i == position else p for i, p in enumerate(proof)]
-    elif target == "old_root":
-        old_root = flip_bit(old_root, bit)
-    elif target == "new_root":
-        new_root = flip_bit(new_root, bit)
-    elif target == "old":
-        old ^= 1 << (bit % (old.bit_length() + 1))
-        old_root = true_root(old)
-    else:
-        new ^= 1 << (bit % (new.bit_length() + 1))
-        new_root = true_root(new)
-    if target in ("old", "new") and 0 <= old <= new and proof == merkle.consistency_proof(ALL_LEAVES[:new], old):
-        return  # the mutated statement is true and this is its proof (e.g. from the empty tree)
-    with pytest.raises(merkle.ProofError):
-        merkle.verify_consistency(old, new, old_root, new_root, proof)
+
+class Tree:
+    """`size` distinct leaves (salted, so hypothesis draws different trees), with as many again
+    behind them: the true root of any size that a flipped low bit leads to is then known, so a
+    flipped size is always tried against the root a signed checkpoint of that size would carry.
+    A flipped high bit gives a size beyond the held leaves; its root is unknowable here and the
+    tree's own root is used (such a size needs a longer proof, whatever the root)."""
+
+    def __init__(self, size: int, salt: bytes = b"") -> None:
+        self.size = size
+        extent = 1 << (size.bit_length() + 1)
+        self.leaves = [merkle.leaf_hash(salt + i.to_bytes(8, "big")) for i in range(extent)]
+        self._roots = prefix_roots(self.leaves)
+        self.root = merkle.root_hash(self.leaves[:size])
+        assert self.root == self._roots[size]
+
+    def root_at(self, size: int) -> bytes:
+        """The true root of the first `size` leaves, or this tree's root when beyond the held leaves."""
+        return self._roots[size] if self.knows(size) else self.root
+
+    def knows(self, size: int) -> bool:
+        return 0 <= size <= len(self.leaves)
+
+
+InclusionArgs = tuple[bytes, int, int, list[bytes], bytes]
+ConsistencyArgs = tuple[int, int, bytes, bytes, list[bytes]]
+
+
+def flip_element(proof: list[bytes], position: int, bit: int) -> list[bytes]:
+    return [flip_bit(p, bit) if i == position else p for i, p in enumerate(proof)]
+
+
+def inclusion_flips(
+    tree: Tree,
+    index: int,
+    proof: list[bytes],
+    element_bits: Callable[[int], Iterable[int]],
+    *,
+    width_bits: Iterable[int],
+) -> Iterator[tuple[str, InclusionArgs]]:
+    """One bit flipped in a proof element (bits chosen by `element_bits(position)`), in the root, the
+    leaf, the index or the size (bits from `width_bits`), one at a time."""
+    leaf, size, root = tree.leaves[index], tree.size, tree.root
+    for position in range(len(proof)):
+        for bit in element_bits(position):
+            yield f"proof[{position}] bit {bit}", (leaf, index, size, flip_element(proof, position, bit), root)
+    for bit in element_bits(len(proof)):
+        yield f"root bit {bit}", (leaf, index, size, proof, flip_bit(root, bit))
+        yield f"leaf bit {bit}", (flip_bit(leaf, bit), index, size, proof, root)
+    for bit in width_bits:
+        yield f"index bit {bit}", (leaf, index ^ (1 << bit), size, proof, root)
+        flipped = size ^ (1 << bit)
+        yield f"size bit {bit}", (leaf, index, flipped, proof, tree.root_at(flipped))
+
+
+def consistency_flips(
+    tree: Tree, old: int, proof: list[bytes], element_bits: Callable[[int], Iterable[int]], *, width_bits: Iterable[int]
+) -> Iterator[tuple[str, ConsistencyArgs]]:
+    new, old_root, new_root = tree.size, tree.root_at(old), tree.root
+    for position in range(len(proof)):
+        for bit in element_bits(position):
+            yield f"proof[{position}] bit {bit}", (old, new, old_root, new_root, flip_element(proof, position, bit))
+    for bit in element_bits(len(proof)):
+        yield f"old root bit {bit}", (old, new, flip_bit(old_root, bit), new_root, proof)
+        yield f"new root bit {bit}", (old, new, old_root, flip_bit(new_root, bit), proof)
+    for bit in width_bits:
+        flipped = old ^ (1 << bit)
+        yield f"old size bit {bit}", (flipped, new, tree.root_at(flipped), new_root, proof)
+        flipped = new ^ (1 << bit)
+        yield f"new size bit {bit}", (old, flipped, old_root, tree.root_at(flipped), proof)
+
+
+def consistency_holds(tree: Tree, args: ConsistencyArgs) -> bool:
+    """Whether a (mutated) statement is true and `proof` is its proof. Flips can land on one: from the
+    empty tree every tree is consistent (no new root or size is wrong), and a flipped size can meet
+    another true trivial case. Those must verify; every other flip must be rejected."""
+    old, new, old_root, new_root, proof = args
+    if not 0 <= old <= new:
+        return False
+    if old == 0:
+        return old_root == merkle.EMPTY_ROOT and not proof
+    if not tree.knows(new):
+        return False  # new_root is the held tree's, not the root of a tree of that size
+    return (
+        old_root == tree.root_at(old)
+        and new_root == tree.root_at(new)
+        and proof == merkle.consistency_proof(tree.leaves[:new], old)
+    )
+
+
+def check_inclusion_rejected(label: str, args: InclusionArgs) -> None:
+    try:
+        merkle.verify_inclusion(*args)
+    except merkle.ProofError:
+        return
+    pytest.fail(f"flipped {label}: inclusion of index {args[1]} in size {args[2]} verified")
+
+
+def check_consistency_flip(label: str, tree: Tree, args: ConsistencyArgs) -> None:
+    """A flip must be rejected unless it landed on a true statement (checked only when it verified)."""
+    try:
+        merkle.verify_consistency(*args)
+    except merkle.ProofError:
+        return
+    if not consistency_holds(tree, args):
+        pytest.fail(f"flipped {label}: consistency {args[0]} -> {args[1]} verified")
+
+
+def sweep_bits(size: int, turn: int) -> Callable[[int], range]:
+    """Proof-element and root bits to flip in the sweep: all 256 for trees of up to 8 leaves, every
+    32nd for up to 64, else one; the offset moves with `turn` (the index or old size) and the
+    element's position, so across a tree's proofs every bit position is flipped."""
+    stride = 1 if size <= 8 else 32 if size <= 64 else HASH_BITS
+
+    def bits(position: int) -> range:
+        return range((turn + 37 * position) % stride, HASH_BITS, stride)
+
+    return bits
+
+
+def test_every_inclusion_proof_verifies_at_sweep_sizes_and_every_index_and_size_bit_flip_is_rejected() -> None:
+    """All 64 bits of the index and the size, for every index; proof-element, root and leaf bits as
+    `sweep_bits` chooses them."""
+    for size in SWEEP_SIZES:
+        tree = Tree(size)
+        assert tree.root == reference_mth(tree.leaves[:size])
+        for index in range(size):
+            proof = merkle.inclusion_proof(tree.leaves[:size], index)
+            merkle.verify_inclusion(tree.leaves[index], index, size, proof, tree.root)
+            flips = inclusion_flips(tree, index, proof, sweep_bits(size, index), width_bits=range(WIDTH))
+            for label, args in flips:
+                check_inclusion_rejected(f"{label} (size {size})", args)
+
+
+def test_every_consistency_proof_verifies_at_sweep_sizes_and_every_size_bit_flip_is_rejected() -> None:
+    for new in SWEEP_SIZES:
+        tree = Tree(new)
+        for old in range(new + 1):
+            proof = merkle.consistency_proof(tree.leaves[:new], old)
+            merkle.verify_consistency(old, new, tree.root_at(old), tree.root, proof)
+            flips = consistency_flips(tree, old, proof, sweep_bits(new, old), width_bits=range(WIDTH))
+            for label, args in flips:
+                check_consistency_flip(f"{label} (size {new})", tree, args)
+
+
+@settings(max_examples=25, deadline=None)
+@given(size=st.integers(1, 300), salt=st.binary(max_size=16), rnd=st.randoms(use_true_random=False))
+def test_random_tree_every_inclusion_proof_verifies_and_random_bit_flips_are_rejected(
+    size: int, salt: bytes, rnd: random.Random
+) -> None:
+    """Every index of a random tree; per index, a random bit of each proof element, of the root and the
+    leaf, and of the index and the size (any of their 64 bits)."""
+    tree = Tree(size, salt)
+    for index in range(size):
+        proof = merkle.inclusion_proof(tree.leaves[:size], index)
+        merkle.verify_inclusion(tree.leaves[index], index, size, proof, tree.root)
+        flips = inclusion_flips(
+            tree,
+            index,
+            proof,
+            lambda _position: [rnd.randrange(HASH_BITS)],
+            width_bits=[rnd.randrange(WIDTH), rnd.randrange(WIDTH)],
+        )
+        for label, args in flips:
+            check_inclusion_rejected(label, args)
+
+
+@settings(max_examples=25, deadline=None)
+@given(new=st.integers(1, 300), salt=st.binary(max_size=16), rnd=st.randoms(use_true_random=False))
+def test_random_tree_every_consistency_proof_verifies_and_random_bit_flips_are_rejected(
+    new: int, salt: bytes, rnd: random.Random
+) -> None:
+    """Every old size 0..new of a random tree; per old size, a random bit of each proof element, of
+    both roots, and of both sizes (any of their 64 bits)."""
+    tree = Tree(new, salt)
+    for old in range(new + 1):
+        proof = merkle.consistency_proof(tree.leaves[:new], old)
+        merkle.verify_consistency(old, new, tree.root_at(old), tree.root, proof)
+        flips = consistency_flips(
+            tree,
+            old,
+            proof,
+            lambda _position: [rnd.randrange(HASH_BITS)],
+            width_bits=[rnd.randrange(WIDTH), rnd.randrange(WIDTH)],
+        )
+        for label, args in flips:
+            check_consistency_flip(label, tree, args)
