@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -41,9 +42,9 @@ def _number(
         return default
     try:
         value = kind(raw)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidInputError(f"${name} must be a number, got {raw!r}") from None
-    if value < 0 or (value == 0 and not zero_ok) or value != value:
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
         raise InvalidInputError(f"${name} must be {'zero or ' if zero_ok else ''}positive, got {raw!r}")
     return value
 

@@ -58,3 +58,15 @@ def test_unrepresentable_values_are_refused(bad: object) -> None:
 )
 def test_fast_path_floats_equal_ecmascript_number_form(value: float) -> None:
     assert canonical_json({"x": value, "y": [value, -value]}) == rfc8785.dumps({"x": value, "y": [value, -value]})
+
+
+def test_nesting_deeper_than_orjson_allows_still_equals_the_reference() -> None:
+    deep: object = "leaf"
+    for depth in range(300):
+        deep = [deep] if depth % 2 else {"k": deep}
+    assert canonical_json(deep) == rfc8785.dumps(deep)
+
+
+@pytest.mark.parametrize("text", ["\u0000\u001f\u007f", "\u2028\u2029", '"\\/', "\b\f\n\r\t", "é€😀"])
+def test_string_escapes_equal_the_reference(text: str) -> None:
+    assert canonical_json({"s": text, text: 1}) == rfc8785.dumps({"s": text, text: 1})
