@@ -7,12 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from ledger.api import Ledger
 from ledger.entry import Entry
 from ledger.errors import NotFoundError
-from ledger.lineage import tables as t
 from ledger.lineage.graph import Node
 from ledger.lineage.trace import Trace, decision_trace
 from reports.evidence import Evidence
@@ -35,8 +32,8 @@ class DecisionFacts:
     promotion: Entry | None  # the model.promoted entry named by promotion_seq
     approvals: list[Entry]
     stage_changes: list[Node]
-    evaluations: list[Entry]  # evaluation.recorded of the artifact, before the decision
-    policies: dict[str, int]  # policy sha256 -> seq of its policy.published
+    evaluations: list[Entry]  # evaluation.recorded of the artifact, before the decision (the trace's)
+    policies: dict[str, int]  # policy sha256 -> seq of its policy.published (the trace's policies)
     reviews: list[Entry]
     erasure: Entry | None
 
@@ -59,12 +56,6 @@ def load_decision(ledger: Ledger, evidence: Evidence, decision_id: str) -> Decis
     size = evidence.size
     with ledger.read_snapshot() as conn:
         trace = decision_trace(conn, decision_id)
-        evaluation_rows = conn.execute(
-            select(t.evaluations.c.seq, t.evaluations.c.artifact_sha256)
-            .where(t.evaluations.c.seq < size)
-            .order_by(t.evaluations.c.seq)
-        ).all()
-        policy_rows = conn.execute(select(t.policies.c.sha256, t.policies.c.seq).where(t.policies.c.seq < size)).all()
     decision_node = next(n for n in trace.lineage.nodes if n.kind == "decision")
     if decision_node.seq >= size:
         raise NotFoundError(f"decision {decision_id!r} is not in the log as of the report's checkpoint (size {size})")
@@ -74,9 +65,6 @@ def load_decision(ledger: Ledger, evidence: Evidence, decision_id: str) -> Decis
     model_node = nodes[f"model:{data['model']['name']}@{data['model']['version']}"]
     run_node = nodes.get(f"run:{data['training_run_id']}")
     datasets = [(node, ledger.get(node.seq)) for node in trace.lineage.nodes if node.kind == "dataset"]
-    artifact = data["model_artifact_sha256"]
-    evaluations = [ledger.get(row.seq) for row in evaluation_rows if row.artifact_sha256 == artifact]
-    evaluations = [e for e in evaluations if e.seq < entry.seq]
     return DecisionFacts(
         decision_id=decision_id,
         entry=entry,
@@ -87,8 +75,8 @@ def load_decision(ledger: Ledger, evidence: Evidence, decision_id: str) -> Decis
         promotion=_entry(ledger, int(data["promotion_seq"]), size),
         approvals=[ledger.get(node.seq) for node in trace.approvals],
         stage_changes=list(trace.stage_changes),
-        evaluations=evaluations,
-        policies={row.sha256: row.seq for row in policy_rows},
+        evaluations=[ledger.get(node.seq) for node in trace.evaluations],  # all before the decision
+        policies={node.attributes["sha256"]: node.seq for node in trace.policies},
         reviews=[ledger.get(node.seq) for node in trace.reviews if node.seq < size],
         erasure=None if trace.erasure is None or trace.erasure.seq >= size else ledger.get(trace.erasure.seq),
     )

@@ -1,13 +1,15 @@
 """Proof packs on the command line: `pack` writes one, `verify-pack` checks one offline.
 
-`verify-pack` never opens a database (it reads only the file and the --trusted-key options), so
-an auditor can run it anywhere. Exit codes: 0 valid, 1 the pack fails verification, 2 bad usage.
+`verify-pack` never opens a database (it reads only the files and the --trusted-key options), so
+an auditor can run it anywhere; with `--trace` it also checks a decision trace against the pack
+(`ledger.trace_check`). Exit codes: 0 valid, 1 the pack (or the trace) fails verification, 2 bad usage.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -16,6 +18,7 @@ from ledger.cli.context import out, print_json, state
 from ledger.cli.errors import EXIT_FAILED, EXIT_OK, fail
 from ledger.note import NoteError, Verifier, parse_verifier
 from ledger.proofpack import PackError, PackReport, build_pack, verify_pack
+from ledger.trace_check import trace_nodes, verify_trace
 
 __all__ = ["register"]
 
@@ -32,11 +35,27 @@ def _trusted(texts: list[str] | None) -> list[Verifier]:
     return pinned
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, what: str = "proof pack") -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        fail(f"cannot read proof pack {path}: {exc.strerror or exc}")
+        fail(f"cannot read {what} {path}: {exc.strerror or exc}")
+
+
+def _verify(data: bytes, trace_file: Path | None, pinned: list[Verifier]) -> tuple[PackReport, dict[str, Any] | None]:
+    """The pack's report and, with a trace file, what the trace check found (PackError if either fails)."""
+    if trace_file is None:
+        return verify_pack(data, trusted_keys=pinned), None
+    text = _read(trace_file, "trace")
+    try:
+        trace = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise PackError(f"the trace is not JSON ({exc})") from None
+    if not isinstance(trace, dict):
+        raise PackError("the trace is not a JSON object")
+    report = verify_trace(data, trace, trusted_keys=pinned)
+    inner = trace.get("trace", trace)
+    return report, {"decision_id": inner["decision_id"], "nodes": len(trace_nodes(inner))}
 
 
 def _print_report(report: PackReport) -> None:
@@ -88,20 +107,32 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option(help="A verifier key you hold out of band (name+id+key); it must be in the pack's key ring"),
         ] = None,
+        trace: Annotated[
+            Path | None,
+            typer.Option(
+                help="A decision trace (the JSON of GET /v1/decisions/{id}/trace, whole or its `trace`) to "
+                "check against the pack: every node's entry, leaf hash, kind, id and time"
+            ),
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Check a proof pack offline (no database); exit 0 valid, 1 invalid, 2 bad usage."""
         pinned = _trusted(trusted_key)
         data = _read(file)
         try:
-            report = verify_pack(data, trusted_keys=pinned)
+            report, traced = _verify(data, trace, pinned)
         except PackError as exc:
             if as_json:
                 print_json({"ok": False, "error": str(exc)})
                 raise typer.Exit(EXIT_FAILED) from None
-            fail(f"proof pack rejected: {exc}", EXIT_FAILED)
+            fail(f"{'proof pack' if trace is None else 'proof pack or trace'} rejected: {exc}", EXIT_FAILED)
         if as_json:
-            print_json(report.as_json())
+            print_json({**report.as_json(), **({} if traced is None else {"trace": traced})})
         else:
             _print_report(report)
+            if traced is not None:
+                out.print(
+                    f"trace of decision {escape(str(traced['decision_id']))}: {traced['nodes']} nodes, each "
+                    "matching its entry in the pack (leaf hash, kind, id, time)"
+                )
         raise typer.Exit(EXIT_OK)

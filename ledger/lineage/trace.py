@@ -1,10 +1,14 @@
 """Decision traces: everything behind one decision, each part with the entry that proves it.
 
 The trace is the decision's upstream lineage as the log stood when it was recorded (so the model
-shows the stage it was decided under), the approvals and stage changes of that model version
-before it, every human review of it, and its subject's erasure if any. `Trace.seqs` lists every
-entry involved, which `trace_with_pack` turns into a proof pack an auditor checks offline.
-Nine indexed queries.
+shows the stage it was decided under); the evaluations of the model's artifact before it and the
+policies they were judged under (and the policy active then); the approvals and stage changes of
+that model version before it; every human review of it (reviewer, outcome, reason); and its
+subject's erasure if any (`ledger.lineage.trace_parts` says which entries each part holds).
+`Trace.edges` links these parts to each other and to the lineage, every node carries the leaf
+hash of its entry, and `Trace.seqs` lists every entry involved, which `trace_with_pack` turns
+into a proof pack; `ledger.trace_check.verify_trace` checks a trace against its pack offline.
+Twelve indexed queries.
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
 from ledger.lineage import tables as t
+from ledger.lineage import trace_parts as parts
 from ledger.lineage.graph import (
+    Edge,
     Graph,
-    ModelKey,
     Node,
     _decisions,
     _id_problem,
@@ -30,7 +35,6 @@ from ledger.lineage.graph import (
     _walk_upstream,
 )
 from ledger.proofpack import build_pack
-from ledger.schema import entries
 
 __all__ = ["Trace", "decision_trace", "trace_with_pack"]
 
@@ -38,91 +42,60 @@ __all__ = ["Trace", "decision_trace", "trace_with_pack"]
 @dataclass(frozen=True)
 class Trace:
     """Everything behind one decision: its lineage as the log stood when it was recorded, the
-    approvals and stage changes of its model before it, its reviews, and its subject's erasure."""
+    evaluations of its model and their policies, the approvals and stage changes of its model
+    before it, its reviews, its subject's erasure, the edges between them, and every leaf hash."""
 
     decision_id: str
     lineage: Graph
+    evaluations: list[Node]
+    policies: list[Node]
     approvals: list[Node]
     stage_changes: list[Node]
     reviews: list[Node]
     erasure: Node | None
+    edges: list[Edge]  # the governance edges (the lineage's own are in lineage.edges)
+    leaf_hashes: dict[int, str]  # hex leaf hash of every entry in `seqs`
+
+    @property
+    def nodes(self) -> list[Node]:
+        """Every node: the lineage's, then the governance parts in the order of `as_json`."""
+        extra = [] if self.erasure is None else [self.erasure]
+        governance = [*self.evaluations, *self.policies, *self.approvals, *self.stage_changes, *self.reviews]
+        return [*self.lineage.nodes, *governance, *extra]
 
     @property
     def seqs(self) -> list[int]:
         """Every entry involved, sorted and unique: the input of a proof pack."""
-        extra = [] if self.erasure is None else [self.erasure]
-        nodes = [*self.lineage.nodes, *self.approvals, *self.stage_changes, *self.reviews, *extra]
-        return sorted({node.seq for node in nodes})
+        return sorted({node.seq for node in self.nodes})
+
+    def node_json(self, node: Node) -> dict[str, Any]:
+        return {
+            "id": node.id,
+            "kind": node.kind,
+            "seq": node.seq,
+            "ts": node.ts,
+            "leaf_hash": self.leaf_hashes[node.seq],
+            "attributes": node.attributes,
+        }
 
     def as_json(self) -> dict[str, Any]:
         return {
             "decision_id": self.decision_id,
-            "lineage": self.lineage.as_json(),
-            "approvals": [node.as_json() for node in self.approvals],
-            "stage_changes": [node.as_json() for node in self.stage_changes],
-            "reviews": [node.as_json() for node in self.reviews],
-            "erasure": None if self.erasure is None else self.erasure.as_json(),
+            "lineage": {**self.lineage.as_json(), "nodes": [self.node_json(node) for node in self.lineage.nodes]},
+            "evaluations": [self.node_json(node) for node in self.evaluations],
+            "policies": [self.node_json(node) for node in self.policies],
+            "approvals": [self.node_json(node) for node in self.approvals],
+            "stage_changes": [self.node_json(node) for node in self.stage_changes],
+            "reviews": [self.node_json(node) for node in self.reviews],
+            "erasure": None if self.erasure is None else self.node_json(self.erasure),
+            "edges": [edge.as_json() for edge in self.edges],
             "seqs": self.seqs,
         }
 
 
-def _approvals(conn: Connection, key: ModelKey, before: int) -> list[Node]:
-    a = t.approvals
-    query = (
-        select(a.c.approval_id, a.c.seq, entries.c.ts, a.c.decision, a.c.actor_id, a.c.evaluation_id)
-        .join_from(a, entries, entries.c.seq == a.c.seq)
-        .where(a.c.name == key[0], a.c.version == key[1], a.c.seq < before)
-        .order_by(a.c.seq)
-    )
-    return [
-        Node(
-            f"approval:{row.approval_id}",
-            "approval",
-            row.seq,
-            row.ts,
-            {"decision": row.decision, "actor_id": row.actor_id, "evaluation_id": row.evaluation_id},
-        )
-        for row in conn.execute(query)
-    ]
-
-
-def _stage_changes(conn: Connection, key: ModelKey, before: int) -> list[Node]:
-    s = t.stage_changes
-    query = (
-        select(s.c.seq, s.c.ts, s.c.stage)
-        .where(s.c.name == key[0], s.c.version == key[1], s.c.seq < before)
-        .order_by(s.c.seq)
-    )
-    return [
-        Node(f"stage_change:{row.seq}", "stage_change", row.seq, row.ts, {"stage": row.stage})
-        for row in conn.execute(query)
-    ]
-
-
-def _reviews(conn: Connection, decision_id: str) -> list[Node]:
-    r = t.reviews
-    query = (
-        select(r.c.seq, entries.c.ts, r.c.outcome)
-        .join_from(r, entries, entries.c.seq == r.c.seq)
-        .where(r.c.decision_id == decision_id)
-        .order_by(r.c.seq)
-    )
-    return [
-        Node(f"review:{row.seq}", "review", row.seq, row.ts, {"outcome": row.outcome}) for row in conn.execute(query)
-    ]
-
-
-def _erasure(conn: Connection, subject_ref: str, decision_seq: int) -> Node | None:
-    e = t.erasures
-    row = conn.execute(select(e.c.seq, e.c.ts).where(e.c.subject_ref == subject_ref)).first()
-    if row is None:
-        return None
-    attributes = {"subject_ref": subject_ref, "after_decision": row.seq > decision_seq}
-    return Node(f"subject:{subject_ref}", "erasure", row.seq, row.ts, attributes)
-
-
 def decision_trace(conn: Connection, decision_id: str) -> Trace:
-    """The chain behind one decision, every part with its seq (`Trace.seqs` feeds a proof pack).
+    """The chain behind one decision, every part with its seq and leaf hash (`Trace.seqs` feeds a
+    proof pack).
 
     The lineage (model, run, datasets back through derived_from) is read as the log stood when
     the decision was recorded, so the model's stage is the one it was decided under.
@@ -135,15 +108,32 @@ def decision_trace(conn: Connection, decision_id: str) -> Trace:
         raise NotFoundError(f"decision {decision_id!r} is not in the log")
     decision = found[0]
     walk.cutoff = decision.seq
+    model_id = f"model:{decision.name}@{decision.version}"
     _walk_upstream(walk, "model", [f"{decision.name}@{decision.version}"])
     key = (decision.name, decision.version)
+    evaluations = parts.evaluations(conn, walk.nodes[model_id].attributes["artifact_sha256"], decision.seq)
+    policies = parts.policies(conn, [node.attributes["policy_sha256"] for node in evaluations], decision.seq)
+    approvals = parts.approvals(conn, key, decision.seq)
+    stage_changes = parts.stage_changes(conn, key, decision.seq)
+    reviews = parts.reviews(conn, decision_id)
+    erasure = parts.erasure(conn, decision.subject_ref, decision.seq)
+    lineage = walk.graph(f"decision:{decision_id}", "upstream", decision.ts)
+    edges = parts.governance_edges(
+        decision_id, model_id, evaluations, policies, approvals, stage_changes, reviews, erasure
+    )
+    every = [*lineage.nodes, *evaluations, *policies, *approvals, *stage_changes, *reviews]
+    seqs = [node.seq for node in every] + ([] if erasure is None else [erasure.seq])
     return Trace(
         decision_id=decision_id,
-        lineage=walk.graph(f"decision:{decision_id}", "upstream", decision.ts),
-        approvals=_approvals(conn, key, decision.seq),
-        stage_changes=_stage_changes(conn, key, decision.seq),
-        reviews=_reviews(conn, decision_id),
-        erasure=_erasure(conn, decision.subject_ref, decision.seq),
+        lineage=lineage,
+        evaluations=evaluations,
+        policies=policies,
+        approvals=approvals,
+        stage_changes=stage_changes,
+        reviews=reviews,
+        erasure=erasure,
+        edges=edges,
+        leaf_hashes=parts.leaf_hashes(walk, seqs),
     )
 
 

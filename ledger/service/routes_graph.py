@@ -43,9 +43,11 @@ def production(ledger: LedgerDep, _caller: Reader, as_of: AsOf = None) -> dict[s
 
 @router.get("/decisions/{decision_id}/trace", summary="Everything behind one decision, with a proof pack")
 def trace(decision_id: str, ledger: LedgerDep, _caller: Reader) -> Response:
-    """The trace JSON plus `pack`, the proof pack. Its canonical bytes are embedded verbatim, but a
-    JSON parser re-encodes them: to check it with `govledger verify-pack`, download `/trace/pack`
-    (or re-encode `pack` with RFC 8785)."""
+    """The trace JSON plus `pack`, the proof pack of every entry in it. The trace holds the lineage,
+    the model's evaluations and their policies, approvals, stage changes, reviews and the erasure,
+    with edges; every node carries its seq and leaf hash. The pack's canonical bytes are embedded
+    verbatim, but a JSON parser re-encodes them: to check it with `govledger verify-pack`, download
+    `/trace/pack` (or re-encode `pack` with RFC 8785); `--trace` checks the trace against it."""
     with ledger.read_snapshot() as conn:
         found = decision_trace(conn, decision_id)
     pack = build_pack(ledger, found.seqs, purpose=f"trace of decision {decision_id}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
+from ledger.access import create_key_actor
 from ledger.api import Ledger
 from ledger.entry import Actor
 
@@ -108,3 +110,112 @@ def build_chain(ledger: Ledger) -> dict[str, Any]:
         "dataset_ids": ["adult-clean"],
         "promotion_seq": promoted.seq,
     }
+
+
+# -- policies and evaluations (recorded directly, without the ML stack) -----------------------------
+
+ADMIN = Actor("local:admin", "admin")
+
+
+def policy_text(version: str) -> str:
+    return f"name: four-fifths\nversion: '{version}'\nrules: []\n"
+
+
+def policy(version: str = "1", *, approvals: int = 0, activate: bool = True) -> dict[str, Any]:
+    text = policy_text(version)
+    return {
+        "name": "four-fifths",
+        "version": version,
+        "sha256": sha(text),
+        "text": text,
+        "activate": activate,
+        "approvals_required": approvals,
+    }
+
+
+def evaluation(
+    evaluation_id: str,
+    *,
+    version: str = "1",
+    artifact: str = "model-bytes",
+    policy_version: str = "1",
+    passed: bool = True,
+) -> dict[str, Any]:
+    """An evaluation of credit@`version` (whose artifact is `artifact`) under four-fifths `policy_version`."""
+    value = 0.91 if passed else 0.62
+    return {
+        "evaluation_id": evaluation_id,
+        "model": {"name": "credit", "version": version},
+        "model_artifact_sha256": sha(artifact),
+        "dataset": {"dataset_id": "adult-eval", "content_sha256": sha("adult-eval"), "rows": 1000},
+        "policy": {"name": "four-fifths", "version": policy_version, "sha256": sha(policy_text(policy_version))},
+        "verdict": "passed" if passed else "blocked",
+        "rules": [
+            {
+                "rule_id": "impact-ratio-sex",
+                "category": "fairness",
+                "metric": "impact_ratio",
+                "by": ["sex"],
+                "comparison": ">=",
+                "threshold": 0.8,
+                "severity": "block",
+                "value": value,
+                "verdict": "pass" if passed else "fail",
+                "worst_group": "Female",
+                "message": f"impact ratio of Female {value} vs threshold >= 0.8",
+            }
+        ],
+        "libraries": {"fairlearn": "0.15.0"},
+    }
+
+
+@dataclass(frozen=True)
+class EvaluatedChain:
+    seq: dict[str, int]  # entry of each step, by label
+    facts: dict[str, Any]  # what a decision of credit@1 names
+    officer: Actor  # the approver key that approved credit@1
+
+
+def build_evaluated_chain(ledger: Ledger) -> EvaluatedChain:
+    """raw -> clean -> run-1 -> credit@1, and run-2 -> credit@2 (another artifact); four-fifths v1
+    (one approval required) published; credit@1 evaluated blocked (ev-1), credit@2 evaluated
+    (ev-other), credit@1 evaluated passed (ev-2); an approver key approves credit@1 relying on
+    ev-2; credit@1 promoted to production; four-fifths v2 published (active) and credit@1 evaluated
+    under it (ev-3); v3 published but not activated."""
+    s: dict[str, int] = {}
+
+    def add(label: str, kind: str, data: dict[str, Any], actor: Actor = DATA_SCIENTIST) -> None:
+        s[label] = ledger.append(kind, data, actor=actor).seq
+
+    add("raw", "dataset.registered", dataset("adult-raw"))
+    add("clean", "dataset.registered", dataset("adult-clean", derived_from=["adult-raw"]))
+    add("eval", "dataset.registered", dataset("adult-eval"))
+    add("run-1", "training_run.recorded", run("run-1", ["adult-clean"]))
+    add("credit@1", "model.registered", model("credit", "1", "run-1"))
+    add("run-2", "training_run.recorded", run("run-2", ["adult-clean"], artifact="model-bytes-2"))
+    add("credit@2", "model.registered", model("credit", "2", "run-2", artifact="model-bytes-2"))
+    officer = create_key_actor(ledger, name="rui", role="approver", actor=ADMIN)
+    add("policy-1", "policy.published", policy("1", approvals=1), officer)
+    add("ev-1", "evaluation.recorded", evaluation("ev-1", passed=False), ADMIN)
+    add("ev-other", "evaluation.recorded", evaluation("ev-other", version="2", artifact="model-bytes-2"), ADMIN)
+    add("ev-2", "evaluation.recorded", evaluation("ev-2"), ADMIN)
+    approval = {
+        "approval_id": "appr-1",
+        "model": {"name": "credit", "version": "1"},
+        "decision": "approve",
+        "role": "approver",
+        "evaluation_id": "ev-2",
+    }
+    add("appr-1", "approval.recorded", approval, officer)
+    add("prod-1", "model.promoted", {"model": {"name": "credit", "version": "1"}, "stage": "production"}, officer)
+    add("policy-2", "policy.published", policy("2"), officer)
+    add("ev-3", "evaluation.recorded", evaluation("ev-3", policy_version="2"), ADMIN)
+    add("policy-3", "policy.published", policy("3", activate=False), officer)
+    facts = {
+        "model": {"name": "credit", "version": "1"},
+        "model_artifact_sha256": sha("model-bytes"),
+        "training_run_id": "run-1",
+        "dataset_ids": ["adult-clean"],
+        "promotion_seq": s["prod-1"],
+    }
+    return EvaluatedChain(s, facts, officer)

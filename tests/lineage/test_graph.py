@@ -21,6 +21,7 @@ from ledger.lineage import graph as lineage
 from ledger.lineage.graph import Graph, last_seq_at, lineage_graph, models_in_production
 from ledger.lineage.trace import decision_trace, trace_with_pack
 from ledger.proofpack import verify_pack
+from ledger.trace_check import verify_trace
 from tests.lineage.factories import (
     DATA_SCIENTIST,
     RISK_OFFICER,
@@ -364,7 +365,11 @@ def test_decision_trace(gov: Ledger, world: World) -> None:
     assert [n.attributes["stage"] for n in trace2.stage_changes] == ["staging", "production"]
     assert trace2.reviews == [] and trace2.erasure is None
     as_json = trace2.as_json()
-    assert set(as_json) == {"decision_id", "lineage", "approvals", "stage_changes", "reviews", "erasure", "seqs"}
+    assert set(as_json) == {
+        *("decision_id", "lineage", "evaluations", "policies", "approvals", "stage_changes", "reviews"),
+        *("erasure", "edges", "seqs"),
+    }
+    assert trace2.evaluations == [] and trace2.policies == []  # no policy was ever published here
     assert as_json["seqs"] == trace2.seqs and as_json["erasure"] is None
     assert as_json["approvals"][0]["attributes"] == {
         "decision": "approve",
@@ -378,6 +383,7 @@ def test_trace_with_pack_verifies(gov: Ledger, world: World) -> None:
     assert set(result) == {"trace", "pack"}
     report = verify_pack(canonical_json(result["pack"]))
     assert [entry["seq"] for entry in report.entries] == result["trace"]["seqs"]
+    assert verify_trace(canonical_json(result["pack"]), result["trace"]) == report  # erasure and review nodes too
     assert report.purpose == "trace of decision d-1"
     by_seq = {entry["seq"]: entry for entry in report.entries}
     assert by_seq[world.seq["d-1"]]["kind"] == "decision.recorded"
@@ -395,7 +401,7 @@ def test_queries_stay_few(gov: Ledger, world: World) -> None:
     with reading(gov) as conn:
         statements.clear()
         decision_trace(conn, "d-2")
-        assert len(statements) <= 9, statements
+        assert len(statements) <= 12, statements
         statements.clear()
         lineage_graph(conn, "dataset", "adult-raw", direction="downstream")
         assert len(statements) == 4, statements  # datasets (recursive), runs, models, decisions

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.lineage.factories import dataset, model, run
+from ledger.cli import main
+from tests.lineage.factories import SCORING_SERVICE, build_evaluated_chain, dataset, decision, model, run
 from tests.service.conftest import Service
 
 pytestmark = pytest.mark.anyio
@@ -112,3 +115,46 @@ async def test_separation_of_duties_is_403(client: httpx.AsyncClient, service: S
     response = await post(client, service, "admin", "/v1/approvals", approval)
     assert response.status_code == 403 and "separation of duties" in response.json()["error"]["message"]
     assert service.ledger.size == size
+
+
+def verify_pack_exit_code(*args: str) -> int | str | None:
+    with pytest.raises(SystemExit) as exited:
+        main(["verify-pack", *args])
+    return exited.value.code
+
+
+async def test_trace_of_an_evaluated_model_names_every_entry_and_checks_offline(
+    client: httpx.AsyncClient, service: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain = build_evaluated_chain(service.ledger)
+    service.ledger.append("decision.recorded", decision("d-1", chain.facts), actor=SCORING_SERVICE)
+    review = {"outcome": "overridden", "override_reason": "income verified", "reviewed_at": "2026-11-24T09:00:00Z"}
+    assert (await post(client, service, "approver", "/v1/decisions/d-1/reviews", review)).status_code == 201
+    traced = await client.get("/v1/decisions/d-1/trace", headers=service.headers("auditor"))
+    assert traced.status_code == 200, traced.text
+    trace, pack = traced.json()["trace"], traced.json()["pack"]
+    assert [n["id"] for n in trace["evaluations"]] == ["evaluation:ev-1", "evaluation:ev-2", "evaluation:ev-3"]
+    assert [n["id"] for n in trace["policies"]] == ["policy:four-fifths@1", "policy:four-fifths@2"]
+    assert {"source": "approval:appr-1", "target": "evaluation:ev-2", "relation": "relies_on"} in trace["edges"]
+    (reviewed,) = trace["reviews"]
+    assert reviewed["attributes"]["reviewer"]["name"] == "approver-key"
+    assert reviewed["attributes"]["override_reason"] == "income verified"
+    leaves = {item["seq"]: item["leaf_hash"] for item in pack["entries"]}
+    nodes = [*trace["lineage"]["nodes"], *trace["evaluations"], *trace["policies"], *trace["approvals"]]
+    nodes += [*trace["stage_changes"], *trace["reviews"]]
+    assert sorted(leaves) == trace["seqs"] == sorted({n["seq"] for n in nodes})
+    assert all(n["leaf_hash"] == leaves[n["seq"]] for n in nodes)
+
+    pack_file, trace_file = tmp_path / "trace.govpack.json", tmp_path / "trace.json"
+    pack_file.write_bytes(
+        (await client.get("/v1/decisions/d-1/trace/pack", headers=service.headers("auditor"))).content
+    )
+    trace_file.write_bytes(traced.content)  # the whole response
+    assert verify_pack_exit_code(str(pack_file), "--trace", str(trace_file)) == 0
+    trace_file.write_text(json.dumps(trace))  # or only its trace
+    capsys.readouterr()
+    assert verify_pack_exit_code(str(pack_file), "--trace", str(trace_file), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["trace"] == {"decision_id": "d-1", "nodes": len(nodes)}
+    trace["evaluations"][0]["leaf_hash"] = trace["policies"][0]["leaf_hash"]
+    trace_file.write_text(json.dumps(trace))
+    assert verify_pack_exit_code(str(pack_file), "--trace", str(trace_file)) == 1
