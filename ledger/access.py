@@ -57,7 +57,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # read-only
 
 
-# Which roles may append each kind (admin may append every kind).
+# Which roles may append each kind (admin may append every kind). The service's write routes admit
+# exactly these roles: tests/service/test_authorization.py checks every route against this table.
 WRITERS: dict[str, frozenset[Role]] = {
     "dataset.registered": frozenset({Role.PRODUCER}),
     "training_run.recorded": frozenset({Role.PRODUCER}),

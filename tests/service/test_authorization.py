@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from ledger.access import split_token
+from ledger.access import Role, may_append, split_token
 from ledger.api import local_actor
 from ledger.service.principals import PrincipalCache
 from tests.service.conftest import ROLES, Service
@@ -68,6 +68,29 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/reports/attestation/issue"): ISSUE,
     ("GET", "/v1/reports/issued/{pdf_sha256}"): READ,
 }
+
+
+# the kind each write route appends: its roles must be those ledger.access.WRITERS names
+WRITES: dict[tuple[str, str], str] = {
+    ("POST", "/v1/datasets"): "dataset.registered",
+    ("POST", "/v1/runs"): "training_run.recorded",
+    ("POST", "/v1/models"): "model.registered",
+    ("POST", "/v1/models/{name}/{version}/promotions"): "model.promoted",
+    ("POST", "/v1/models/{name}/{version}/retirement"): "model.retired",
+    ("POST", "/v1/approvals"): "approval.recorded",
+    ("POST", "/v1/decisions/{decision_id}/reviews"): "decision.reviewed",
+    ("POST", "/v1/decisions"): "decision.recorded",
+    ("POST", "/v1/decisions/dropped"): "decisions.dropped",
+    ("POST", "/v1/policies"): "policy.published",
+    ("POST", "/v1/evaluations"): "evaluation.recorded",
+    **{route: "report.issued" for route in MATRIX if route[1].endswith("/issue")},
+}
+
+
+def test_write_routes_admit_exactly_the_roles_the_writers_table_names() -> None:
+    for route, kind in WRITES.items():
+        for role in ROLES:
+            assert may_append(Role(role), kind) == (role in MATRIX[route]), (route, kind, role)
 
 
 def served_routes(service: Service) -> set[tuple[str, str]]:
