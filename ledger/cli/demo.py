@@ -134,7 +134,7 @@ def run_demo(
             "[green]verified[/green]"
         )
 
-        run_service_demo(ledger, _step, 8, decisions)
+        run_service_demo(ledger, _step, 8, decisions, workdir)
         number = extra(ledger, workdir, _step, 14) if extra is not None else 14
 
         _step(number, "Deep verification: every entry re-hashed, chain, subtrees, checkpoints, signatures")

@@ -5,11 +5,16 @@ offline, and a subject erased while every proof still holds."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -90,7 +95,22 @@ def _call(response: httpx.Response) -> Any:
     return response.json() if response.headers.get("content-type", "").startswith("application/json") else None
 
 
-def run_service_demo(ledger: Ledger, step: Any, first: int, decisions: int) -> None:
+def _verify_offline(workdir: Path, pack: bytes, trace: Any, pinned: Verifier) -> None:
+    """What an auditor does with the files: `govledger verify-pack` in a process of its own, which
+    opens no database (it is given none)."""
+    pack_file, trace_file = workdir / "dec-000004.pack.json", workdir / "dec-000004.trace.json"
+    pack_file.write_bytes(pack)
+    trace_file.write_text(json.dumps(trace, indent=2))
+    command = [sys.executable, "-m", "ledger.cli", "verify-pack", str(pack_file), "--trace", str(trace_file)]
+    command += ["--trusted-key", pinned.vkey]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVLEDGER_")}
+    checked = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir, check=False)  # noqa: S603 - our own CLI, arguments we built
+    if checked.returncode != 0:
+        raise RuntimeError(f"verify-pack refused the pack ({checked.returncode}): {checked.stdout}{checked.stderr}")
+    out.print(f"$ govledger verify-pack {pack_file.name} --trace {trace_file.name} --trusted-key …  -> exit 0")
+
+
+def run_service_demo(ledger: Ledger, step: Any, first: int, decisions: int, workdir: Path) -> None:
     """Steps `first`.. of the demo, through HTTP; raises if anything does not check out."""
     pinned: Verifier = ledger.key_ring().records[0].verifier  # the key an auditor got out of band
     step(first, "Create API keys (stored hashed; creating one is itself a ledger entry)")
@@ -189,7 +209,8 @@ def run_service_demo(ledger: Ledger, step: Any, first: int, decisions: int) -> N
         )
 
         step(first + 4, "An auditor traces decision dec-000004 and checks its proof pack offline")
-        trace = _call(http.get("/v1/decisions/dec-000004/trace", headers=auditor))["trace"]
+        traced = _call(http.get("/v1/decisions/dec-000004/trace", headers=auditor))
+        trace = traced["trace"]
         pack = http.get("/v1/decisions/dec-000004/trace/pack", headers=auditor)
         report = verify_pack(pack.content, trusted_keys=[pinned])
         out.print(f"{len(trace['seqs'])} entries behind it ({', '.join(n['id'] for n in trace['lineage']['nodes'])})")
@@ -197,6 +218,7 @@ def run_service_demo(ledger: Ledger, step: Any, first: int, decisions: int) -> N
             f"proof pack: {len(report.entries)} entries proven against checkpoint {report.size}, "
             f"anchored by the pinned key {pinned.key_id_hex}: [green]verified[/green]"
         )
+        _verify_offline(workdir, pack.content, traced, pinned)
 
         step(first + 5, "Erase applicant-00004 (GDPR Art. 17): the key is destroyed, every proof still holds")
         admin = _key(ledger, "admin", "dpo")

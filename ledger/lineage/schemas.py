@@ -217,7 +217,13 @@ class DecisionRecorded(Payload):
     """One automated decision (see REGULATORY.md, decision record). The lineage fields
     (artifact hash, run, datasets, promotion) are filled in by the service from the log and
     checked again at append time. Every item of `EXPLAINABLE_ITEMS` is present or named in
-    `not_applicable` with the reason it does not apply: nothing is silently missing."""
+    `not_applicable` with the reason it does not apply: nothing is silently missing.
+
+    Two checklist items are carried by reference, not copied: the datasets' content hashes (each
+    id in `dataset_ids` names exactly one `dataset.registered` entry, which holds the hash; ids
+    cannot be registered twice) and the promotion's approvals (`promotion_seq` is the
+    `model.promoted` entry, which lists the approval ids the gate accepted). The decision trace
+    and its proof pack prove those entries beside the decision."""
 
     decision_id: Identifier
     request_id: ShortText | None = None
