@@ -77,19 +77,19 @@ def create_engine(url: str) -> Engine:
     return sa_create_engine(url, pool_pre_ping=True)
 
 
-def bulk_insert(
-    conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]], *, skip_existing: bool = False
-) -> None:
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]], *, skip_existing: bool = False) -> int:
     """Insert `rows` (tuples in the table's column order, values the driver takes as they are:
-    str, int, bool, bytes, None) with one driver-level executemany.
+    str, int, bool, bytes, None) with one driver-level executemany; the number of rows inserted
+    (sqlite3 and psycopg both sum the executemany's row counts).
 
     Why: SQLAlchemy's per-row parameter processing costs more than the insert itself on batches
     of a thousand rows. `skip_existing` adds ``ON CONFLICT DO NOTHING`` (both back ends).
     """
     if not rows:
-        return
+        return 0
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     columns = ", ".join(column.name for column in table.columns)
     values = ", ".join([marker] * len(table.columns))
     conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({values}){conflict}", list(rows))  # noqa: S608
+    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({values}){conflict}"  # noqa: S608
+    return int(conn.exec_driver_sql(statement, list(rows)).rowcount)

@@ -182,7 +182,9 @@ class SubjectKeys:
         """
         if not self.new:
             return
-        bulk_insert(conn, subject_keys, [(s, k, now_ts, None) for s, k in self.new.items()], skip_existing=True)
+        rows = [(s, k, now_ts, None) for s, k in self.new.items()]
+        if bulk_insert(conn, subject_keys, rows, skip_existing=True) == len(rows):
+            return  # every key is ours: no other writer got there first
         stored = _key_rows(conn, list(self.new))
         for subject_ref, key in self.new.items():
             if _usable_key(subject_ref, stored[subject_ref]) != key:
