@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, func, insert, select
 
+from ledger.db import bulk_insert
 from ledger.errors import CorruptLedgerError, NotInitializedError
 from ledger.merkle import HASH_SIZE
 from ledger.schema import checkpoints, entries, log_head
@@ -137,17 +138,12 @@ _INSERT_COLUMNS = ("seq", "leaf_hash", "closes", "kind", "subject", "ts", "body"
 
 
 def insert_entries(conn: Connection, rows: Sequence[tuple[object, ...]]) -> None:
-    """One driver-level executemany for the whole batch.
+    """The whole batch at driver level (`ledger.db.bulk_insert`; rows in `_INSERT_COLUMNS` order).
 
-    Rows are tuples in `_INSERT_COLUMNS` order. This bypasses SQLAlchemy's per-row parameter
-    processing, which cost more than the insert itself on large batches (the columns need none).
+    This bypasses SQLAlchemy's per-row parameter processing, which cost more than the insert
+    itself on large batches (the columns need none).
     """
-    if not rows:
-        return
-    marker = _placeholder(conn)
-    placeholders = ", ".join([marker] * len(_INSERT_COLUMNS))
-    statement = f"INSERT INTO entries ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608
-    conn.exec_driver_sql(statement, list(rows))
+    bulk_insert(conn, entries, rows, columns=_INSERT_COLUMNS)
 
 
 def fetch_nodes(conn: Connection, nodes: Iterable[Node]) -> dict[Node, bytes]:
