@@ -43,7 +43,7 @@ class PrincipalCache:
         self._max_keys = max_keys
         self._clock = clock
         self._rows: dict[str, tuple[float, StoredKey]] = {}  # key id -> (read at, row)
-        self._lock = threading.Lock()
+        self._loading = threading.Lock()
 
     def cached(self, token: str) -> Principal | bool | None:
         """From memory only: the principal, None (refused), or False if the row must be read."""
@@ -57,18 +57,25 @@ class PrincipalCache:
         return found[1].principal if found[1].admits(secret) else None
 
     def authenticate(self, token: str) -> Principal | None:
-        """Read the key's row (blocking: call it from a worker thread), remember it, check the secret."""
+        """Read the key's row (blocking: call it from a worker thread), remember it, check the secret.
+
+        One read at a time: when a cached row expires under load, the requests that find it
+        stale wait for the first one's read instead of each reading it again.
+        """
         parts = split_token(token)
         if parts is None:
             return None
         key_id, secret = parts
-        read_at = self._clock()
-        with self._engine.connect() as conn:
-            stored = load_key(conn, key_id)
-        if stored is None:
-            return None
-        with self._lock:
-            if len(self._rows) >= self._max_keys:
-                self._rows.clear()  # rare (more live keys than max_keys): start afresh rather than grow
-            self._rows[key_id] = (read_at, stored)
-        return stored.principal if stored.admits(secret) else None
+        with self._loading:
+            found = self._rows.get(key_id)
+            if found is not None and self._clock() - found[0] < self._ttl_s:
+                stored: StoredKey | None = found[1]  # refreshed by another request while this one waited
+            else:
+                read_at = self._clock()
+                with self._engine.connect() as conn:
+                    stored = load_key(conn, key_id)
+                if stored is not None:
+                    if len(self._rows) >= self._max_keys:
+                        self._rows.clear()  # rare (more live keys than max_keys): start afresh, not grow
+                    self._rows[key_id] = (read_at, stored)
+        return stored.principal if stored is not None and stored.admits(secret) else None
