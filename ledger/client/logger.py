@@ -30,34 +30,31 @@ What it guarantees, and how:
 Counters (`queued`, `sent`, `duplicates`, `dropped`, ...; `stats()` for one snapshot): every
 decision passed to `log` ends up exactly once in `sent`, `duplicates` or `dropped`, or is
 `pending` (``queued`` counts the ones accepted onto the queue; drops at the queue are not queued).
+
+The logger is built in layers, one module each: the shared state and retry policy
+(`ledger.client.logger_core`), counting and reporting drops (`ledger.client.logger_drops`), the
+sender thread (`ledger.client.logger_sender`), and here the caller's side: settings, `log`,
+`flush`, `close` and the counters.
 """
 
 from __future__ import annotations
 
 import atexit
-import logging
 import queue
-import random
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from ledger.client.api import BatchResult, ClientError, GovledgerClient, ServiceUnavailable, encode_decision
+from ledger.client.api import GovledgerClient, encode_decision
+from ledger.client.logger_core import log
+from ledger.client.logger_sender import Sender
 
 __all__ = ["DecisionLogger", "LoggerStats"]
 
-log = logging.getLogger("ledger.client.logger")
-
 MAX_BATCH = 10_000  # the service's largest batch
-_RETRYABLE_STATUS = frozenset({408, 429})
-_MAX_REASON = 5000  # DecisionsDropped.reason
-_IDS_IN_REASON = 20
-
-_Item = tuple[str, bytes]  # (decision id, the decision encoded as JSON)
 
 
 @dataclass(frozen=True)
@@ -70,46 +67,7 @@ class LoggerStats:
     pending: int  # accepted, not yet recorded or dropped
 
 
-@dataclass
-class _Tally:
-    """Drops of one reason not yet reported."""
-
-    count: int
-    first: datetime
-    last: datetime
-    message: str
-    ids: list[str] = field(default_factory=list)
-
-    def add(self, ids: Sequence[str], when: datetime) -> None:
-        self.count += len(ids)
-        self.first = min(self.first, when)
-        self.last = max(self.last, when)
-        room = _IDS_IN_REASON - len(self.ids)
-        if room > 0:
-            self.ids.extend(ids[:room])
-
-    def merge(self, other: _Tally) -> None:
-        self.count += other.count
-        self.first = min(self.first, other.first)
-        self.last = max(self.last, other.last)
-        self.ids = (other.ids + self.ids)[:_IDS_IN_REASON]
-
-    def reason(self, category: str) -> str:
-        shown = ", ".join(self.ids)
-        more = f" (+{self.count - len(self.ids)} more)" if self.count > len(self.ids) else ""
-        text = f"{category}: {self.message}; decision ids: {shown}{more}"
-        return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 3] + "..."
-
-
-class _GiveUpError(Exception):
-    """Retries exhausted (or the logger is aborting): drop the batch with this reason."""
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class DecisionLogger:
+class DecisionLogger(Sender):
     """Sends decisions to the ledger in batches from a background thread (see the module docstring).
 
     `client_id` names this logger in `decisions.dropped` entries (e.g. ``scoring-eu-1``).
@@ -150,7 +108,7 @@ class DecisionLogger:
         self.max_batch_bytes = max_batch_bytes
         self.report_interval = report_interval
 
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=max_queue)
+        self._queue = queue.Queue(maxsize=max_queue)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._accepted = 0  # counted before the put, so a flush never misses an item in flight
@@ -162,7 +120,7 @@ class DecisionLogger:
         self._dropped_reported = 0
         self._reports_started = 0  # report rounds begun / finished: a flush waits for a round that
         self._reports_done = 0  # began after it, when drops are waiting to be reported
-        self._unreported: dict[str, _Tally] = {}
+        self._unreported = {}
         self._flushers = 0
         self._closing = False
         self._closed = False
@@ -307,179 +265,3 @@ class DecisionLogger:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-    # -- the sender thread ------------------------------------------------------------------
-
-    def _urgent(self) -> bool:
-        return self._flushers > 0 or self._closing
-
-    def _run(self) -> None:
-        while True:
-            batch = self._next_batch()
-            if batch:
-                if self._abort.is_set():
-                    self._drop(batch, "undelivered at close", "the logger was closed before it could send them")
-                else:
-                    self._deliver(batch)
-            try:
-                self._maybe_report()
-            except Exception:  # never die: the drops stay counted, and are tried again
-                log.exception("DecisionLogger %s: unexpected error while reporting drops", self.client_id)
-            with self._changed:
-                done = self._closing and self._settled >= self._accepted
-            if done:
-                self._report(final=True)
-                return
-
-    def _next_batch(self) -> list[_Item]:
-        """Up to batch_size decisions: wait for a first one, then gather more for up to
-        flush_interval (or only what is already queued when a flush or close is waiting)."""
-        try:
-            first = self._queue.get(timeout=self.flush_interval)
-        except queue.Empty:
-            return []
-        batch, size = [first], len(first[1])
-        deadline = time.monotonic() + self.flush_interval
-        while len(batch) < self.batch_size and size < self.max_batch_bytes:
-            try:
-                remaining = deadline - time.monotonic()
-                if self._urgent() or remaining <= 0:
-                    item = self._queue.get_nowait()
-                else:
-                    item = self._queue.get(timeout=remaining)
-            except queue.Empty:
-                break
-            batch.append(item)
-            size += len(item[1])
-        return batch
-
-    def _deliver(self, batch: list[_Item]) -> None:
-        """Send a batch; on a 4xx split it to isolate the refused decisions."""
-        parts = [batch]
-        while parts:
-            part = parts.pop()
-            try:
-                result = self._send(part)
-            except _GiveUpError as exc:
-                self._drop(part, "undeliverable", str(exc))
-                continue
-            except ClientError as exc:
-                if len(part) == 1 or exc.status in (401, 403):
-                    self._drop(part, f"refused by the service (HTTP {exc.status} {exc.code})", exc.message)
-                else:
-                    middle = len(part) // 2
-                    parts.append(part[middle:])
-                    parts.append(part[:middle])  # the first half is sent first
-                continue
-            except Exception as exc:  # a bug or a closed client: never die silently
-                log.exception("DecisionLogger %s: unexpected error while sending", self.client_id)
-                self._drop(part, "client error", f"{type(exc).__name__}: {exc}")
-                continue
-            self._settle(len(part), sent=len(result.recorded), duplicates=len(result.duplicates))
-
-    def _retry_wait(self, attempt: int, error: ClientError, what: str) -> None:
-        """Sleep before retry number `attempt`, or give up."""
-        if attempt > self.max_retries:
-            raise _GiveUpError(f"{what} failed {attempt} times, the last with: {error}")
-        if self._abort.is_set():
-            raise _GiveUpError(f"the logger was closed while the service was unavailable ({error})")
-        delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-        delay *= 0.5 + random.random() / 2  # noqa: S311 - jitter, not a secret
-        log.info("DecisionLogger %s: %s failed (%s); retry %d in %.2fs", self.client_id, what, error, attempt, delay)
-        if self._abort.wait(delay):
-            raise _GiveUpError(f"the logger was closed while the service was unavailable ({error})")
-
-    def _send(self, part: list[_Item]) -> BatchResult:
-        attempt = 0
-        while True:
-            try:
-                return self.client.record_encoded_decisions([encoded for _, encoded in part])
-            except ClientError as exc:
-                if not isinstance(exc, ServiceUnavailable) and exc.status not in _RETRYABLE_STATUS:
-                    raise
-                attempt += 1
-                self._retry_wait(attempt, exc, f"sending {len(part)} decisions")
-
-    def _settle(self, count: int, *, sent: int = 0, duplicates: int = 0) -> None:
-        with self._changed:
-            self._sent += sent
-            self._duplicates += duplicates
-            self._settled += count
-            if sent + duplicates != count:  # the service should account for each one
-                log.error(
-                    "DecisionLogger %s: sent %d decisions, %d acknowledged", self.client_id, count, sent + duplicates
-                )
-            self._changed.notify_all()
-
-    def _drop(self, part: Sequence[_Item], category: str, message: str) -> None:
-        log.warning("DecisionLogger %s: dropping %d decisions: %s: %s", self.client_id, len(part), category, message)
-        self._record_drop(category, message, [decision_id for decision_id, _ in part], settled=True)
-
-    def _record_drop(self, category: str, message: str, ids: Sequence[str], *, settled: bool) -> None:
-        now = datetime.now(UTC)
-        with self._changed:
-            self._dropped += len(ids)
-            if settled:
-                self._settled += len(ids)
-            tally = self._unreported.get(category)
-            if tally is None:
-                self._unreported[category] = tally = _Tally(0, now, now, message)
-            tally.add(ids, now)
-            self._changed.notify_all()
-
-    # -- reporting drops --------------------------------------------------------------------
-
-    def _maybe_report(self) -> None:
-        if not self._unreported:
-            return
-        if self._urgent() or time.monotonic() - self._last_report >= self.report_interval:
-            self._report(final=False)
-
-    def _report(self, *, final: bool) -> None:
-        """One `decisions.dropped` entry per reason; what cannot be delivered is kept for later."""
-        with self._changed:
-            pending, self._unreported = self._unreported, {}
-            self._reports_started += 1
-        self._last_report = time.monotonic()
-        for category, tally in pending.items():
-            try:
-                self._report_one(category, tally, retries=not final or not self._abort.is_set())
-            except Exception as exc:
-                # Kept for the next round unless the service refused it (a 4xx: it would refuse again).
-                keep = not isinstance(exc, ClientError) or isinstance(exc, ServiceUnavailable)
-                log.error(
-                    "DecisionLogger %s: could not report %d dropped decisions (%s)%s",
-                    self.client_id,
-                    tally.count,
-                    exc,
-                    "; will try again" if keep and not final else "",
-                )
-                if keep:
-                    with self._changed:
-                        earlier = self._unreported.setdefault(category, tally)
-                        if earlier is not tally:
-                            earlier.merge(tally)
-            else:
-                with self._changed:
-                    self._dropped_reported += tally.count
-        with self._changed:
-            self._reports_done += 1
-            self._changed.notify_all()
-
-    def _report_one(self, category: str, tally: _Tally, *, retries: bool) -> None:
-        attempt = 0
-        while True:
-            try:
-                self.client.record_dropped(
-                    client_id=self.client_id,
-                    count=tally.count,
-                    first_dropped_at=_utc(tally.first),
-                    last_dropped_at=_utc(tally.last),
-                    reason=tally.reason(category),
-                )
-                return
-            except ClientError as exc:
-                if not retries or (not isinstance(exc, ServiceUnavailable) and exc.status not in _RETRYABLE_STATUS):
-                    raise
-                attempt += 1
-                self._retry_wait(attempt, exc, f"reporting {tally.count} dropped decisions")
