@@ -73,7 +73,14 @@ def service_routers() -> list[APIRouter]:
     return [policy_router, report_router]
 
 
-serve_command.register(app, service_routers)
+def service_from_env() -> FastAPI:
+    """The whole service over the ledger the environment names: what each `serve --workers` process runs."""
+    from ledger.service import create_app
+
+    return create_app(Settings.from_env(), routers=service_routers())
+
+
+serve_command.register(app, service_routers, "ledger.cli.app:service_from_env")
 
 
 def _policy_and_report_demo_steps(ledger: Ledger, workdir: Path, step: Callable[[int, str], None], number: int) -> int:

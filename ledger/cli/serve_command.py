@@ -1,7 +1,14 @@
-"""`govledger serve`: the HTTP service on the configured ledger (embedded SQLite by default)."""
+"""`govledger serve`: the HTTP service on the configured ledger (embedded SQLite by default).
+
+With `--workers N` uvicorn runs N processes, each with its own ledger connection, group commit
+and key cache; appends from all of them go through the one sequencer lock in the database (the
+same guarantee as several writer processes, tested in tests/ledger). The database is migrated
+once, by this process, before the workers start.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
@@ -9,18 +16,22 @@ import typer
 from fastapi import APIRouter
 
 from ledger.cli.context import state
+from ledger.lineage import open_governance_ledger
 
 __all__ = ["register"]
 
 
-def register(app: typer.Typer, routers: Callable[[], Sequence[APIRouter]]) -> None:
-    """`routers`: the policy and report endpoints the composition root adds to the service."""
+def register(app: typer.Typer, routers: Callable[[], Sequence[APIRouter]], factory: str) -> None:
+    """`routers`: the policy and report endpoints the composition root adds to the service;
+    `factory`: the import path of a function building that service from the environment (what
+    each worker process runs)."""
 
     @app.command()
     def serve(
         ctx: typer.Context,
         host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=1, max=65535, help="Port")] = 8000,
+        workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one is the default)")] = 1,
     ) -> None:
         """Serve the REST API (OpenAPI docs at /docs); checkpoints are signed every 0.5 s while entries arrive."""
         import uvicorn
@@ -28,4 +39,10 @@ def register(app: typer.Typer, routers: Callable[[], Sequence[APIRouter]]) -> No
         from ledger.service import create_app
 
         settings = state(ctx).settings()
-        uvicorn.run(create_app(settings, routers=routers()), host=host, port=port, log_level="info")
+        if workers == 1:
+            uvicorn.run(create_app(settings, routers=routers()), host=host, port=port, log_level="info")
+            return
+        open_governance_ledger(settings).close()  # migrate once, before the workers open it
+        os.environ["GOVLEDGER_DATABASE_URL"] = settings.database_url  # what the workers read
+        os.environ["GOVLEDGER_HOME"] = str(settings.home)
+        uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="info")
