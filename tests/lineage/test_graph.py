@@ -17,7 +17,7 @@ from ledger.api import Ledger
 from ledger.canonical import canonical_json
 from ledger.entry import Actor, format_ts
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.lineage import graph as lineage
+from ledger.lineage import graph_cutoff, graph_levels
 from ledger.lineage.graph import Graph, last_seq_at, lineage_graph, models_in_production
 from ledger.lineage.trace import decision_trace, trace_with_pack
 from ledger.proofpack import verify_pack
@@ -250,7 +250,7 @@ def test_downstream_decisions_are_capped(gov: Ledger, world: World) -> None:
 def test_small_in_chunks_give_the_same_graphs(gov: Ledger, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     with reading(gov) as conn:
         expected = lineage_graph(conn, "dataset", "adult-raw", direction="downstream").as_json()
-        monkeypatch.setattr(lineage, "_CHUNK", 1)
+        monkeypatch.setattr(graph_levels, "_CHUNK", 1)
         assert lineage_graph(conn, "dataset", "adult-raw", direction="downstream").as_json() == expected
 
 
@@ -260,7 +260,7 @@ def expected_cutoff(world: World, as_of: str) -> int:
 
 @pytest.mark.parametrize("fanout", [1, 2, 16])
 def test_last_seq_at_finds_the_cutoff(gov: Ledger, world: World, monkeypatch: pytest.MonkeyPatch, fanout: int) -> None:
-    monkeypatch.setattr(lineage, "_FANOUT", fanout)
+    monkeypatch.setattr(graph_cutoff, "_FANOUT", fanout)
     with reading(gov) as conn:
         for seq, ts in world.ts.items():
             assert last_seq_at(conn, ts) == seq
