@@ -19,13 +19,14 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from ledger import checkpoint as cp
 from ledger import proofs, store
+from ledger.checkpointer import BackgroundCheckpointer
 from ledger.config import Settings
 from ledger.db import create_engine
-from ledger.entry import Actor, Draft, Entry, decode_body, entry_from_row, make_draft
+from ledger.entry import Actor, Draft, Entry, check_item, decode_body, entry_from_row, make_draft
 from ledger.errors import (
     ConflictError,
     CorruptLedgerError,
@@ -39,13 +40,14 @@ from ledger.keys import (
     KeyRing,
     KeyRingError,
     key_path,
+    load_current_signer,
     load_signer,
     rotation_statement,
     write_new_key_file,
 )
 from ledger.kinds import KindRegistry, core_kinds
 from ledger.migrate import upgrade_to_head
-from ledger.note import NoteError, Signer, Verifier, generate_signer, parse_signer
+from ledger.note import Signer, Verifier, generate_signer
 from ledger.schema import entries
 from ledger.sequencer import AppendHook, CheckpointPolicy, Receipt, Sequencer
 from ledger.verify import VerifyReport, verify_log
@@ -87,8 +89,12 @@ class Ledger:
         self.policy = policy or CheckpointPolicy()
         self.max_entry_bytes = max_entry_bytes
         self._sequencer = Sequencer(engine, signer=None, policy=self.policy, hooks=hooks)
-        self._stop = threading.Event()
-        self._checkpointer: threading.Thread | None = None
+        delay = self.policy.max_delay_s
+        self._checkpointer = (
+            None
+            if delay is None
+            else BackgroundCheckpointer(self._sequencer, lambda: self._ensure_signer(reload=True), delay / 2)
+        )
         self._lock = threading.Lock()
 
     # -- opening and closing -------------------------------------------------------------
@@ -136,10 +142,8 @@ class Ledger:
 
     def close(self) -> None:
         """Stop the checkpointer and cover the newest entries with a final checkpoint."""
-        self._stop.set()
         if self._checkpointer is not None:
-            self._checkpointer.join()
-            self._checkpointer = None
+            self._checkpointer.stop()
         if self._sequencer.signer is not None:
             try:
                 self._sequencer.checkpoint()
@@ -177,30 +181,9 @@ class Ledger:
         with self._lock:
             signer = self._sequencer.signer
             if signer is None or reload:
-                signer = self._load_current_signer(self.key_ring())
+                signer = load_current_signer(self.home, self.key_ring())
                 self._sequencer.signer = signer
             return signer
-
-    def _load_current_signer(self, ring: KeyRing) -> Signer:
-        path = key_path(self.home, ring.origin)
-        pending = path.with_suffix(".key.new")
-        if pending.is_file() and not os.environ.get(SIGNING_KEY_ENV):
-            # A rotation committed but the process stopped before renaming the new key into place.
-            try:
-                candidate: Signer | None = parse_signer(pending.read_text(encoding="utf-8").strip())
-            except NoteError:
-                candidate = None
-            if candidate is not None and candidate.verifier == ring.current:
-                pending.replace(path)
-        signer = load_signer(self.home, ring.origin)
-        if signer.verifier != ring.current:
-            retired = signer.verifier in ring.verifiers
-            raise SigningKeyError(
-                f"the signing key {signer.verifier.key_id_hex} is "
-                + ("retired" if retired else "not in this log's key ring")
-                + f"; the current key is {ring.current.key_id_hex}"
-            )
-        return signer
 
     def key_ring(self) -> KeyRing:
         """The checkpoint keys, read from the log's `log.created` and `key.rotated` entries."""
@@ -286,23 +269,8 @@ class Ledger:
         drafts: list[Draft] = []
         for position, item in enumerate(items):
             try:
-                if not isinstance(item, Mapping):
-                    raise InvalidInputError(
-                        "entry must be a JSON object", [{"loc": [], "msg": "must be an object", "type": "dict_type"}]
-                    )
-                unknown = set(item) - {"kind", "data", "subject"}
-                if unknown or "kind" not in item or "data" not in item:
-                    raise InvalidInputError(
-                        "entry needs 'kind' and 'data' (and optionally 'subject')",
-                        [
-                            {
-                                "loc": sorted(unknown) or ["kind"],
-                                "msg": "expected kind, data, subject",
-                                "type": "envelope",
-                            }
-                        ],
-                    )
-                drafts.append(self._draft(item["kind"], item["data"], actor=actor, subject=item.get("subject")))
+                kind, data, subject = check_item(item)
+                drafts.append(self._draft(kind, data, actor=actor, subject=subject))
             except InvalidInputError as exc:
                 raise InvalidInputError(
                     f"entry {position}: {exc}", [{**e, "loc": [position, *e["loc"]]} for e in exc.errors]
@@ -315,7 +283,8 @@ class Ledger:
         except StaleSigningKeyError:  # another writer rotated the key: load the new one, then retry once
             self._ensure_signer(reload=True)
             receipts = self._sequencer.append(drafts, in_transaction=in_transaction)
-        self._start_checkpointer()
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         return receipts
 
     def checkpoint(self) -> cp.SignedCheckpoint:
@@ -335,30 +304,6 @@ class Ledger:
         self._ensure_signer()
         stored = self._sequencer.checkpoint(only_if_due=True)
         return None if stored is None else cp.parse_unverified(stored.note)
-
-    def _start_checkpointer(self) -> None:
-        delay = self.policy.max_delay_s
-        if delay is None or self._checkpointer is not None or self._stop.is_set():
-            return
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_loop, args=(delay / 2,), name="govledger-checkpointer", daemon=True
-        )
-        self._checkpointer.start()
-
-    def _checkpoint_loop(self, period: float) -> None:
-        while not self._stop.wait(period):
-            try:
-                self._sequencer.checkpoint(only_if_due=True)
-            except StaleSigningKeyError:
-                log.warning("the signing key was rotated by another writer; loading the current key")
-                try:
-                    self._ensure_signer(reload=True)
-                except Exception:
-                    log.exception("cannot load the current signing key")
-            except OperationalError as exc:  # a busy database: try again next period
-                log.warning("checkpoint deferred: %s", exc)
-            except Exception:
-                log.exception("background checkpoint failed")
 
     def rotate_key(self, *, actor: Actor, reason: str | None = None) -> Receipt:
         """Replace the checkpoint key: a `key.rotated` entry signed by old and new key."""

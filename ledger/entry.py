@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -31,6 +32,7 @@ __all__ = [
     "Draft",
     "Entry",
     "SealedEntry",
+    "check_item",
     "decode_body",
     "entry_from_row",
     "format_ts",
@@ -127,6 +129,21 @@ def _check_text(value: Any, field: str, limit: int, errors: list[dict[str, Any]]
         )
     elif _CONTROL_CHARACTER.search(value):
         errors.append({"loc": [field], "msg": "must not contain control characters", "type": "string_pattern"})
+
+
+def check_item(item: Any) -> tuple[Any, Any, Any]:
+    """(kind, data, subject) of one ``{"kind", "data", "subject"?}`` item of a batch, or InvalidInputError."""
+    if not isinstance(item, Mapping):
+        raise InvalidInputError(
+            "entry must be a JSON object", [{"loc": [], "msg": "must be an object", "type": "dict_type"}]
+        )
+    unknown = set(item) - {"kind", "data", "subject"}
+    if unknown or "kind" not in item or "data" not in item:
+        raise InvalidInputError(
+            "entry needs 'kind' and 'data' (and optionally 'subject')",
+            [{"loc": sorted(unknown) or ["kind"], "msg": "expected kind, data, subject", "type": "envelope"}],
+        )
+    return item["kind"], item["data"], item.get("subject")
 
 
 @lru_cache(maxsize=1024)

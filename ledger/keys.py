@@ -27,6 +27,7 @@ __all__ = [
     "KeyRing",
     "KeyRingError",
     "key_path",
+    "load_current_signer",
     "load_signer",
     "rotation_statement",
     "write_new_key_file",
@@ -169,3 +170,29 @@ def write_new_key_file(path: Path, signer: Signer) -> None:
         handle.write(signer.skey + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def load_current_signer(home: Path, ring: KeyRing) -> Signer:
+    """The signing key of the log's current key, finishing an interrupted rotation first.
+
+    SigningKeyError if the key on this machine is retired or not in the log's key ring.
+    """
+    path = key_path(home, ring.origin)
+    pending = path.with_suffix(".key.new")
+    if pending.is_file() and not os.environ.get(SIGNING_KEY_ENV):
+        # A rotation committed but the process stopped before renaming the new key into place.
+        try:
+            candidate: Signer | None = parse_signer(pending.read_text(encoding="utf-8").strip())
+        except NoteError:
+            candidate = None
+        if candidate is not None and candidate.verifier == ring.current:
+            pending.replace(path)
+    signer = load_signer(home, ring.origin)
+    if signer.verifier != ring.current:
+        retired = signer.verifier in ring.verifiers
+        raise SigningKeyError(
+            f"the signing key {signer.verifier.key_id_hex} is "
+            + ("retired" if retired else "not in this log's key ring")
+            + f"; the current key is {ring.current.key_id_hex}"
+        )
+    return signer
