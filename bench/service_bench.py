@@ -21,7 +21,7 @@ capped the single-request figures itself); latencies use a synchronous `httpx.Cl
 connection, one request at a time). On 2 cores the server gets one core's worth of Python (one process, one GIL) and the
 client the other. What is measured, and beside what:
 
-1. Batched ingest: ``POST /v1/decisions`` with JSON arrays of 1,000 decisions (2 connections),
+1. Batched ingest: ``POST /v1/decisions`` with JSON arrays of 1,000 decisions (4 connections),
    with a small `input` object (so the server seals it under a fresh per-subject key) and
    without. Baselines:
    - `Ledger.append_many` in-process (no HTTP) of the same number of `decision.recorded` entries,
@@ -35,7 +35,10 @@ client the other. What is measured, and beside what:
    with and without input, and with input over 4 connections (the figure of earlier runs).
    Baselines: ``POST /bench/echo`` with the same bodies and connections, and `record_decisions`
    of one decision per call, in-process, one thread.
-3. ``GET /v1/decisions/{id}/trace`` on a ledger grown to --trace-entries entries (default
+3. The same service in 2 processes (``uvicorn --workers 2``, what ``govledger serve --workers 2``
+   runs): batched and single decisions with input, beside the one-process figures of this run
+   and the echo endpoint on the 2-process server.
+4. ``GET /v1/decisions/{id}/trace`` on a ledger grown to --trace-entries entries (default
    1,000,000) with `append_many` of decisions, 10,000 per call: median and p99 over random
    decisions, one request at a time. Baselines: ``GET /bench/ping`` and
    ``GET /v1/entries/{seq}`` (one authenticated read with an inclusion proof) at random seqs,
@@ -102,7 +105,8 @@ from tests.lineage.factories import build_chain, decision
 
 BATCH = 1_000
 BUILD_BATCH = 10_000
-BATCH_CLIENTS = 2
+BATCH_CLIENTS = 4
+WORKERS = 2  # the multi-process figures: `govledger serve --workers 2`
 SINGLE_CLIENTS = 64  # a fleet of scoring workers, each waiting for its answer
 FEW_CLIENTS = 4  # the figure of earlier runs, for comparison
 MODEL = {"name": "credit", "version": "1"}
@@ -234,12 +238,15 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), from /proc; NaN elsewhere."""
+    """User + system CPU of a process (all its threads) and of its live child processes (uvicorn's
+    workers), from /proc; NaN elsewhere."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 @dataclass
@@ -283,13 +290,14 @@ def wait_ready(server: Server) -> None:
 
 
 @contextlib.contextmanager
-def serve(url: str, home: Path, log: Path) -> Iterator[Server]:
-    """uvicorn serving the bench app over the ledger at `url`, on 127.0.0.1; stopped on exit."""
+def serve(url: str, home: Path, log: Path, workers: int = 1) -> Iterator[Server]:
+    """uvicorn serving the bench app over the ledger at `url`, on 127.0.0.1 (`workers` processes);
+    stopped on exit."""
     port = free_port()
     env = {**os.environ, "GOVLEDGER_DATABASE_URL": url, "GOVLEDGER_HOME": str(home)}
     env.pop("GOVLEDGER_SIGNING_KEY", None)
     command = [sys.executable, "-m", "uvicorn", APP, "--factory", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--no-access-log", "--log-level", "warning"]
+    command += ["--no-access-log", "--log-level", "warning"] + (["--workers", str(workers)] if workers > 1 else [])
     with log.open("ab") as out:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
@@ -578,6 +586,60 @@ class Phase:
             ]
         return results
 
+    # 4. the same service in several processes (govledger serve --workers N)
+    def multi_process(self, one_worker: list[Result]) -> list[Result]:
+        """Run on a server with WORKERS processes (the caller swaps `self.server`); each figure
+        beside the same measure on the one-process server earlier in this run, and beside the
+        echo endpoint on this server (interleaved)."""
+        many, n = SINGLE_CLIENTS, self.cfg.singles
+        console.log(f"{self.backend}: {WORKERS} worker processes, batched and single decisions with input")
+        self.http_batches("/v1/decisions", True, "warm-up")
+        self.cpu.clear()
+        contenders: dict[str, Contender] = {
+            "batched": lambda: self.http_batches(
+                "/v1/decisions", True, f"{WORKERS} workers: batched POST /v1/decisions with input"
+            ),
+            "batched echo": lambda: self.http_batches(
+                "/bench/echo", True, f"{WORKERS} workers: batched POST /bench/echo"
+            ),
+            "single": lambda: self.http_singles(
+                "/v1/decisions",
+                True,
+                f"{WORKERS} workers: single POST /v1/decisions, {many} conns, with input",
+                n,
+                many,
+            ),
+            "single echo": lambda: self.http_singles(
+                "/bench/echo", True, f"{WORKERS} workers: single POST /bench/echo, {many} conns", n, many
+            ),
+        }
+        rates = interleaved(contenders, self.cfg.trials, self.refresh_statistics)
+        self.keep_cpu_notes()
+        batched = f"POST /v1/decisions, arrays of {BATCH:,}, {BATCH_CLIENTS} conns, with input"
+        single = f"single-decision POSTs, {many} conns, with input"
+        earlier = {r.measure: r.value for r in one_worker}
+        results = []
+        for measure, key, unit, target in (
+            (batched, "batched", "decisions/s", Target(">=", 20_000)),
+            (single, "single", "requests/s", Target(">=", 1_500)),
+        ):
+            label = f"{measure}, {WORKERS} workers"
+            results += [
+                Result(
+                    self.backend, label, rates[key], unit, "the same, 1 worker (this run)", earlier[measure], target
+                ),
+                Result(
+                    self.backend,
+                    label,
+                    rates[key],
+                    unit,
+                    f"trivial POST /bench/echo, {WORKERS} workers, same conns",
+                    rates[f"{key} echo"],
+                    target,
+                ),
+            ]
+        return results
+
     def keep_cpu_notes(self) -> None:
         self.kept += [note.line() for note in self.cpu.values()]
         self.cpu.clear()
@@ -661,6 +723,8 @@ def run_backend(
                 results += phase.batched()
             with profiled(server, profile("single")):
                 results += phase.singles()
+        with serve(urls["served"], home, log, workers=WORKERS) as phase.server:
+            results += phase.multi_process(results)
             notes += phase.kept
     # the server is stopped while its log grows in-process, then started again for the traces
     with contextlib.closing(open_ledger(urls["served"], home)) as ledger:
