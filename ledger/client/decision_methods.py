@@ -131,6 +131,16 @@ class DecisionMethods(ClientBase):
             body["new_decision"] = new_decision
         return parse_receipt(self._post(f"/v1/decisions/{segment(decision_id)}/reviews", body))
 
+    def list_reviews(self, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
+        """The human reviews of one decision, oldest first (reviewer in ``recorded_by``, outcome,
+        and the full review in ``data``); NotFoundError if the decision is not recorded."""
+        return parse_page(self._get(f"/v1/decisions/{segment(decision_id)}/reviews", after=after, limit=limit))
+
+    def iter_reviews(
+        self, decision_id: str, *, after: int | None = None, page_size: int = MAX_PAGE
+    ) -> Iterator[dict[str, Any]]:
+        return self._iterate(lambda cursor: self.list_reviews(decision_id, after=cursor, limit=page_size), after)
+
     def record_dropped(
         self, *, client_id: str, count: int, first_dropped_at: TimeArg, last_dropped_at: TimeArg, reason: str
     ) -> Receipt:

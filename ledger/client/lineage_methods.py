@@ -1,5 +1,6 @@
 """`GovledgerClient` methods for lineage: datasets, training runs, models, approvals, promotions,
-lineage graphs and the models in production.
+lineage graphs and the models in production. Lists are oldest first with the `next_after`
+cursor (`iter_*` follows it), and take a time range on when each entry was recorded.
 
 Why a module of its own: this is what producers (training pipelines) write and risk officers
 approve; each write appends one entry and returns its `Receipt`, each read returns the
@@ -19,6 +20,14 @@ __all__ = ["LineageMethods", "Stage"]
 Stage = Literal["registered", "staging", "production", "retired"]
 
 
+def _times(since: TimeArg | None, until: TimeArg | None) -> dict[str, str | None]:
+    """The `since`/`until` query parameters as the service wants them (unset ones are dropped)."""
+    return {
+        "since": None if since is None else utc_timestamp(since),
+        "until": None if until is None else utc_timestamp(until),
+    }
+
+
 class LineageMethods(ClientBase):
     def register_dataset(self, dataset: Mapping[str, Any]) -> Receipt:
         """Register a dataset version (`dataset.registered`; see `dataset_fingerprint` for content_sha256)."""
@@ -27,11 +36,29 @@ class LineageMethods(ClientBase):
     def get_dataset(self, dataset_id: str) -> dict[str, Any]:
         return self._get_object(f"/v1/datasets/{segment(dataset_id)}")
 
-    def list_datasets(self, *, after: int | None = None, limit: int = 100) -> Page:
-        return parse_page(self._get("/v1/datasets", after=after, limit=limit))
+    def list_datasets(
+        self,
+        *,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
+        after: int | None = None,
+        limit: int = 100,
+    ) -> Page:
+        """Datasets, oldest first, optionally registered in a time range (``since`` inclusive,
+        ``until`` exclusive)."""
+        return parse_page(self._get("/v1/datasets", **_times(since, until), after=after, limit=limit))
 
-    def iter_datasets(self, *, after: int | None = None, page_size: int = MAX_PAGE) -> Iterator[dict[str, Any]]:
-        return self._iterate(lambda cursor: self.list_datasets(after=cursor, limit=page_size), after)
+    def iter_datasets(
+        self,
+        *,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
+        after: int | None = None,
+        page_size: int = MAX_PAGE,
+    ) -> Iterator[dict[str, Any]]:
+        return self._iterate(
+            lambda cursor: self.list_datasets(since=since, until=until, after=cursor, limit=page_size), after
+        )
 
     def record_run(self, run: Mapping[str, Any]) -> Receipt:
         """Record a training run (`training_run.recorded`)."""
@@ -39,6 +66,37 @@ class LineageMethods(ClientBase):
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         return self._get_object(f"/v1/runs/{segment(run_id)}")
+
+    def list_runs(
+        self,
+        *,
+        input_dataset: str | None = None,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
+        after: int | None = None,
+        limit: int = 100,
+    ) -> Page:
+        """Training runs, oldest first, optionally only those that read `input_dataset`, and
+        recorded in a time range (``since`` inclusive, ``until`` exclusive)."""
+        return parse_page(
+            self._get("/v1/runs", input_dataset=input_dataset, **_times(since, until), after=after, limit=limit)
+        )
+
+    def iter_runs(
+        self,
+        *,
+        input_dataset: str | None = None,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
+        after: int | None = None,
+        page_size: int = MAX_PAGE,
+    ) -> Iterator[dict[str, Any]]:
+        return self._iterate(
+            lambda cursor: self.list_runs(
+                input_dataset=input_dataset, since=since, until=until, after=cursor, limit=page_size
+            ),
+            after,
+        )
 
     def register_model(self, model: Mapping[str, Any]) -> Receipt:
         """Register a model version (`model.registered`)."""
@@ -48,20 +106,35 @@ class LineageMethods(ClientBase):
         return self._get_object(f"/v1/models/{segment(name)}/{segment(version)}")
 
     def list_models(
-        self, *, name: str | None = None, stage: Stage | None = None, after: int | None = None, limit: int = 100
+        self,
+        *,
+        name: str | None = None,
+        stage: Stage | None = None,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
+        after: int | None = None,
+        limit: int = 100,
     ) -> Page:
-        return parse_page(self._get("/v1/models", name=name, stage=stage, after=after, limit=limit))
+        """Model versions, oldest first, by name, current stage and the time they were registered."""
+        return parse_page(
+            self._get("/v1/models", name=name, stage=stage, **_times(since, until), after=after, limit=limit)
+        )
 
     def iter_models(
         self,
         *,
         name: str | None = None,
         stage: Stage | None = None,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
         after: int | None = None,
         page_size: int = MAX_PAGE,
     ) -> Iterator[dict[str, Any]]:
         return self._iterate(
-            lambda cursor: self.list_models(name=name, stage=stage, after=cursor, limit=page_size), after
+            lambda cursor: self.list_models(
+                name=name, stage=stage, since=since, until=until, after=cursor, limit=page_size
+            ),
+            after,
         )
 
     def promote(
@@ -91,16 +164,30 @@ class LineageMethods(ClientBase):
         """Record an approval or rejection of a model version (`approval.recorded`; approvers)."""
         return parse_receipt(self._post("/v1/approvals", dict(approval)))
 
+    def get_approval(self, approval_id: str) -> dict[str, Any]:
+        """One approval or rejection (approver, model, decision, the evaluation it relies on)."""
+        return self._get_object(f"/v1/approvals/{segment(approval_id)}")
+
     def list_approvals(
         self,
         *,
         model_name: str | None = None,
         model_version: str | None = None,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
         after: int | None = None,
         limit: int = 100,
     ) -> Page:
+        """Approvals and rejections, oldest first, by model and the time they were recorded."""
         return parse_page(
-            self._get("/v1/approvals", model_name=model_name, model_version=model_version, after=after, limit=limit)
+            self._get(
+                "/v1/approvals",
+                model_name=model_name,
+                model_version=model_version,
+                **_times(since, until),
+                after=after,
+                limit=limit,
+            )
         )
 
     def iter_approvals(
@@ -108,12 +195,19 @@ class LineageMethods(ClientBase):
         *,
         model_name: str | None = None,
         model_version: str | None = None,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
         after: int | None = None,
         page_size: int = MAX_PAGE,
     ) -> Iterator[dict[str, Any]]:
         return self._iterate(
             lambda cursor: self.list_approvals(
-                model_name=model_name, model_version=model_version, after=cursor, limit=page_size
+                model_name=model_name,
+                model_version=model_version,
+                since=since,
+                until=until,
+                after=cursor,
+                limit=page_size,
             ),
             after,
         )

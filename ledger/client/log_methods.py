@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ledger.client.results import Page, parse_page
-from ledger.client.transport import MAX_PAGE, ClientBase
+from ledger.client.transport import MAX_PAGE, ClientBase, TimeArg, utc_timestamp
 
 __all__ = ["LogMethods"]
 
@@ -22,9 +22,28 @@ class LogMethods(ClientBase):
         return self._get_object(f"/v1/entries/{int(seq)}")
 
     def list_entries(
-        self, *, after: int | None = None, limit: int = 100, kind: str | None = None, subject: str | None = None
+        self,
+        *,
+        after: int | None = None,
+        limit: int = 100,
+        kind: str | None = None,
+        subject: str | None = None,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
     ) -> Page:
-        return parse_page(self._get("/v1/entries", after=after, limit=limit, kind=kind, subject=subject))
+        """Entries in sequence order, optionally of one kind or subject, and recorded in a time
+        range (``since`` inclusive, ``until`` exclusive)."""
+        return parse_page(
+            self._get(
+                "/v1/entries",
+                after=after,
+                limit=limit,
+                kind=kind,
+                subject=subject,
+                since=None if since is None else utc_timestamp(since),
+                until=None if until is None else utc_timestamp(until),
+            )
+        )
 
     def iter_entries(
         self,
@@ -32,11 +51,16 @@ class LogMethods(ClientBase):
         after: int | None = None,
         kind: str | None = None,
         subject: str | None = None,
+        since: TimeArg | None = None,
+        until: TimeArg | None = None,
         page_size: int = MAX_PAGE,
     ) -> Iterator[dict[str, Any]]:
-        """Every entry (optionally of one kind or subject), following the cursor page by page."""
+        """Every entry (optionally of one kind or subject, in a time range), following the cursor."""
         return self._iterate(
-            lambda cursor: self.list_entries(after=cursor, limit=page_size, kind=kind, subject=subject), after
+            lambda cursor: self.list_entries(
+                after=cursor, limit=page_size, kind=kind, subject=subject, since=since, until=until
+            ),
+            after,
         )
 
     def checkpoint_latest(self) -> dict[str, Any]:

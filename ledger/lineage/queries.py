@@ -1,8 +1,14 @@
 """Read queries over the projections, each row joined to the entry that proves it.
 
-Lists use keyset (cursor) pagination on the entry's sequence number: stable under concurrent
-appends, and O(page) whatever the offset. Every item carries `seq` and the entry's payload, so a
-client can fetch the inclusion proof of anything it was shown.
+Lists use keyset (cursor) pagination on the entry's sequence number, oldest first: stable under
+concurrent appends, and O(page) whatever the offset. Every item carries `seq` and the entry's
+payload, so a client can fetch the inclusion proof of anything it was shown.
+
+Time ranges (`since` inclusive, `until` exclusive, in the log's fixed-width UTC form, see
+`ledger.entry.format_ts`) are on the time the entry was recorded: the projection's own indexed
+`ts` column where it has one (decisions), else the joined entry's `ts`. The log itself
+(`list_entries`) turns a time range into a range of sequence numbers first (`first_seq_at`), so
+it reads the primary key only, never the unindexed `entries.ts` from the start of the log.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, and_, select
 
+from ledger import store
+from ledger.entry import entry_from_row
 from ledger.errors import NotFoundError
 from ledger.lineage import tables as t
 from ledger.schema import entries
@@ -20,6 +28,8 @@ from ledger.schema import entries
 __all__ = [
     "MAX_PAGE",
     "Page",
+    "first_seq_at",
+    "get_approval",
     "get_dataset",
     "get_decision",
     "get_model",
@@ -27,7 +37,10 @@ __all__ = [
     "list_approvals",
     "list_datasets",
     "list_decisions",
+    "list_entries",
     "list_models",
+    "list_reviews",
+    "list_runs",
 ]
 
 MAX_PAGE = 1000
@@ -68,6 +81,16 @@ def _page(conn: Connection, table: Table, conditions: list[Any], after: int | No
     return Page(items, items[-1]["seq"] if len(rows) > limit else None)
 
 
+def _recorded(since: str | None, until: str | None) -> list[Any]:
+    """Conditions on the joined entry's time (for projections without a `ts` column of their own)."""
+    conditions = []
+    if since is not None:
+        conditions.append(entries.c.ts >= since)
+    if until is not None:
+        conditions.append(entries.c.ts < until)
+    return conditions
+
+
 def _one(conn: Connection, table: Table, what: str, *conditions: Any) -> dict[str, Any]:
     row = conn.execute(_with_entry(table, *conditions)).first()
     if row is None:
@@ -75,8 +98,15 @@ def _one(conn: Connection, table: Table, what: str, *conditions: Any) -> dict[st
     return _item(row, table)
 
 
-def list_datasets(conn: Connection, *, after: int | None = None, limit: int = 100) -> Page:
-    return _page(conn, t.datasets, [], after, limit)
+def list_datasets(
+    conn: Connection,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> Page:
+    return _page(conn, t.datasets, _recorded(since, until), after, limit)
 
 
 def get_dataset(conn: Connection, dataset_id: str) -> dict[str, Any]:
@@ -89,10 +119,35 @@ def get_run(conn: Connection, run_id: str) -> dict[str, Any]:
     return _one(conn, t.runs, f"training run {run_id!r}", t.runs.c.run_id == run_id)
 
 
-def list_models(
-    conn: Connection, *, name: str | None = None, stage: str | None = None, after: int | None = None, limit: int = 100
+def list_runs(
+    conn: Connection,
+    *,
+    input_dataset: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    after: int | None = None,
+    limit: int = 100,
 ) -> Page:
-    conditions = []
+    """Training runs, optionally only those that read `input_dataset` (through the indexed
+    `run_inputs.dataset_id`)."""
+    conditions = _recorded(since, until)
+    if input_dataset is not None:
+        used = select(t.run_inputs.c.run_id).where(t.run_inputs.c.dataset_id == input_dataset)
+        conditions.append(t.runs.c.run_id.in_(used))
+    return _page(conn, t.runs, conditions, after, limit)
+
+
+def list_models(
+    conn: Connection,
+    *,
+    name: str | None = None,
+    stage: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> Page:
+    conditions = _recorded(since, until)
     if name is not None:
         conditions.append(t.models.c.name == name)
     if stage is not None:
@@ -105,14 +160,25 @@ def get_model(conn: Connection, name: str, version: str) -> dict[str, Any]:
 
 
 def list_approvals(
-    conn: Connection, *, name: str | None = None, version: str | None = None, after: int | None = None, limit: int = 100
+    conn: Connection,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    after: int | None = None,
+    limit: int = 100,
 ) -> Page:
-    conditions = []
+    conditions = _recorded(since, until)
     if name is not None:
         conditions.append(t.approvals.c.name == name)
     if version is not None:
         conditions.append(t.approvals.c.version == version)
     return _page(conn, t.approvals, conditions, after, limit)
+
+
+def get_approval(conn: Connection, approval_id: str) -> dict[str, Any]:
+    return _one(conn, t.approvals, f"approval {approval_id!r}", t.approvals.c.approval_id == approval_id)
 
 
 def list_decisions(
@@ -148,3 +214,68 @@ def list_decisions(
 
 def get_decision(conn: Connection, decision_id: str) -> dict[str, Any]:
     return _one(conn, t.decisions, f"decision {decision_id!r}", t.decisions.c.decision_id == decision_id)
+
+
+def list_reviews(conn: Connection, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
+    """The human reviews of one decision, oldest first (404 if the decision is not recorded)."""
+    known = conn.execute(select(t.decisions.c.seq).where(t.decisions.c.decision_id == decision_id)).first()
+    if known is None:
+        raise NotFoundError(f"decision {decision_id!r} does not exist")
+    return _page(conn, t.reviews, [t.reviews.c.decision_id == decision_id], after, limit)
+
+
+# -- the log itself --------------------------------------------------------------------------------
+
+
+def first_seq_at(conn: Connection, ts: str) -> int:
+    """The smallest sequence number recorded at or after `ts` (one past the last entry if none).
+
+    Entry times never decrease along the log (the sequencer stamps max(now, previous time), and
+    `govledger verify` reports `time_order` otherwise), so this is a binary search on the primary
+    key: about log2(n) one-row reads, where a filter on the unindexed `entries.ts` would scan the
+    log from its start. Each probe reads the first entry at or after its position, so it also
+    holds over a gap.
+    """
+    last = store.max_seq(conn)
+    if last is None:
+        return 0
+    low, high = 0, last + 1
+    while low < high:
+        middle = (low + high) // 2
+        found = conn.execute(
+            select(entries.c.ts).where(entries.c.seq >= middle).order_by(entries.c.seq).limit(1)
+        ).scalar()
+        if found is None or found >= ts:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def list_entries(
+    conn: Connection,
+    *,
+    kind: str | None = None,
+    subject: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> Page:
+    """Entries in sequence order (as `Entry.as_json`), optionally of one kind or subject and
+    recorded in a time range. The range becomes a seq range (`first_seq_at`); the time is also
+    checked on each row, so no entry outside the range is ever shown."""
+    limit = max(1, min(limit, MAX_PAGE))
+    conditions: list[Any] = [entries.c.seq > after] if after is not None else []
+    if since is not None:
+        conditions += [entries.c.seq >= first_seq_at(conn, since), entries.c.ts >= since]
+    if until is not None:
+        conditions += [entries.c.seq < first_seq_at(conn, until), entries.c.ts < until]
+    if kind is not None:
+        conditions.append(entries.c.kind == kind)
+    if subject is not None:
+        conditions.append(entries.c.subject == subject)
+    query = select(entries.c.seq, entries.c.body, entries.c.leaf_hash).where(and_(True, *conditions))
+    rows = conn.execute(query.order_by(entries.c.seq).limit(limit + 1)).all()
+    items = [entry_from_row(seq, bytes(body), bytes(leaf)).as_json() for seq, body, leaf in rows[:limit]]
+    return Page(items, items[-1]["seq"] if len(rows) > limit else None)

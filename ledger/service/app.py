@@ -17,7 +17,29 @@ from ledger.service.group_commit import DecisionBatcher
 from ledger.service.limits import BodySizeLimit
 from ledger.service.principals import PrincipalCache
 
-__all__ = ["create_app"]
+__all__ = ["DESCRIPTION", "create_app"]
+
+DESCRIPTION = """Every write is one entry of an append-only, Merkle-proven, signed log.
+Authenticate with `Authorization: Bearer <API key>` (create keys with `govledger keys create`).
+
+**Lists and cursors.** Every list is ordered by the sequence number (`seq`) of the entry behind
+each item, oldest first, and answers `{"items": [...], "next_after": N}`: pass `next_after` back
+as `after` for the next page; it is `null` on the last page. `limit` is 1 to 1000 (default 100).
+The cursor is keyset, not an offset: pages stay stable while entries are appended.
+Two lists differ, and keep their response fields because clients depend on them:
+`GET /v1/evaluations` is newest first (CI and risk officers want a model's latest evaluation
+first), so it answers `next_before`, passed back as `before` (older items have a smaller `seq`);
+`GET /v1/policies` is not paged (policies are few; it answers every one and the `active` one).
+
+**Time ranges.** `since` (inclusive) and `until` (exclusive) filter the lists of datasets, runs,
+models, approvals, decisions and entries on the time the entry was recorded in the log, as UTC
+`YYYY-MM-DDTHH:MM:SS(.ffffff)Z` (`...:00Z` is `...:00.000000Z`). A time that is not in that form
+or not in the calendar, or `until` before `since`, is 422.
+
+**Errors** have one body, `{"error": {"code", "message", "errors": [{"loc", "msg", "type"}]}}`:
+401 without a valid key, 403 for a role that may not act, 404 for an unknown id, 409 for a
+state conflict, 413 for a body over the limit, 422 for bad input; none of them writes anything.
+"""
 
 
 def create_app(
@@ -55,8 +77,7 @@ def create_app(
         title="govledger",
         version="0.1.0",
         summary="Governance and compliance audit ledger for ML systems",
-        description="Every write is one entry of an append-only, Merkle-proven, signed log. "
-        "Authenticate with `Authorization: Bearer <API key>` (create keys with `govledger keys create`).",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     if ledger is not None:

@@ -16,15 +16,15 @@ from ledger.errors import InvalidInputError
 from ledger.lineage import queries
 from ledger.lineage.decisions import MAX_BATCH, record_decisions
 from ledger.privacy import erase_subject
-from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
+from ledger.service.deps import LedgerDep, Reader, require_roles
 from ledger.service.group_commit import DecisionBatcher
+from ledger.service.params import After, Limit, TimeRange, time_range
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
 Admin = Annotated[Principal, Depends(require_roles())]
-UtcQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
 
 _DECISION_BODY = {
     "requestBody": {
@@ -86,14 +86,13 @@ async def post_decisions(request: Request, ledger: LedgerDep, principal: Produce
 def list_decisions(
     ledger: LedgerDep,
     _caller: Reader,
+    recorded: Annotated[TimeRange, Depends(time_range)],
     model: Annotated[str | None, Query(max_length=200, description="name or name@version")] = None,
     subject_ref: Annotated[str | None, Query(max_length=200)] = None,
     outcome: Annotated[str | None, Query(max_length=200)] = None,
     adverse: bool | None = None,
-    since: UtcQuery = None,
-    until: UtcQuery = None,
-    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
-    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 100,
+    after: After = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     model_filter = None
     if model is not None:
@@ -106,8 +105,8 @@ def list_decisions(
             subject_ref=subject_ref,
             outcome=outcome,
             adverse=adverse,
-            since=since,
-            until=until,
+            since=recorded.since,
+            until=recorded.until,
             after=after,
             limit=limit,
         )

@@ -17,15 +17,15 @@ from ledger.lineage.schemas import (
     ModelRegistered,
     TrainingRunRecorded,
 )
-from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
+from ledger.service.deps import LedgerDep, Reader, require_roles
+from ledger.service.params import After, Limit, TimeRange, time_range
 
 __all__ = ["receipt", "router"]
 
 router = APIRouter(prefix="/v1", tags=["lineage"])
 Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
 Approver = Annotated[Principal, Depends(require_roles(Role.APPROVER))]
-Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
-After = Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="cursor: the next_after of the previous page")]
+Recorded = Annotated[TimeRange, Depends(time_range)]
 
 
 def receipt(ledger: Ledger, kind: str, payload: Payload | dict[str, Any], principal: Principal) -> dict[str, Any]:
@@ -45,9 +45,13 @@ def register_dataset(body: DatasetRegistered, ledger: LedgerDep, principal: Prod
     return receipt(ledger, "dataset.registered", body, principal)
 
 
-@router.get("/datasets", summary="Datasets, oldest first")
-def list_datasets(ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100) -> dict[str, Any]:
-    page: queries.Page = _read(ledger, queries.list_datasets, after=after, limit=limit)
+@router.get("/datasets", summary="Datasets, oldest first, filtered by the time they were registered")
+def list_datasets(
+    ledger: LedgerDep, _caller: Reader, recorded: Recorded, after: After = None, limit: Limit = 100
+) -> dict[str, Any]:
+    page: queries.Page = _read(
+        ledger, queries.list_datasets, since=recorded.since, until=recorded.until, after=after, limit=limit
+    )
     return page.as_json()
 
 
@@ -62,6 +66,29 @@ def record_run(body: TrainingRunRecorded, ledger: LedgerDep, principal: Producer
     return receipt(ledger, "training_run.recorded", body, principal)
 
 
+@router.get("/runs", summary="Training runs, oldest first, filtered by input dataset and time")
+def list_runs(
+    ledger: LedgerDep,
+    _caller: Reader,
+    recorded: Recorded,
+    input_dataset: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="only the runs that read this dataset id")
+    ] = None,
+    after: After = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    page: queries.Page = _read(
+        ledger,
+        queries.list_runs,
+        input_dataset=input_dataset,
+        since=recorded.since,
+        until=recorded.until,
+        after=after,
+        limit=limit,
+    )
+    return page.as_json()
+
+
 @router.get("/runs/{run_id}", summary="One training run")
 def get_run(run_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
     result: dict[str, Any] = _read(ledger, queries.get_run, run_id)
@@ -73,16 +100,26 @@ def register_model(body: ModelRegistered, ledger: LedgerDep, principal: Producer
     return receipt(ledger, "model.registered", body, principal)
 
 
-@router.get("/models", summary="Model versions, filtered by name and stage")
+@router.get("/models", summary="Model versions, oldest first, filtered by name, stage and time registered")
 def list_models(
     ledger: LedgerDep,
     _caller: Reader,
+    recorded: Recorded,
     name: Annotated[str | None, Query(max_length=120)] = None,
     stage: Literal["registered", "staging", "production", "retired"] | None = None,
     after: After = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    page: queries.Page = _read(ledger, queries.list_models, name=name, stage=stage, after=after, limit=limit)
+    page: queries.Page = _read(
+        ledger,
+        queries.list_models,
+        name=name,
+        stage=stage,
+        since=recorded.since,
+        until=recorded.until,
+        after=after,
+        limit=limit,
+    )
     return page.as_json()
 
 
@@ -125,19 +162,33 @@ def record_approval(body: ApprovalRecorded, ledger: LedgerDep, principal: Approv
     return receipt(ledger, "approval.recorded", body, principal)
 
 
-@router.get("/approvals", summary="Approvals, filtered by model")
+@router.get("/approvals", summary="Approvals, oldest first, filtered by model and time")
 def list_approvals(
     ledger: LedgerDep,
     _caller: Reader,
+    recorded: Recorded,
     model_name: Annotated[str | None, Query(max_length=120)] = None,
     model_version: Annotated[str | None, Query(max_length=60)] = None,
     after: After = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     page: queries.Page = _read(
-        ledger, queries.list_approvals, name=model_name, version=model_version, after=after, limit=limit
+        ledger,
+        queries.list_approvals,
+        name=model_name,
+        version=model_version,
+        since=recorded.since,
+        until=recorded.until,
+        after=after,
+        limit=limit,
     )
     return page.as_json()
+
+
+@router.get("/approvals/{approval_id}", summary="One approval or rejection")
+def get_approval(approval_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+    result: dict[str, Any] = _read(ledger, queries.get_approval, approval_id)
+    return result
 
 
 class ReviewIn(Payload):
@@ -155,3 +206,11 @@ class ReviewIn(Payload):
 def review(decision_id: str, body: ReviewIn, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
     data = {"decision_id": decision_id, **body.model_dump(mode="json", exclude_unset=True)}
     return receipt(ledger, "decision.reviewed", data, principal)
+
+
+@router.get("/decisions/{decision_id}/reviews", summary="The human reviews of a decision, oldest first")
+def list_reviews(
+    decision_id: str, ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100
+) -> dict[str, Any]:
+    page: queries.Page = _read(ledger, queries.list_reviews, decision_id, after=after, limit=limit)
+    return page.as_json()

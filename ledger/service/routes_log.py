@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from ledger.errors import NotFoundError
+from ledger.lineage import queries
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader
+from ledger.service.params import Limit, TimeRange, time_range
 
 __all__ = ["router"]
 
@@ -28,19 +30,23 @@ def get_entry(seq: Annotated[int, Path(ge=0, le=MAX_SEQ)], ledger: LedgerDep, _c
     return value
 
 
-@router.get("/entries", summary="Entries in sequence order (cursor: pass next_after back as after)")
+@router.get("/entries", summary="Entries in sequence order, filtered by kind, subject and time recorded")
 def list_entries(
     ledger: LedgerDep,
     _caller: Reader,
-    after: Annotated[int | None, Query(ge=-1, le=MAX_SEQ)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    recorded: Annotated[TimeRange, Depends(time_range)],
+    after: Annotated[
+        int | None, Query(ge=-1, le=MAX_SEQ, description="cursor: the next_after of the previous page")
+    ] = None,
+    limit: Limit = 100,
     kind: Annotated[str | None, Query(max_length=64)] = None,
     subject: Annotated[str | None, Query(max_length=256)] = None,
 ) -> dict[str, Any]:
-    start = 0 if after is None else after + 1
-    rows = ledger.entries(start=start, limit=limit + 1, kind=kind, subject=subject)
-    items = [e.as_json() for e in rows[:limit]]
-    return {"items": items, "next_after": items[-1]["seq"] if len(rows) > limit else None}
+    with ledger.read_snapshot() as conn:  # the time range's seq bounds and the page from one snapshot
+        page = queries.list_entries(
+            conn, kind=kind, subject=subject, since=recorded.since, until=recorded.until, after=after, limit=limit
+        )
+    return page.as_json()
 
 
 @router.get("/checkpoints/latest", summary="The newest signed checkpoint (C2SP signed note)")

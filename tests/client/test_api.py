@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -215,6 +216,67 @@ def test_cursor_iteration_follows_next_after(live: LiveServer) -> None:
     assert len(list(auditor.iter_approvals(model_name="credit", page_size=1))) == 1
 
 
+def test_runs_one_approval_reviews_and_time_ranges(live: LiveServer) -> None:
+    producer, approver, auditor = live.client("producer"), live.client("approver"), live.client("auditor")
+    producer.register_dataset(dataset("raw"))
+    first = producer.record_run(run("run-1", ["raw"]))
+    producer.register_model(model("credit", "1", "run-1"))
+    approver.record_approval(
+        {"approval_id": "appr-1", "model": {"name": "credit", "version": "1"}, "decision": "approve", "role": "risk"}
+    )
+    time.sleep(0.002)  # the next entries are recorded strictly later
+    cut = producer.register_dataset(dataset("clean", derived_from=["raw"]))
+    assert cut.ts > auditor.get_entry(cut.seq - 1)["ts"]
+    producer.record_run(run("run-2", ["clean"]))
+    producer.record_run(run("run-3", ["raw", "clean"]))
+    producer.register_model(model("credit", "2", "run-2"))
+    approver.record_approval(
+        {"approval_id": "appr-2", "model": {"name": "credit", "version": "2"}, "decision": "reject", "role": "risk"}
+    )
+
+    assert [r["run_id"] for r in auditor.list_runs().items] == ["run-1", "run-2", "run-3"]
+    assert [r["run_id"] for r in auditor.list_runs(input_dataset="raw").items] == ["run-1", "run-3"]
+    assert [r["run_id"] for r in auditor.list_runs(input_dataset="clean", since=cut.ts).items] == ["run-2", "run-3"]
+    assert [r["run_id"] for r in auditor.list_runs(until=cut.ts).items] == ["run-1"]
+    page = auditor.list_runs(limit=1)
+    assert page.next_after == first.seq
+    assert [r["run_id"] for r in auditor.iter_runs(input_dataset="clean", page_size=1)] == ["run-2", "run-3"]
+
+    moment = datetime.strptime(cut.ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)  # a datetime works too
+    assert [d["dataset_id"] for d in auditor.list_datasets(since=moment).items] == ["clean"]
+    assert [d["dataset_id"] for d in auditor.iter_datasets(until=moment, page_size=1)] == ["raw"]
+    assert [m["version"] for m in auditor.list_models(name="credit", since=cut.ts).items] == ["2"]
+    assert [m["version"] for m in auditor.iter_models(until=cut.ts, page_size=1)] == ["1"]
+    assert [a["approval_id"] for a in auditor.list_approvals(since=cut.ts).items] == ["appr-2"]
+    assert [a["approval_id"] for a in auditor.iter_approvals(until=cut.ts, page_size=1)] == ["appr-1"]
+    assert [e["seq"] for e in auditor.list_entries(since=cut.ts, limit=2).items] == [cut.seq, cut.seq + 1]
+    later = [e["seq"] for e in auditor.iter_entries(since=cut.ts, page_size=2)]
+    assert later == list(range(cut.seq, live.ledger.size))
+    assert [e["seq"] for e in auditor.iter_entries(kind="dataset.registered", until=cut.ts)] == [cut.seq - 4]
+    with pytest.raises(InvalidInputError) as backwards:
+        auditor.list_runs(since=cut.ts, until="2000-01-01T00:00:00Z")
+    assert backwards.value.status == 422 and backwards.value.errors[0]["loc"] == ["query", "until"]
+    with pytest.raises(InvalidInputError):
+        auditor.list_entries(since="2026-02-30T00:00:00Z")
+
+    got = auditor.get_approval("appr-2")
+    assert (got["approval_id"], got["decision"], got["version"]) == ("appr-2", "reject", "2")
+    with pytest.raises(NotFoundError):
+        auditor.get_approval("appr-9")
+
+    approver.promote("credit", "1", "production", approval_ids=["appr-1"])
+    producer.record_decision(decision_request("d-1"))
+    assert auditor.list_reviews("d-1").items == ()
+    for outcome, day in (("overridden", 24), ("reversed", 25)):
+        approver.review_decision("d-1", outcome, reviewed_at=f"2026-11-{day}T09:00:00Z", override_reason="appeal")
+    reviews = auditor.list_reviews("d-1")
+    assert [r["outcome"] for r in reviews.items] == ["overridden", "reversed"] and reviews.next_after is None
+    assert [r["outcome"] for r in auditor.iter_reviews("d-1", page_size=1)] == ["overridden", "reversed"]
+    assert auditor.list_reviews("d-1", after=reviews.items[0]["seq"]).items == reviews.items[1:]
+    with pytest.raises(NotFoundError):
+        auditor.list_reviews("d-9")
+
+
 def test_identifiers_are_escaped_in_paths(live: LiveServer) -> None:
     producer, auditor = live.client("producer"), live.client("auditor")
     for odd in ("team:fraud+v2", "a.b-c_d", "v1+build.7"):
@@ -250,6 +312,7 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "/v1/datasets"): "list_datasets",
     ("GET", "/v1/datasets/{dataset_id}"): "get_dataset",
     ("POST", "/v1/runs"): "record_run",
+    ("GET", "/v1/runs"): "list_runs",
     ("GET", "/v1/runs/{run_id}"): "get_run",
     ("POST", "/v1/models"): "register_model",
     ("GET", "/v1/models"): "list_models",
@@ -258,7 +321,9 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("POST", "/v1/models/{name}/{version}/retirement"): "retire",
     ("POST", "/v1/approvals"): "record_approval",
     ("GET", "/v1/approvals"): "list_approvals",
+    ("GET", "/v1/approvals/{approval_id}"): "get_approval",
     ("POST", "/v1/decisions/{decision_id}/reviews"): "review_decision",
+    ("GET", "/v1/decisions/{decision_id}/reviews"): "list_reviews",
     ("POST", "/v1/decisions"): "record_decisions",
     ("GET", "/v1/decisions"): "list_decisions",
     ("GET", "/v1/decisions/{decision_id}"): "get_decision",
