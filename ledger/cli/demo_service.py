@@ -98,6 +98,7 @@ def _call(response: httpx.Response) -> Any:
 def _verify_offline(workdir: Path, pack: bytes, trace: Any, pinned: Verifier) -> None:
     """What an auditor does with the files: `govledger verify-pack` in a process of its own, which
     opens no database (it is given none)."""
+    workdir = workdir.resolve()  # the command runs in workdir, so relative paths would not do
     pack_file, trace_file = workdir / "dec-000004.pack.json", workdir / "dec-000004.trace.json"
     pack_file.write_bytes(pack)
     trace_file.write_text(json.dumps(trace, indent=2))
