@@ -69,6 +69,8 @@ WRITERS: dict[str, frozenset[Role]] = {
     "model.promoted": frozenset({Role.APPROVER}),
     "model.retired": frozenset({Role.APPROVER}),
     "decision.reviewed": frozenset({Role.APPROVER}),
+    # An appeal arrives through the customer-facing system (producer) or a risk officer.
+    "decision.appealed": frozenset({Role.PRODUCER, Role.APPROVER}),
     "evaluation.recorded": frozenset({Role.CI}),
     # Risk officers own the policy that gates promotion; a CI key must not be able to weaken it.
     "policy.published": frozenset({Role.APPROVER}),

@@ -5,8 +5,8 @@ decision by seq and leaf hash; its proof pack (`/trace/pack`) proves those entri
 signed checkpoint. `verify_trace` verifies the pack (`verify_pack`, with the same pinned keys),
 then that the trace speaks of exactly the pack's entries:
 
-- every node (the lineage's, the evaluations, policies, approvals, stage changes, reviews and the
-  erasure) names an entry of the pack, and its `leaf_hash` is that entry's leaf hash;
+- every node (the lineage's, the evaluations, policies, approvals, stage changes, reviews, appeals
+  and the erasure) names an entry of the pack, and its `leaf_hash` is that entry's leaf hash;
 - its `kind` fits the entry's kind, its `id` is the object the entry is about, its `ts` the
   entry's time;
 - the decision's own node is there; `seqs` lists exactly the nodes' entries, and exactly the
@@ -41,6 +41,7 @@ NODE_ENTRY_KINDS: dict[str, tuple[str, ...]] = {
     "approval": ("approval.recorded",),
     "stage_change": ("model.promoted", "model.retired"),
     "review": ("decision.reviewed",),
+    "appeal": ("decision.appealed",),
     "erasure": ("subject.erased",),
 }
 _LINEAGE_KINDS = frozenset({"dataset", "run", "model", "decision"})
@@ -50,6 +51,7 @@ _PARTS = {  # trace member -> the kind of its nodes
     "approvals": "approval",
     "stage_changes": "stage_change",
     "reviews": "review",
+    "appeals": "appeal",
 }
 _TRACE_MEMBERS = frozenset({"decision_id", "lineage", "erasure", "edges", "seqs", *_PARTS})
 _NODE_MEMBERS = frozenset({"id", "kind", "seq", "ts", "leaf_hash", "attributes"})
@@ -131,6 +133,7 @@ _IDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "approval": lambda envelope: f"approval:{envelope['data'].get('approval_id')}",
     "stage_change": lambda envelope: f"stage_change:{envelope['seq']}",
     "review": lambda envelope: f"review:{envelope['seq']}",
+    "appeal": lambda envelope: f"appeal:{envelope['data'].get('appeal_id')}",
 }
 
 

@@ -122,14 +122,42 @@ class DecisionMethods(ClientBase):
         reviewed_at: TimeArg,
         override_reason: str | None = None,
         new_decision: str | None = None,
+        appeal_id: str | None = None,
     ) -> Receipt:
-        """Record a human review of a decision (`decision.reviewed`; approvers)."""
+        """Record a human review of a decision (`decision.reviewed`; approvers); `appeal_id`: the
+        appeal it answers."""
         body: dict[str, Any] = {"outcome": outcome, "reviewed_at": utc_timestamp(reviewed_at)}
         if override_reason is not None:
             body["override_reason"] = override_reason
         if new_decision is not None:
             body["new_decision"] = new_decision
+        if appeal_id is not None:
+            body["appeal_id"] = appeal_id
         return parse_receipt(self._post(f"/v1/decisions/{segment(decision_id)}/reviews", body))
+
+    def appeal_decision(
+        self,
+        decision_id: str,
+        appeal_id: str,
+        *,
+        received_at: TimeArg,
+        channel: str,
+        grounds: str,
+        requests: Sequence[Literal["human_review", "correction", "explanation"]],
+    ) -> Receipt:
+        """Record the subject's appeal against a decision (`decision.appealed`; producers, approvers)."""
+        body = {
+            "appeal_id": appeal_id,
+            "received_at": utc_timestamp(received_at),
+            "channel": channel,
+            "grounds": grounds,
+            "requests": list(requests),
+        }
+        return parse_receipt(self._post(f"/v1/decisions/{segment(decision_id)}/appeals", body))
+
+    def list_appeals(self, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
+        """The appeals against one decision, oldest first; NotFoundError if the decision is not recorded."""
+        return parse_page(self._get(f"/v1/decisions/{segment(decision_id)}/appeals", after=after, limit=limit))
 
     def list_reviews(self, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
         """The human reviews of one decision, oldest first (reviewer in ``recorded_by``, outcome,

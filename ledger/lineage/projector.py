@@ -44,7 +44,7 @@ def subject_for(kind: str, data: dict[str, Any]) -> str | None:
         return f"run:{data['run_id']}"
     if kind in ("model.registered", "model.promoted", "model.retired", "approval.recorded"):
         return f"model:{data['model']['name']}@{data['model']['version']}"
-    if kind in ("decision.recorded", "decision.reviewed"):
+    if kind in ("decision.recorded", "decision.reviewed", "decision.appealed"):
         return f"decision:{data['decision_id']}"
     if kind in ("access.key_created", "access.key_revoked"):
         return f"api_key:{data['key_id']}"
@@ -233,8 +233,29 @@ def _retired(conn: Connection, entry: SealedEntry) -> None:
 def _review(conn: Connection, entry: SealedEntry) -> None:
     if _missing(conn, t.decisions, t.decisions.c.decision_id, [entry.data["decision_id"]]):
         raise _refuse(NotFoundError, entry, f"decision {entry.data['decision_id']!r} is not recorded", "decision_id")
+    appeal_id = entry.data.get("appeal_id")
+    if appeal_id is not None:
+        appealed = conn.execute(select(t.appeals.c.decision_id).where(t.appeals.c.appeal_id == appeal_id)).first()
+        if appealed is None:
+            raise _refuse(NotFoundError, entry, f"appeal {appeal_id!r} is not recorded", "appeal_id")
+        if appealed.decision_id != entry.data["decision_id"]:
+            message = f"appeal {appeal_id!r} is about decision {appealed.decision_id!r}, not this one"
+            raise _refuse(InvalidInputError, entry, message, "appeal_id")
     conn.execute(
         insert(t.reviews).values(seq=entry.seq, decision_id=entry.data["decision_id"], outcome=entry.data["outcome"])
+    )
+
+
+def _appeal(conn: Connection, entry: SealedEntry) -> None:
+    data = entry.data
+    if _missing(conn, t.decisions, t.decisions.c.decision_id, [data["decision_id"]]):
+        raise _refuse(NotFoundError, entry, f"decision {data['decision_id']!r} is not recorded", "decision_id")
+    if not _missing(conn, t.appeals, t.appeals.c.appeal_id, [data["appeal_id"]]):
+        raise _refuse(ConflictError, entry, f"appeal {data['appeal_id']!r} is already recorded", "appeal_id")
+    conn.execute(
+        insert(t.appeals).values(
+            appeal_id=data["appeal_id"], seq=entry.seq, decision_id=data["decision_id"], ts=entry.ts
+        )
     )
 
 
@@ -323,6 +344,7 @@ _HANDLERS: dict[str, Handler] = {
     "model.promoted": _promoted,
     "model.retired": _retired,
     "decision.reviewed": _review,
+    "decision.appealed": _appeal,
     "subject.erased": _erased,
     "policy.published": project_policy,
     "evaluation.recorded": project_evaluation,

@@ -224,6 +224,14 @@ def list_reviews(conn: Connection, decision_id: str, *, after: int | None = None
     return _page(conn, t.reviews, [t.reviews.c.decision_id == decision_id], after, limit)
 
 
+def list_appeals(conn: Connection, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
+    """The appeals against one decision, oldest first (404 if the decision is not recorded)."""
+    known = conn.execute(select(t.decisions.c.seq).where(t.decisions.c.decision_id == decision_id)).first()
+    if known is None:
+        raise NotFoundError(f"decision {decision_id!r} does not exist")
+    return _page(conn, t.appeals, [t.appeals.c.decision_id == decision_id], after, limit)
+
+
 # -- the log itself --------------------------------------------------------------------------------
 
 

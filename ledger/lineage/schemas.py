@@ -19,6 +19,7 @@ __all__ = [
     "LINEAGE_KINDS",
     "ApprovalRecorded",
     "DatasetRegistered",
+    "DecisionAppealed",
     "DecisionRecorded",
     "DecisionReviewed",
     "DecisionsDropped",
@@ -273,11 +274,30 @@ class DecisionReviewed(Payload):
     override_reason: Text | None = None
     new_decision: ShortText | None = None
     reviewed_at: UtcTime
+    appeal_id: Identifier | None = Field(default=None, description="the appeal this review answers, if any")
 
     @model_validator(mode="after")
     def _override_has_reason(self) -> DecisionReviewed:
         if self.outcome != "accepted" and not self.override_reason:
             raise ValueError("an override or reversal needs override_reason")
+        return self
+
+
+class DecisionAppealed(Payload):
+    """The subject contests a decision or asks for its correction (GDPR 22(3), CO 6-1-1703(4)):
+    recorded as it arrived, never edited; the review that answers it names its `appeal_id`."""
+
+    appeal_id: Identifier
+    decision_id: Identifier
+    received_at: UtcTime
+    channel: ShortText
+    grounds: Text
+    requests: list[Literal["human_review", "correction", "explanation"]] = Field(min_length=1, max_length=3)
+
+    @model_validator(mode="after")
+    def _requests_once(self) -> DecisionAppealed:
+        if len(set(self.requests)) != len(self.requests):
+            raise ValueError("requests names an item twice")
         return self
 
 
@@ -307,6 +327,7 @@ LINEAGE_KINDS: dict[str, type[Payload]] = {
     "model.retired": ModelRetired,
     "decision.recorded": DecisionRecorded,
     "decision.reviewed": DecisionReviewed,
+    "decision.appealed": DecisionAppealed,
     "subject.erased": SubjectErased,
     "decisions.dropped": DecisionsDropped,
 }

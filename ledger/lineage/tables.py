@@ -15,6 +15,7 @@ from ledger.schema import SEQ, metadata
 
 __all__ = [
     "PROJECTION_TABLES",
+    "appeals",
     "approvals",
     "dataset_parents",
     "datasets",
@@ -124,6 +125,15 @@ reviews = Table(
     Column("outcome", String(20), nullable=False),
 )
 
+appeals = Table(
+    "lineage_appeals",
+    metadata,
+    Column("appeal_id", ID, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("decision_id", ID, nullable=False, index=True),
+    Column("ts", String(32), nullable=False),
+)
+
 erasures = Table(
     "lineage_erasures",
     metadata,
@@ -183,6 +193,7 @@ PROJECTION_TABLES = (
     approvals,
     decisions,
     reviews,
+    appeals,
     erasures,
     api_keys,  # a projection of access.key_created / access.key_revoked
 )

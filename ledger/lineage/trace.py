@@ -43,7 +43,7 @@ __all__ = ["Trace", "decision_trace", "trace_with_pack"]
 class Trace:
     """Everything behind one decision: its lineage as the log stood when it was recorded, the
     evaluations of its model and their policies, the approvals and stage changes of its model
-    before it, its reviews, its subject's erasure, the edges between them, and every leaf hash."""
+    before it, its reviews and appeals, its subject's erasure, the edges between them, and every leaf hash."""
 
     decision_id: str
     lineage: Graph
@@ -52,6 +52,7 @@ class Trace:
     approvals: list[Node]
     stage_changes: list[Node]
     reviews: list[Node]
+    appeals: list[Node]
     erasure: Node | None
     edges: list[Edge]  # the governance edges (the lineage's own are in lineage.edges)
     leaf_hashes: dict[int, str]  # hex leaf hash of every entry in `seqs`
@@ -60,7 +61,14 @@ class Trace:
     def nodes(self) -> list[Node]:
         """Every node: the lineage's, then the governance parts in the order of `as_json`."""
         extra = [] if self.erasure is None else [self.erasure]
-        governance = [*self.evaluations, *self.policies, *self.approvals, *self.stage_changes, *self.reviews]
+        governance = [
+            *self.evaluations,
+            *self.policies,
+            *self.approvals,
+            *self.stage_changes,
+            *self.reviews,
+            *self.appeals,
+        ]
         return [*self.lineage.nodes, *governance, *extra]
 
     @property
@@ -87,6 +95,7 @@ class Trace:
             "approvals": [self.node_json(node) for node in self.approvals],
             "stage_changes": [self.node_json(node) for node in self.stage_changes],
             "reviews": [self.node_json(node) for node in self.reviews],
+            "appeals": [self.node_json(node) for node in self.appeals],
             "erasure": None if self.erasure is None else self.node_json(self.erasure),
             "edges": [edge.as_json() for edge in self.edges],
             "seqs": self.seqs,
@@ -116,12 +125,13 @@ def decision_trace(conn: Connection, decision_id: str) -> Trace:
     approvals = parts.approvals(conn, key, decision.seq)
     stage_changes = parts.stage_changes(conn, key, decision.seq)
     reviews = parts.reviews(conn, decision_id)
+    appeals = parts.appeals(conn, decision_id)
     erasure = parts.erasure(conn, decision.subject_ref, decision.seq)
     lineage = walk.graph(f"decision:{decision_id}", "upstream", decision.ts)
     edges = parts.governance_edges(
-        decision_id, model_id, evaluations, policies, approvals, stage_changes, reviews, erasure
+        decision_id, model_id, evaluations, policies, approvals, stage_changes, reviews, appeals, erasure
     )
-    every = [*lineage.nodes, *evaluations, *policies, *approvals, *stage_changes, *reviews]
+    every = [*lineage.nodes, *evaluations, *policies, *approvals, *stage_changes, *reviews, *appeals]
     seqs = [node.seq for node in every] + ([] if erasure is None else [erasure.seq])
     return Trace(
         decision_id=decision_id,
@@ -131,6 +141,7 @@ def decision_trace(conn: Connection, decision_id: str) -> Trace:
         approvals=approvals,
         stage_changes=stage_changes,
         reviews=reviews,
+        appeals=appeals,
         erasure=erasure,
         edges=edges,
         leaf_hashes=parts.leaf_hashes(walk, seqs),

@@ -25,6 +25,7 @@ from ledger.lineage.graph import Edge, ModelKey, Node, _Walk
 from ledger.schema import entries
 
 __all__ = [
+    "appeals",
     "approvals",
     "erasure",
     "evaluations",
@@ -147,8 +148,34 @@ def reviews(conn: Connection, decision_id: str) -> list[Node]:
             "override_reason": data.get("override_reason"),
             "new_decision": data.get("new_decision"),
             "reviewed_at": data["reviewed_at"],
+            "appeal_id": data.get("appeal_id"),
         }
         nodes.append(Node(f"review:{row.seq}", "review", row.seq, row.ts, attributes))
+    return nodes
+
+
+def appeals(conn: Connection, decision_id: str) -> list[Node]:
+    """Every appeal against the decision: when and how it arrived, its grounds and what it asks
+    for, and who recorded it (read from the entry itself)."""
+    a = t.appeals
+    query = (
+        select(a.c.appeal_id, a.c.seq, a.c.ts, entries.c.body)
+        .join_from(a, entries, entries.c.seq == a.c.seq)
+        .where(a.c.decision_id == decision_id)
+        .order_by(a.c.seq)
+    )
+    nodes = []
+    for row in conn.execute(query):
+        envelope = json.loads(bytes(row.body))
+        data, actor = envelope["data"], envelope["actor"]
+        attributes = {
+            "received_at": data["received_at"],
+            "channel": data["channel"],
+            "grounds": data["grounds"],
+            "requests": data["requests"],
+            "recorded_by": {"id": actor["id"], "name": actor["name"]},
+        }
+        nodes.append(Node(f"appeal:{row.appeal_id}", "appeal", row.seq, row.ts, attributes))
     return nodes
 
 
@@ -169,12 +196,14 @@ def governance_edges(
     approval_nodes: list[Node],
     stage_change_nodes: list[Node],
     review_nodes: list[Node],
+    appeal_nodes: list[Node],
     erasure_node: Node | None,
 ) -> list[Edge]:
     """How the governance nodes hang together (each reads "source <relation> target"): an
     evaluation `evaluated` the model and was `judged_under` a policy; an approval `assessed` the
     model and `relies_on` an evaluation; a stage change `staged` the model; a review `reviewed`
-    the decision; an erasure `erased_inputs_of` it. Sorted, and only between nodes that exist."""
+    the decision and `answers` the appeal it names; an appeal `appealed` the decision; an erasure
+    `erased_inputs_of` it. Sorted, and only between nodes that exist."""
     decision = f"decision:{decision_id}"
     policy_ids = {node.attributes["sha256"]: node.id for node in policy_nodes}
     evaluation_ids = {node.id for node in evaluation_nodes}
@@ -191,6 +220,12 @@ def governance_edges(
             found.add(Edge(node.id, cited, "relies_on"))
     found.update(Edge(node.id, model_id, "staged") for node in stage_change_nodes)
     found.update(Edge(node.id, decision, "reviewed") for node in review_nodes)
+    found.update(Edge(node.id, decision, "appealed") for node in appeal_nodes)
+    appeal_ids = {node.id for node in appeal_nodes}
+    for node in review_nodes:
+        answered = f"appeal:{node.attributes.get('appeal_id')}"
+        if node.attributes.get("appeal_id") is not None and answered in appeal_ids:
+            found.add(Edge(node.id, answered, "answers"))
     if erasure_node is not None:
         found.add(Edge(erasure_node.id, decision, "erased_inputs_of"))
     return sorted(found)

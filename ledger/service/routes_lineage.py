@@ -25,6 +25,7 @@ __all__ = ["receipt", "router"]
 router = APIRouter(prefix="/v1", tags=["lineage"])
 Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
 Approver = Annotated[Principal, Depends(require_roles(Role.APPROVER))]
+AppealRecorder = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.APPROVER))]
 Recorded = Annotated[TimeRange, Depends(time_range)]
 
 
@@ -196,6 +197,7 @@ class ReviewIn(Payload):
     override_reason: Annotated[str, Field(min_length=1, max_length=5000)] | None = None
     new_decision: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     reviewed_at: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
+    appeal_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 @router.post(
@@ -213,4 +215,30 @@ def list_reviews(
     decision_id: str, ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100
 ) -> dict[str, Any]:
     page: queries.Page = _read(ledger, queries.list_reviews, decision_id, after=after, limit=limit)
+    return page.as_json()
+
+
+class AppealIn(Payload):
+    appeal_id: Annotated[str, Field(min_length=1, max_length=200)]
+    received_at: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
+    channel: Annotated[str, Field(min_length=1, max_length=200)]
+    grounds: Annotated[str, Field(min_length=1, max_length=5000)]
+    requests: list[Literal["human_review", "correction", "explanation"]] = Field(min_length=1, max_length=3)
+
+
+@router.post(
+    "/decisions/{decision_id}/appeals",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an appeal against a decision (the review that answers it names its appeal_id)",
+)
+def appeal(decision_id: str, body: AppealIn, ledger: LedgerDep, principal: AppealRecorder) -> dict[str, Any]:
+    data = {"decision_id": decision_id, **body.model_dump(mode="json", exclude_unset=True)}
+    return receipt(ledger, "decision.appealed", data, principal)
+
+
+@router.get("/decisions/{decision_id}/appeals", summary="The appeals against a decision, oldest first")
+def list_appeals(
+    decision_id: str, ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100
+) -> dict[str, Any]:
+    page: queries.Page = _read(ledger, queries.list_appeals, decision_id, after=after, limit=limit)
     return page.as_json()

@@ -330,6 +330,8 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/subjects/{subject_ref}"): "erase_subject",
     ("GET", "/v1/lineage/{kind}/{object_id}"): "lineage_graph",
     ("GET", "/v1/models-in-production"): "models_in_production",
+    ("POST", "/v1/decisions/{decision_id}/appeals"): "appeal_decision",
+    ("GET", "/v1/decisions/{decision_id}/appeals"): "list_appeals",
     ("GET", "/v1/decisions/{decision_id}/trace"): "decision_trace",
     ("GET", "/v1/decisions/{decision_id}/trace/pack"): "decision_trace_pack",
     ("POST", "/v1/decisions/dropped"): "record_dropped",
