@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.api import Ledger
-from reports.decision_facts import NOT_RECORDED, DecisionFacts, na, na_reason, review_rows
+from reports.decision_facts import NOT_RECORDED, DecisionFacts, appeal_rows, na, na_reason, review_rows
 from reports.evidence import Evidence
 
 __all__ = ["decision_context"]
@@ -221,6 +221,7 @@ def decision_context(ledger: Ledger, evidence: Evidence, facts: DecisionFacts) -
         "input": _input(facts, evidence),
         "explanation": explanation,
         "reviews": reviews,
+        "appeals": appeal_rows(facts, evidence),
         "notice": data.get("notice"),
         "notice_na": None if data.get("notice") else na(data, "notice"),
         "retention": data.get("retention"),

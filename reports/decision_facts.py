@@ -14,7 +14,7 @@ from ledger.lineage.graph import Node
 from ledger.lineage.trace import Trace, decision_trace
 from reports.evidence import Evidence
 
-__all__ = ["NOT_RECORDED", "DecisionFacts", "load_decision", "na", "na_reason", "review_rows"]
+__all__ = ["NOT_RECORDED", "DecisionFacts", "appeal_rows", "load_decision", "na", "na_reason", "review_rows"]
 
 NOT_RECORDED = "not recorded"
 
@@ -35,6 +35,7 @@ class DecisionFacts:
     evaluations: list[Entry]  # evaluation.recorded of the artifact, before the decision (the trace's)
     policies: dict[str, int]  # policy sha256 -> seq of its policy.published (the trace's policies)
     reviews: list[Entry]
+    appeals: list[Entry]
     erasure: Entry | None
 
     @property
@@ -78,6 +79,7 @@ def load_decision(ledger: Ledger, evidence: Evidence, decision_id: str) -> Decis
         evaluations=[ledger.get(node.seq) for node in trace.evaluations],  # all before the decision
         policies={node.attributes["sha256"]: node.seq for node in trace.policies},
         reviews=[ledger.get(node.seq) for node in trace.reviews if node.seq < size],
+        appeals=[ledger.get(node.seq) for node in trace.appeals if node.seq < size],
         erasure=None if trace.erasure is None or trace.erasure.seq >= size else ledger.get(trace.erasure.seq),
     )
 
@@ -106,6 +108,24 @@ def review_rows(facts: DecisionFacts, evidence: Evidence) -> list[dict[str, Any]
                 "new_decision": review.data.get("new_decision"),
                 "reviewed_at": review.data["reviewed_at"],
                 "recorded_at": review.ts,
+                "appeal_id": review.data.get("appeal_id"),
             }
         )
     return rows
+
+
+def appeal_rows(facts: DecisionFacts, evidence: Evidence) -> list[dict[str, Any]]:
+    """The appeals against the decision (GDPR 22(3) contest, CO 6-1-1703(4) correction), each cited."""
+    return [
+        {
+            "ref": evidence.cite(appeal.seq, f"appeal against decision {facts.decision_id}"),
+            "appeal_id": appeal.data["appeal_id"],
+            "received_at": appeal.data["received_at"],
+            "channel": appeal.data["channel"],
+            "grounds": appeal.data["grounds"],
+            "requests": ", ".join(appeal.data["requests"]).replace("_", " "),
+            "recorded_by": appeal.actor.name,
+            "recorded_at": appeal.ts,
+        }
+        for appeal in facts.appeals
+    ]

@@ -24,6 +24,7 @@ from reports.decision import CHECKLIST as TRACE_CHECKLIST
 from reports.decision import build_decision
 from reports.document import prepare, render
 from reports.render import render_html
+from tests.lineage.factories import RISK_OFFICER
 from tests.reports.conftest import Governed
 
 
@@ -232,3 +233,32 @@ def test_adverse_action_notice(governed: Governed, tmp_path: Path) -> None:
         prepare(ledger, build_adverse_action, decision_id=approved)
     with pytest.raises(NotFoundError):
         prepare(ledger, build_adverse_action, decision_id="no-such-decision")
+
+
+def test_decision_report_lists_appeals_and_the_review_that_answers_one(governed: Governed) -> None:
+    ledger = governed.ledger
+    decision_id = governed.decision_id
+    assert "No appeal against this decision is recorded" in html_of(ledger, build_decision, decision_id=decision_id)
+    appeal = {
+        "appeal_id": "apl-7",
+        "decision_id": decision_id,
+        "received_at": "2026-12-01T09:30:00Z",
+        "channel": "letter",
+        "grounds": "my income was entered wrongly",
+        "requests": ["human_review", "correction"],
+    }
+    appealed = ledger.append("decision.appealed", appeal, actor=RISK_OFFICER)
+    review = {
+        "decision_id": decision_id,
+        "outcome": "reversed",
+        "override_reason": "income corrected from the payslip",
+        "new_decision": "approve",
+        "reviewed_at": "2026-12-02T10:00:00Z",
+        "appeal_id": "apl-7",
+    }
+    ledger.append("decision.reviewed", review, actor=RISK_OFFICER)
+    html = html_of(ledger, build_decision, decision_id=decision_id)
+    assert "Appeals (GDPR 22(3); C.R.S. 6-1-1703(4))" in html
+    assert "apl-7" in html and "my income was entered wrongly" in html and "human review, correction" in html
+    assert f"#{appealed.seq}" in html  # cited, so the evidence appendix proves it
+    assert "answers appeal apl-7" in html
