@@ -216,20 +216,22 @@ def get_decision(conn: Connection, decision_id: str) -> dict[str, Any]:
     return _one(conn, t.decisions, f"decision {decision_id!r}", t.decisions.c.decision_id == decision_id)
 
 
-def list_reviews(conn: Connection, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
-    """The human reviews of one decision, oldest first (404 if the decision is not recorded)."""
+def _page_of_decision(conn: Connection, table: Table, decision_id: str, after: int | None, limit: int) -> Page:
+    """The rows of `table` about one decision (404 if the decision is not recorded)."""
     known = conn.execute(select(t.decisions.c.seq).where(t.decisions.c.decision_id == decision_id)).first()
     if known is None:
         raise NotFoundError(f"decision {decision_id!r} does not exist")
-    return _page(conn, t.reviews, [t.reviews.c.decision_id == decision_id], after, limit)
+    return _page(conn, table, [table.c.decision_id == decision_id], after, limit)
+
+
+def list_reviews(conn: Connection, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
+    """The human reviews of one decision, oldest first (404 if the decision is not recorded)."""
+    return _page_of_decision(conn, t.reviews, decision_id, after, limit)
 
 
 def list_appeals(conn: Connection, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
     """The appeals against one decision, oldest first (404 if the decision is not recorded)."""
-    known = conn.execute(select(t.decisions.c.seq).where(t.decisions.c.decision_id == decision_id)).first()
-    if known is None:
-        raise NotFoundError(f"decision {decision_id!r} does not exist")
-    return _page(conn, t.appeals, [t.appeals.c.decision_id == decision_id], after, limit)
+    return _page_of_decision(conn, t.appeals, decision_id, after, limit)
 
 
 # -- the log itself --------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ activated one before it), even if nothing was evaluated under it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
@@ -128,20 +129,26 @@ def stage_changes(conn: Connection, key: ModelKey, before: int) -> list[Node]:
     ]
 
 
-def reviews(conn: Connection, decision_id: str) -> list[Node]:
-    """Every review of the decision: the outcome, the reviewer (the entry's actor), the override
-    reason and new decision if any, and when the review happened (read from the entry itself)."""
-    r = t.reviews
+def _about_decision(conn: Connection, table: Any, decision_id: str) -> Iterator[tuple[Any, Any, Any]]:
+    """(row, entry data, entry actor) of each row of `table` about the decision, in log order."""
+    own = [column for column in table.c if column.name != "ts"]  # the entry's ts (reviews have none)
     query = (
-        select(r.c.seq, entries.c.ts, entries.c.body)
-        .join_from(r, entries, entries.c.seq == r.c.seq)
-        .where(r.c.decision_id == decision_id)
-        .order_by(r.c.seq)
+        select(*own, entries.c.ts, entries.c.body)
+        .join_from(table, entries, entries.c.seq == table.c.seq)
+        .where(table.c.decision_id == decision_id)
+        .order_by(table.c.seq)
     )
-    nodes = []
     for row in conn.execute(query):
         envelope = json.loads(bytes(row.body))
-        data, actor = envelope["data"], envelope["actor"]
+        yield row, envelope["data"], envelope["actor"]
+
+
+def reviews(conn: Connection, decision_id: str) -> list[Node]:
+    """Every review of the decision: the outcome, the reviewer (the entry's actor), the override
+    reason and new decision if any, the appeal it answers, and when the review happened (read from
+    the entry itself)."""
+    nodes = []
+    for row, data, actor in _about_decision(conn, t.reviews, decision_id):
         attributes = {
             "outcome": data["outcome"],
             "reviewer": {"id": actor["id"], "name": actor["name"]},
@@ -157,17 +164,8 @@ def reviews(conn: Connection, decision_id: str) -> list[Node]:
 def appeals(conn: Connection, decision_id: str) -> list[Node]:
     """Every appeal against the decision: when and how it arrived, its grounds and what it asks
     for, and who recorded it (read from the entry itself)."""
-    a = t.appeals
-    query = (
-        select(a.c.appeal_id, a.c.seq, a.c.ts, entries.c.body)
-        .join_from(a, entries, entries.c.seq == a.c.seq)
-        .where(a.c.decision_id == decision_id)
-        .order_by(a.c.seq)
-    )
     nodes = []
-    for row in conn.execute(query):
-        envelope = json.loads(bytes(row.body))
-        data, actor = envelope["data"], envelope["actor"]
+    for row, data, actor in _about_decision(conn, t.appeals, decision_id):
         attributes = {
             "received_at": data["received_at"],
             "channel": data["channel"],
