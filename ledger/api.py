@@ -149,6 +149,7 @@ class Ledger:
                 self._sequencer.checkpoint()
             except Exception:  # closing must not fail; the next writer's checkpoint covers the tail
                 log.warning("could not sign the final checkpoint on close", exc_info=True)
+        self._sequencer.close()
         self.engine.dispose()
 
     def __enter__(self) -> Ledger:
@@ -162,7 +163,7 @@ class Ledger:
     @contextlib.contextmanager
     def write_transaction(self) -> Iterator[Connection]:
         """A transaction holding the sequencer lock (no append can interleave); commits on success."""
-        with self._sequencer.write_connection() as conn, conn.begin():
+        with self._sequencer.write_transaction() as conn:
             store.lock_head(conn)
             yield conn
 

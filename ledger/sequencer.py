@@ -1,8 +1,10 @@
 """The one sequencer: assigns sequence numbers, chains and hashes entries, stores subtree hashes,
 and signs checkpoints on the configured cadence, one transaction per batch.
 
-Serialisation: on SQLite the transaction starts with ``BEGIN IMMEDIATE`` (one writer at a time);
-on PostgreSQL it locks the single `log_head` row with ``SELECT … FOR UPDATE``. Either way the
+Serialisation: on SQLite the transaction starts with ``BEGIN IMMEDIATE`` (one writer at a time),
+after the writer has queued in `ledger.writer_lock` (so a waiting process wakes as soon as the
+lock is free instead of sleeping in SQLite's busy handler); on PostgreSQL it locks the single
+`log_head` row with ``SELECT … FOR UPDATE``. Either way the
 head read under the lock is the true end of the log, so sequence numbers are contiguous and
 `prev` links are right even with many writer processes. A batch commits whole or not at all;
 a crash mid-batch leaves the log as it was before the batch.
@@ -15,7 +17,8 @@ head is the one it left.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -29,6 +32,7 @@ from ledger.entry import Draft, SealedEntry, format_ts, seal
 from ledger.errors import ConflictError, SigningKeyError, StaleSigningKeyError
 from ledger.note import Signer
 from ledger.subtrees import Frontier
+from ledger.writer_lock import WriterQueue, lock_file_for
 
 __all__ = ["AppendHook", "CheckpointPolicy", "Receipt", "Sequencer"]
 
@@ -89,6 +93,7 @@ class Sequencer:
         self._policy = policy
         self._hooks = tuple(hooks)
         self._cached: tuple[bytes, Frontier] | None = None  # (head hash, frontier at that head)
+        self._queue = WriterQueue(lock_file_for(engine.url.database)) if is_sqlite(engine) else None
 
     @property
     def signer(self) -> Signer | None:
@@ -110,9 +115,35 @@ class Sequencer:
             )
         return signer
 
-    def write_connection(self) -> Connection:
-        conn = self._engine.connect()
-        return conn.execution_options(sqlite_immediate=True) if is_sqlite(self._engine) else conn
+    @contextmanager
+    def _queued(self) -> Iterator[None]:
+        """This database's writer queue (SQLite), held until the transaction inside has committed."""
+        if self._queue is None:
+            yield
+            return
+        with self._queue.acquire():
+            yield
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            if self._queue is not None:
+                conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[Connection]:
+        """A write transaction that holds the sequencer lock; commits when the block ends cleanly.
+
+        Not re-entrant: a block must not append through this sequencer.
+        """
+        with self._queued(), self._begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        if self._queue is not None:
+            self._queue.close()
 
     @staticmethod
     def _frontier(conn: Connection, head: store.Head, cached: tuple[bytes, Frontier] | None = None) -> Frontier:
@@ -130,7 +161,7 @@ class Sequencer:
     def initialize(self, origin: str, genesis: Draft) -> Receipt:
         """Create the head row and entry 0 in one transaction; refuse if the log exists."""
         ts = format_ts(datetime.now(UTC))
-        with self.write_connection() as conn, conn.begin():
+        with self.write_transaction() as conn:
             try:
                 store.read_head(conn)
             except ConflictError:
@@ -158,8 +189,8 @@ class Sequencer:
         """
         if not drafts:
             return []
-        with self.write_connection() as conn:
-            with conn.begin():
+        with self._queued():
+            with self._begin() as conn:
                 receipts, frontier = self._append_locked(
                     conn, drafts, force_checkpoint=False, rotate_to=rotate_to, in_transaction=in_transaction
                 )
@@ -216,7 +247,7 @@ class Sequencer:
 
     def checkpoint(self, *, only_if_due: bool = False) -> store.StoredCheckpoint | None:
         """Sign a checkpoint of the current tree unless the newest checkpoint already covers it."""
-        with self.write_connection() as conn, conn.begin():
+        with self.write_transaction() as conn:
             head = store.lock_head(conn)
             signer = self._check_key(head)
             now = datetime.now(UTC)
