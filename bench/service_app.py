@@ -2,8 +2,9 @@
 
 Started as a separate process::
 
-    GOVLEDGER_DATABASE_URL=... GOVLEDGER_HOME=... \\
-        python -m uvicorn bench.service_app:create_bench_app --factory --host 127.0.0.1 --port N
+    GOVLEDGER_DATABASE_URL=... GOVLEDGER_HOME=... python -m bench.service_app --port N [--workers K]
+
+(one process: uvicorn; several: `ledger.cli.serve_workers`, as `govledger serve --workers K` runs).
 
 `create_bench_app()` is `ledger.service.create_app()` with its settings from the environment (as
 in production), plus two routes under ``/bench`` that do no ledger work, so that the benchmark
@@ -16,7 +17,9 @@ can time HTTP, routing, middleware and JSON parsing alone on the same server, in
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, status
@@ -47,3 +50,26 @@ def create_bench_app() -> FastAPI:
     app = create_app(Settings.from_env())
     app.include_router(baseline_router)
     return app
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    factory = "bench.service_app:create_bench_app"
+    if args.workers == 1:
+        import uvicorn
+
+        uvicorn.run(factory, factory=True, host=args.host, port=args.port, log_level="warning", access_log=False)
+        return
+    from ledger.cli.serve_workers import serve_processes
+
+    serve_processes(
+        factory, host=args.host, port=args.port, workers=args.workers, log_level="warning", access_log=False
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -10,16 +10,16 @@ For each backend (SQLite, then PostgreSQL if reachable) the benchmark prepares a
 the Python API: init, a producer API key (`create_api_key`, an `access.key_created` entry), and
 the lineage chain of `tests.lineage.factories.build_chain` (datasets, run, model credit@1,
 approval, promotion). On PostgreSQL the ledgers' tables are ANALYZEd before every trial round
-(see `analyze`: the test server has autovacuum off). It starts ``python -m uvicorn
-bench.service_app:create_bench_app --factory`` as a separate process on 127.0.0.1 (one worker,
-uvicorn's defaults: uvloop and httptools; access log off) with GOVLEDGER_DATABASE_URL /
+(see `analyze`: the test server has autovacuum off). It starts ``python -m bench.service_app``
+as a separate process on 127.0.0.1 (uvicorn, one process, its defaults: uvloop and httptools;
+access log off) with GOVLEDGER_DATABASE_URL /
 GOVLEDGER_HOME pointing at that ledger. `bench.service_app` is the production `create_app()`
 plus trivial routes under ``/bench`` that do no ledger work. The throughput clients are
 `bench.http_load` in this process: N keep-alive connections on one asyncio loop, pre-encoded
 requests, about 0.03-0.06 ms of client CPU per request (httpx, used before, cost about 1 ms and
 capped the single-request figures itself); latencies use a synchronous `httpx.Client` (one
-connection, one request at a time). On 2 cores the server gets one core's worth of Python (one process, one GIL) and the
-client the other. What is measured, and beside what:
+connection, one request at a time). On 2 cores one server process gets one core's worth of
+Python (one GIL) and the client the other. What is measured, and beside what:
 
 1. Batched ingest: ``POST /v1/decisions`` with JSON arrays of 1,000 decisions (4 connections),
    with a small `input` object (so the server seals it under a fresh per-subject key) and
@@ -35,9 +35,11 @@ client the other. What is measured, and beside what:
    with and without input, and with input over 4 connections (the figure of earlier runs).
    Baselines: ``POST /bench/echo`` with the same bodies and connections, and `record_decisions`
    of one decision per call, in-process, one thread.
-3. The same service in 2 processes (``uvicorn --workers 2``, what ``govledger serve --workers 2``
-   runs): batched and single decisions with input, beside the one-process figures of this run
-   and the echo endpoint on the 2-process server.
+3. The same service in 2 processes (`ledger.cli.serve_workers`, what ``govledger serve
+   --workers 2`` runs: one listening socket per process, the kernel spreading connections by a
+   hash of the client port, so 4 connections may land 2-2, 3-1 or 4-0; the spread is printed):
+   batched and single decisions with input, beside the one-process figures of this run and the
+   echo endpoint on the 2-process server.
 4. ``GET /v1/decisions/{id}/trace`` on a ledger grown to --trace-entries entries (default
    1,000,000) with `append_many` of decisions, 10,000 per call: median and p99 over random
    decisions, one request at a time. Baselines: ``GET /bench/ping`` and
@@ -296,8 +298,7 @@ def serve(url: str, home: Path, log: Path, workers: int = 1) -> Iterator[Server]
     port = free_port()
     env = {**os.environ, "GOVLEDGER_DATABASE_URL": url, "GOVLEDGER_HOME": str(home)}
     env.pop("GOVLEDGER_SIGNING_KEY", None)
-    command = [sys.executable, "-m", "uvicorn", APP, "--factory", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--no-access-log", "--log-level", "warning"] + (["--workers", str(workers)] if workers > 1 else [])
+    command = [sys.executable, "-m", "bench.service_app", "--port", str(port), "--workers", str(workers)]
     with log.open("ab") as out:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
@@ -803,7 +804,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
 
 def run(cfg: Config) -> tuple[list[Result], list[str]]:
     notes = [
-        f"server: python -m uvicorn {APP} --factory, 1 worker on 127.0.0.1 (uvicorn {version('uvicorn')}, "
+        f"server: python -m bench.service_app ({APP}), 1 process on 127.0.0.1 (uvicorn {version('uvicorn')}, "
         f"fastapi {version('fastapi')}, loop/http auto: uvloop {version('uvloop')}, httptools {version('httptools')})",
         f"clients: bench.http_load (asyncio keep-alive HTTP/1.1) in the benchmark process, {BATCH_CLIENTS} "
         f"connections for batches, {SINGLE_CLIENTS} and {FEW_CLIENTS} for single decisions; one sync httpx "

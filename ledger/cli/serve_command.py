@@ -1,6 +1,7 @@
 """`govledger serve`: the HTTP service on the configured ledger (embedded SQLite by default).
 
-With `--workers N` uvicorn runs N processes, each with its own ledger connection, group commit
+With `--workers N` there are N processes (`ledger.cli.serve_workers`: one listening socket each,
+so the kernel spreads connections over them), each with its own ledger connection, group commit
 and key cache; appends from all of them go through the one sequencer lock in the database (the
 same guarantee as several writer processes, tested in tests/ledger). The database is migrated
 once, by this process, before the workers start.
@@ -16,6 +17,8 @@ import typer
 from fastapi import APIRouter
 
 from ledger.cli.context import state
+from ledger.cli.errors import fail
+from ledger.cli.serve_workers import PortInUseError, check_port_free, serve_processes
 from ledger.lineage import open_governance_ledger
 
 __all__ = ["register"]
@@ -39,10 +42,14 @@ def register(app: typer.Typer, routers: Callable[[], Sequence[APIRouter]], facto
         from ledger.service import create_app
 
         settings = state(ctx).settings()
+        try:
+            check_port_free(host, port)
+        except PortInUseError as exc:
+            fail(str(exc))
         if workers == 1:
             uvicorn.run(create_app(settings, routers=routers()), host=host, port=port, log_level="info")
             return
         open_governance_ledger(settings).close()  # migrate once, before the workers open it
         os.environ["GOVLEDGER_DATABASE_URL"] = settings.database_url  # what the workers read
         os.environ["GOVLEDGER_HOME"] = str(settings.home)
-        uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="info")
+        serve_processes(factory, host=host, port=port, workers=workers)
