@@ -9,6 +9,7 @@ head row instead (``SELECT … FOR UPDATE``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,15 @@ from sqlalchemy.exc import ArgumentError
 
 from ledger.errors import InvalidInputError
 
-__all__ = ["DEFAULT_DB_FILE", "bulk_insert", "create_engine", "default_url", "is_sqlite", "normalise_url"]
+__all__ = [
+    "DEFAULT_DB_FILE",
+    "bulk_insert",
+    "create_engine",
+    "default_url",
+    "is_sqlite",
+    "normalise_url",
+    "rows_matching",
+]
 
 DEFAULT_DB_FILE = "govledger.db"
 
@@ -102,3 +111,29 @@ def bulk_insert(
     conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
     statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values}){conflict}"  # noqa: S608
     return int(conn.exec_driver_sql(statement, list(rows)).rowcount)
+
+
+def rows_matching(
+    conn: Connection, table: Table, columns: Sequence[str], key: str, values: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """`columns` of the rows of `table` whose `key` is one of `values` (strings), in one query
+    whatever the number of values.
+
+    Why: ``column.in_([...])`` makes SQLAlchemy compile a statement with one parameter per value
+    (and chunks of 500 to stay under SQLite's parameter limit); on 1,000-decision batches that
+    compilation cost more than the lookups. Here the list is one parameter: a JSON array read with
+    ``json_each`` on SQLite, an array with ``= ANY`` on PostgreSQL.
+    """
+    unknown = {*columns, key} - set(table.c.keys())
+    if unknown:  # the names are spliced into the SQL: only the table's own columns may be
+        raise ValueError(f"{table.name} has no columns {sorted(unknown)}")
+    if not values:
+        return []
+    names = ", ".join(columns)
+    parameter: str | list[str]
+    if conn.dialect.name == "sqlite":
+        where, parameter = f"{key} IN (SELECT value FROM json_each(?))", json.dumps(list(values))  # noqa: S608
+    else:
+        where, parameter = f"{key} = ANY(%s)", list(values)
+    statement = f"SELECT {names} FROM {table.name} WHERE {where}"  # noqa: S608 - names come from Table objects
+    return [tuple(row) for row in conn.exec_driver_sql(statement, (parameter,))]

@@ -147,6 +147,15 @@ def check_item(item: Any) -> tuple[Any, Any, Any]:
 
 
 @lru_cache(maxsize=1024)
+def _actor_errors(actor: Actor) -> tuple[dict[str, Any], ...]:
+    """The envelope errors of an actor: checked once per actor, not once per entry of a batch."""
+    errors: list[dict[str, Any]] = []
+    _check_text(actor.id, "actor.id", _MAX_ACTOR_FIELD, errors)
+    _check_text(actor.name, "actor.name", _MAX_ACTOR_FIELD, errors)
+    return tuple(errors)
+
+
+@lru_cache(maxsize=1024)
 def _actor_json(actor: Actor) -> bytes:
     return canonical_json(actor.as_json())
 
@@ -164,8 +173,11 @@ def make_draft(
     if not isinstance(kind, str) or not KIND_PATTERN.match(kind) or len(kind) > 64:
         errors.append({"loc": ["kind"], "msg": "must look like 'noun.verb' in lower case", "type": "kind_pattern"})
     _check_text(subject, "subject", _MAX_SUBJECT, errors, optional=True)
-    _check_text(actor.id, "actor.id", _MAX_ACTOR_FIELD, errors)
-    _check_text(actor.name, "actor.name", _MAX_ACTOR_FIELD, errors)
+    try:
+        errors += [dict(error) for error in _actor_errors(actor)]
+    except TypeError:  # an unhashable id or name: checked below like any other bad value
+        _check_text(actor.id, "actor.id", _MAX_ACTOR_FIELD, errors)
+        _check_text(actor.name, "actor.name", _MAX_ACTOR_FIELD, errors)
     if not isinstance(data, dict):
         errors.append({"loc": ["data"], "msg": "must be a JSON object", "type": "dict_type"})
     if errors:

@@ -46,15 +46,16 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Connection, Table, bindparam, or_, select, update
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+from sqlalchemy import Connection, Table, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from ledger.access_tables import subject_keys
 from ledger.canonical import CanonicalError, canonical_json
-from ledger.db import bulk_insert
+from ledger.db import bulk_insert, rows_matching
 from ledger.entry import format_ts
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PrivacyError
 
@@ -85,6 +86,8 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 _COMMITMENT_INFO = b"govledger commitment"
 _ENCRYPTION_INFO = b"govledger encryption"
+_SHA256 = hashes.SHA256()
+_NO_SALT = bytes(32)  # RFC 5869: no salt is HashLen zero bytes
 _MAX_SUBJECT_REF = 200  # subject_keys.subject_ref is String(200)
 
 
@@ -145,25 +148,19 @@ def get_or_create_subject_key(conn: Connection, subject_ref: str, now_ts: str) -
     return key
 
 
-def _key_rows(conn: Connection, subject_refs: list[str]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for start in range(0, len(subject_refs), 500):
-        rows = conn.execute(_KEY_ROWS, {"refs": subject_refs[start : start + 500]})
-        found.update({row.subject_ref: row for row in rows.all()})
-    return found
+def _key_rows(conn: Connection, subject_refs: list[str]) -> dict[str, tuple[Any, Any]]:
+    """{subject_ref: (key or None, erased_at)} of the subjects that have a row."""
+    rows = rows_matching(conn, subject_keys, ["subject_ref", "key", "erased_at"], "subject_ref", subject_refs)
+    return {subject_ref: (key, erased_at) for subject_ref, key, erased_at in rows}
 
 
-_KEY_ROWS = select(subject_keys.c.subject_ref, subject_keys.c.key, subject_keys.c.erased_at).where(
-    subject_keys.c.subject_ref.in_(bindparam("refs", expanding=True))
-)
-
-
-def _usable_key(subject_ref: str, row: Any) -> bytes:
-    if row.key is None:
-        raise ConflictError(f"subject {subject_ref!r} was erased on {row.erased_at}")
-    if len(row.key) != KEY_BYTES:
+def _usable_key(subject_ref: str, row: tuple[Any, Any]) -> bytes:
+    key, erased_at = row
+    if key is None:
+        raise ConflictError(f"subject {subject_ref!r} was erased on {erased_at}")
+    if len(key) != KEY_BYTES:
         raise PrivacyError(f"the stored key of subject {subject_ref!r} is not {KEY_BYTES} bytes")
-    return bytes(row.key)
+    return bytes(key)
 
 
 @dataclass
@@ -228,14 +225,25 @@ def destroy_subject_key(conn: Connection, subject_ref: str, ts: str) -> None:
 # -- sealing and opening -------------------------------------------------------------------
 
 
-def _subkey(key: bytes, info: bytes) -> bytes:
+def _subkeys(key: bytes) -> tuple[bytes, bytes]:
+    """(commitment key, encryption key): HKDF-SHA256 of the subject key (no salt), one `info` each.
+
+    The same bytes as two `HKDF(...).derive(key)` calls, with the extract step (the PRK) computed
+    once for both: sealing is on the path of every decision with an input.
+    """
     if len(key) != KEY_BYTES:
         raise PrivacyError(f"a subject key is {KEY_BYTES} bytes, not {len(key)}")
-    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(key)
+    extract = crypto_hmac.HMAC(_NO_SALT, _SHA256)
+    extract.update(key)
+    prk = extract.finalize()
+    return (
+        HKDFExpand(algorithm=_SHA256, length=KEY_BYTES, info=_COMMITMENT_INFO).derive(prk),
+        HKDFExpand(algorithm=_SHA256, length=KEY_BYTES, info=_ENCRYPTION_INFO).derive(prk),
+    )
 
 
-def _commitment(key: bytes, plaintext: bytes) -> str:
-    return hmac.new(_subkey(key, _COMMITMENT_INFO), plaintext, hashlib.sha256).hexdigest()
+def _commitment(commitment_key: bytes, plaintext: bytes) -> str:
+    return hmac.new(commitment_key, plaintext, hashlib.sha256).hexdigest()
 
 
 def _aad(decision_id: str) -> bytes:
@@ -256,10 +264,11 @@ def seal_input(key: bytes, decision_id: str, value: Any, *, schema_version: str)
             "the input is not representable as canonical JSON",
             [{"loc": ["input"], "msg": str(exc), "type": "json_invalid"}],
         ) from exc
+    commitment_key, encryption_key = _subkeys(key)
     nonce = secrets.token_bytes(NONCE_BYTES)
-    ciphertext = AESGCM(_subkey(key, _ENCRYPTION_INFO)).encrypt(nonce, plaintext, _aad(decision_id))
+    ciphertext = AESGCM(encryption_key).encrypt(nonce, plaintext, _aad(decision_id))
     return {
-        "commitment": _commitment(key, plaintext),
+        "commitment": _commitment(commitment_key, plaintext),
         "ciphertext": base64.b64encode(ciphertext).decode("ascii"),
         "nonce": base64.b64encode(nonce).decode("ascii"),
         "schema_version": schema_version,
@@ -292,8 +301,9 @@ def open_input(key: bytes, decision_id: str, sealed: Mapping[str, Any]) -> Any:
     ciphertext = _strict_b64(sealed, "ciphertext")
     if len(nonce) != NONCE_BYTES:
         raise PrivacyError(f"sealed input: the nonce is {len(nonce)} bytes, not {NONCE_BYTES}")
+    commitment_key, encryption_key = _subkeys(key)
     try:
-        plaintext = AESGCM(_subkey(key, _ENCRYPTION_INFO)).decrypt(nonce, ciphertext, _aad(decision_id))
+        plaintext = AESGCM(encryption_key).decrypt(nonce, ciphertext, _aad(decision_id))
     except InvalidTag:
         raise PrivacyError(
             f"the sealed input of decision {decision_id!r} does not open: it was altered, "
@@ -301,7 +311,7 @@ def open_input(key: bytes, decision_id: str, sealed: Mapping[str, Any]) -> Any:
         ) from None
     commitment = sealed.get("commitment")
     if not isinstance(commitment, str) or not hmac.compare_digest(
-        commitment.encode("ascii", "replace"), _commitment(key, plaintext).encode("ascii")
+        commitment.encode("ascii", "replace"), _commitment(commitment_key, plaintext).encode("ascii")
     ):
         raise PrivacyError(f"the sealed input of decision {decision_id!r} does not match its commitment")
     try:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger.api import Ledger
+from ledger.db import rows_matching
 from ledger.entry import format_ts
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
@@ -69,16 +70,13 @@ def _model_facts(conn: Connection, name: str, version: str) -> dict[str, Any]:
 
 
 def _existing(conn: Connection, ids: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
-    found: dict[str, tuple[int, dict[str, Any]]] = {}
-    for start in range(0, len(ids), 500):
-        rows = conn.execute(
-            select(t.decisions.c.decision_id, t.decisions.c.seq, entries.c.body)
-            .join(entries, entries.c.seq == t.decisions.c.seq)
-            .where(t.decisions.c.decision_id.in_(ids[start : start + 500]))
-        )
-        for decision_id, seq, body in rows:
-            found[decision_id] = (seq, json.loads(bytes(body).decode("utf-8"))["data"])
-    return found
+    """{decision_id: (seq, recorded data)} of the ids already in the log (usually none)."""
+    recorded = dict(rows_matching(conn, t.decisions, ["decision_id", "seq"], "decision_id", ids))
+    if not recorded:
+        return {}
+    bodies = conn.execute(select(entries.c.seq, entries.c.body).where(entries.c.seq.in_(list(recorded.values()))))
+    data = {seq: json.loads(bytes(body).decode("utf-8"))["data"] for seq, body in bodies}
+    return {decision_id: (seq, data[seq]) for decision_id, seq in recorded.items()}
 
 
 def prepare_decisions(ledger: Ledger, requests: Sequence[Any]) -> PreparedDecisions:

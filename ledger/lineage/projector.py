@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from ledger.access import project_key_created, project_key_revoked
-from ledger.db import bulk_insert
+from ledger.db import bulk_insert, rows_matching
 from ledger.entry import SealedEntry
 from ledger.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
@@ -68,7 +68,7 @@ def _refuse(error: type[Exception], entry: SealedEntry, message: str, field: str
 def _missing(conn: Connection, table: Any, column: Any, ids: Sequence[str]) -> list[str]:
     if not ids:
         return []
-    found = {row[0] for row in conn.execute(select(column).where(column.in_(list(ids))))}
+    found = {row[0] for row in rows_matching(conn, table, [column.name], column.name, ids)}
     return [i for i in ids if i not in found]
 
 
@@ -275,14 +275,11 @@ def _decisions(conn: Connection, batch: Sequence[SealedEntry]) -> None:
             "a decision_id appears twice in the batch",
             [{"loc": ["data", "decision_id"], "msg": "duplicate in batch", "type": "lineage"}],
         )
-    existing = set(ids) - set(_missing_many(conn, ids))
+    existing = set(ids) - set(_missing(conn, t.decisions, t.decisions.c.decision_id, ids))
     if existing:
         raise ConflictError(f"decisions already recorded: {sorted(existing)[:5]}")
     subjects = sorted({e.data["subject_ref"] for e in batch})
-    erased: set[str] = set()
-    for start in range(0, len(subjects), 500):
-        chunk = subjects[start : start + 500]
-        erased |= set(chunk) - set(_missing(conn, t.erasures, t.erasures.c.subject_ref, chunk))
+    erased = set(subjects) - set(_missing(conn, t.erasures, t.erasures.c.subject_ref, subjects))
     if erased:  # an erased subject is never given new records
         raise ConflictError(f"subjects {sorted(erased)[:5]} were erased; no new decisions may name them")
     models: dict[tuple[str, str], Any] = {}
@@ -299,13 +296,6 @@ def _decisions(conn: Connection, batch: Sequence[SealedEntry]) -> None:
             (data["decision_id"], entry.seq, *key, data["subject_ref"], output["decision"], output["adverse"], entry.ts)
         )
     bulk_insert(conn, t.decisions, rows)
-
-
-def _missing_many(conn: Connection, ids: list[str]) -> list[str]:
-    missing: list[str] = []
-    for start in range(0, len(ids), 500):
-        missing += _missing(conn, t.decisions, t.decisions.c.decision_id, ids[start : start + 500])
-    return missing
 
 
 def _decision_model(conn: Connection, key: tuple[str, str]) -> tuple[Any, list[str]]:

@@ -11,6 +11,8 @@ checks the row afterwards; it does not read the server's files.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import re
 import threading
 from collections.abc import Callable
@@ -18,10 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, delete, make_url, select, text, update
 
 from ledger.access_tables import subject_keys
 from ledger.api import Ledger
+from ledger.canonical import canonical_json
 from ledger.errors import ConflictError, InvalidInputError, PrivacyError
 from ledger.lineage import rebuild_projections
 from ledger.lineage import tables as t
@@ -118,6 +124,37 @@ def test_seal_open_round_trip() -> None:
     assert other_key["commitment"] != sealed["commitment"], "the commitment is keyed"
     for value in (None, 0, "x", [1, "ü", {"a": 1.5}], {"\U0001f600": [True, False]}):
         assert open_input(KEY, "d-2", seal_input(KEY, "d-2", value, schema_version="1")) == value
+
+
+# Sealed by the release before the derivation was optimised (51e4012), with this key.
+SEALED_BY_51E4012 = {
+    "commitment": "73e05115e863febbb451012f101a17f42ae2872a1a5c4a1f1c3c7484a7a93595",
+    "ciphertext": "HOp2MkeTaGe92xt+ZyAJAUQ0e12NInPLaHj6OZBvXrBP5BfLAGQhdKwFQI9t2PNnF13dA3Z7ptQPhv+6jPI=",
+    "nonce": "AJCspbwuy+xKhCcQ",
+    "schema_version": "applicant/v3",
+}
+
+
+def test_inputs_sealed_by_an_earlier_release_still_open() -> None:
+    value = {"age": 42, "name": "Jane", "postcode": "EC1A 1BB"}
+    assert open_input(bytes(range(32)), "d-known", SEALED_BY_51E4012) == value
+
+
+def test_sealing_follows_the_documented_construction() -> None:
+    """Recomputed here from the primitives: HKDF-SHA256 (no salt) per info string, HMAC-SHA256
+    commitment over the canonical JSON, AES-256-GCM with the decision id as associated data."""
+
+    def derive(key: bytes, info: bytes) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key)
+
+    for key in (KEY, bytes(32), bytes(range(32)), b"\xff" * 32):
+        sealed = seal_input(key, "d-9", APPLICANT, schema_version="1")
+        plaintext = AESGCM(derive(key, b"govledger encryption")).decrypt(
+            base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["ciphertext"]), b"d-9"
+        )
+        assert plaintext == canonical_json(APPLICANT)
+        expected = hmac.new(derive(key, b"govledger commitment"), plaintext, hashlib.sha256).hexdigest()
+        assert sealed["commitment"] == expected
 
 
 @pytest.mark.parametrize("field", ["ciphertext", "nonce", "commitment"])
