@@ -1,9 +1,10 @@
 """Database URLs and engines for the two supported back ends: SQLite (embedded) and PostgreSQL.
 
 SQLite runs in WAL mode with synchronous=FULL (an acknowledged append survives power loss) and
-a 30 s busy timeout. Write transactions that need the sequencer lock are opened with
-``BEGIN IMMEDIATE`` (execution option ``sqlite_immediate``), so two writers never interleave;
-readers use plain ``BEGIN`` and are not blocked under WAL. On PostgreSQL the sequencer locks the
+a 30 s busy timeout; the sequencer checkpoints the WAL itself (`ledger.wal_checkpoint`). Write
+transactions that need the sequencer lock are opened with ``BEGIN IMMEDIATE`` (execution option
+``sqlite_immediate``), so two writers never interleave; readers use plain ``BEGIN`` and are not
+blocked under WAL. On PostgreSQL the sequencer locks the
 head row instead (``SELECT … FOR UPDATE``).
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ledger.errors import InvalidInputError
+from ledger.wal_checkpoint import AUTOCHECKPOINT_PAGES
 
 __all__ = [
     "DEFAULT_DB_FILE",
@@ -65,6 +67,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA secure_delete=ON")  # erased subject keys are overwritten, not just unlinked
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")  # see ledger.wal_checkpoint
         cursor.close()
 
     @event.listens_for(engine, "begin")

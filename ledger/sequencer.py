@@ -32,6 +32,7 @@ from ledger.entry import Draft, SealedEntry, format_ts, seal
 from ledger.errors import ConflictError, SigningKeyError, StaleSigningKeyError
 from ledger.note import Signer
 from ledger.subtrees import Frontier
+from ledger.wal_checkpoint import WalCheckpointer
 from ledger.writer_lock import WriterQueue, lock_file_for
 
 __all__ = ["AppendHook", "CheckpointPolicy", "Receipt", "Sequencer"]
@@ -94,6 +95,7 @@ class Sequencer:
         self._hooks = tuple(hooks)
         self._cached: tuple[bytes, Frontier] | None = None  # (head hash, frontier at that head)
         self._queue = WriterQueue(lock_file_for(engine.url.database)) if is_sqlite(engine) else None
+        self._wal = WalCheckpointer(engine) if is_sqlite(engine) else None
 
     @property
     def signer(self) -> Signer | None:
@@ -197,6 +199,9 @@ class Sequencer:
             self._cached = (receipts[-1].leaf_hash, frontier)  # only once the commit has succeeded
             if rotate_to is not None:
                 self._signer = rotate_to
+        if self._wal is not None:  # outside the queue: the next writer need not wait for the copy
+            self._wal.committed(sum(len(d.head) + len(d.tail) for d in drafts))
+            self._wal.run_if_due()
         return receipts
 
     def _append_locked(
