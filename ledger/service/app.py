@@ -12,7 +12,9 @@ from ledger.api import Ledger
 from ledger.config import DEFAULT_KEY_CACHE_S, DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, Settings
 from ledger.lineage import open_governance_ledger
 from ledger.service import routes_decisions, routes_drops, routes_graph, routes_lineage, routes_log
+from ledger.service.batch_turns import BatchTurns
 from ledger.service.errors import install_error_handlers
+from ledger.service.gc_tuning import tune_for_serving
 from ledger.service.group_commit import DecisionBatcher
 from ledger.service.limits import BodySizeLimit
 from ledger.service.principals import PrincipalCache
@@ -66,7 +68,10 @@ def create_app(
         owned = ledger is None
         app.state.ledger = ledger or open_governance_ledger(settings or Settings.from_env())
         app.state.decision_batcher = DecisionBatcher(app.state.ledger)
+        app.state.batch_turns = BatchTurns()
         app.state.principals = PrincipalCache(app.state.ledger.engine, ttl_s=cache_s)
+        if owned:  # a serving process (tests pass their ledger in and keep the interpreter's defaults)
+            tune_for_serving()
         try:
             yield
         finally:
@@ -83,6 +88,7 @@ def create_app(
     if ledger is not None:
         app.state.ledger = ledger
         app.state.decision_batcher = DecisionBatcher(ledger)
+        app.state.batch_turns = BatchTurns()
         app.state.principals = PrincipalCache(ledger.engine, ttl_s=cache_s)
     install_error_handlers(app)
     app.include_router(routes_log.router)

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from ledger.access import Principal, Role
 from ledger.errors import InvalidInputError
 from ledger.lineage import queries
 from ledger.lineage.decisions import MAX_BATCH, record_decisions
 from ledger.privacy import erase_subject
+from ledger.service.batch_turns import BatchTurns
 from ledger.service.deps import LedgerDep, Reader, require_roles
 from ledger.service.group_commit import DecisionBatcher
 from ledger.service.params import After, Limit, TimeRange, time_range
@@ -73,7 +73,8 @@ async def post_decisions(request: Request, ledger: LedgerDep, principal: Produce
         batcher: DecisionBatcher = request.app.state.decision_batcher
         result = await batcher.submit(decisions[0], principal.actor)
     else:
-        result = await run_in_threadpool(record_decisions, ledger, decisions, actor=principal.actor)
+        turns: BatchTurns = request.app.state.batch_turns
+        result = await turns.run(record_decisions, ledger, decisions, actor=principal.actor)
     code = status.HTTP_201_CREATED if result["recorded"] else status.HTTP_200_OK
     if single:
         body = result["recorded"][0] if result["recorded"] else {**result["duplicates"][0], "duplicate": True}
