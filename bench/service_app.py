@@ -10,15 +10,15 @@ Started as a separate process::
 in production), plus two routes under ``/bench`` that do no ledger work, so that the benchmark
 can time HTTP, routing, middleware and JSON parsing alone on the same server, in the same process:
 
-- ``POST /bench/echo``: reads the body and parses it with `json.loads` (as the decisions route
-  does), then answers 201 with the number of items; no authentication, no database.
+- ``POST /bench/echo``: reads the body and parses it with `ledger.service.json_body.parse_json`
+  (as the decisions route does), then answers 201 with the number of items; no authentication,
+  no database.
 - ``GET /bench/ping``: answers ``{"ok": true}``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 
 from ledger.config import Settings
 from ledger.service import create_app
+from ledger.service.json_body import parse_json
 
 __all__ = ["baseline_router", "create_bench_app"]
 
@@ -35,7 +36,7 @@ baseline_router = APIRouter(prefix="/bench", tags=["benchmark baselines"])
 
 @baseline_router.post("/echo", status_code=status.HTTP_201_CREATED)
 async def echo(request: Request) -> JSONResponse:
-    value = json.loads(await request.body())
+    value = parse_json(await request.body())
     count = len(value) if isinstance(value, list) else 1
     return JSONResponse({"received": count}, status_code=status.HTTP_201_CREATED)
 

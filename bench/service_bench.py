@@ -29,7 +29,7 @@ Python (one GIL) and the client the other. What is measured, and beside what:
      on a second ledger of the same setup: the cost of appending alone.
    - `record_decisions` in-process (prepare + append, what the route runs in its thread pool)
      on a third ledger: everything but HTTP.
-   - ``POST /bench/echo`` with the same bodies: HTTP, routing, middleware and `json.loads`.
+   - ``POST /bench/echo`` with the same bodies: HTTP, routing, middleware and parsing (`parse_json`).
 2. Single-decision POSTs over 64 connections (a fleet of scoring workers, each waiting for its
    answer; concurrent requests share a write transaction, see `ledger.service.group_commit`),
    with and without input, and with input over 4 connections (the figure of earlier runs).
@@ -516,7 +516,7 @@ class Phase:
                     measure,
                     figure,
                     "decisions/s",
-                    "trivial POST /bench/echo, same bodies (json.loads)",
+                    "trivial POST /bench/echo, same bodies (parsed)",
                     rates["POST /bench/echo"],
                     target,
                 ),

@@ -3,7 +3,6 @@ reads with filters, and the erasure of a subject's personal data."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import orjson
@@ -11,13 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
 from ledger.access import Principal, Role
-from ledger.errors import InvalidInputError
 from ledger.lineage import queries
 from ledger.lineage.decisions import MAX_BATCH, record_decisions
 from ledger.privacy import erase_subject
 from ledger.service.batch_turns import BatchTurns
 from ledger.service.deps import LedgerDep, Reader, require_roles
 from ledger.service.group_commit import DecisionBatcher
+from ledger.service.json_body import parse_json, parse_ndjson
 from ledger.service.params import After, Limit, TimeRange, time_range
 
 __all__ = ["router"]
@@ -43,21 +42,9 @@ _DECISION_BODY = {
 
 def _parse(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
     """(decisions, whether the request was a single object)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError(
-            "the body is not UTF-8", [{"loc": ["body"], "msg": "not UTF-8", "type": "json"}]
-        ) from None
-    try:  # not orjson: it turns integers past 64 bits into floats (a silent change); json keeps them
-        if "ndjson" in content_type:
-            return [json.loads(line) for line in text.splitlines() if line.strip()], False
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"the body is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})",
-            [{"loc": ["body"], "msg": exc.msg, "type": "json_invalid"}],
-        ) from None
+    if "ndjson" in content_type:
+        return parse_ndjson(raw), False
+    value = parse_json(raw)
     return ([value], True) if isinstance(value, dict) else (value if isinstance(value, list) else [value], False)
 
 

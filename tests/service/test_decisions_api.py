@@ -194,3 +194,16 @@ async def test_trace_comes_with_a_pack_that_verifies_offline(
     }
     unknown = await client.get("/v1/decisions/nope/trace", headers=service.headers("auditor"))
     assert unknown.status_code == 404
+
+
+async def test_an_input_integer_past_64_bits_is_refused_not_turned_into_a_float(
+    client: httpx.AsyncClient, service: Service, chain: dict[str, Any]
+) -> None:
+    size = service.ledger.size
+    value = request("d-huge")
+    value["input"] = {**PERSONAL, "account": 2**70}  # past the I-JSON range: canonical JSON refuses it
+    for body in (value, [value]):
+        response = await post(client, service, body)
+        assert response.status_code == 422, response.text
+        assert "safe integer" in response.text
+    assert service.ledger.size == size
