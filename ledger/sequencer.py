@@ -144,6 +144,8 @@ class Sequencer:
             yield conn
 
     def close(self) -> None:
+        if self._wal is not None:
+            self._wal.wait()
         if self._queue is not None:
             self._queue.close()
 
@@ -199,9 +201,9 @@ class Sequencer:
             self._cached = (receipts[-1].leaf_hash, frontier)  # only once the commit has succeeded
             if rotate_to is not None:
                 self._signer = rotate_to
-        if self._wal is not None:  # outside the queue: the next writer need not wait for the copy
+        if self._wal is not None:  # in the background: neither the next writer nor this caller waits
             self._wal.committed(sum(len(d.head) + len(d.tail) for d in drafts))
-            self._wal.run_if_due()
+            self._wal.start_if_due()
         return receipts
 
     def _append_locked(
