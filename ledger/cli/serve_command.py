@@ -34,7 +34,14 @@ def register(app: typer.Typer, routers: Callable[[], Sequence[APIRouter]], facto
         ctx: typer.Context,
         host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=1, max=65535, help="Port")] = 8000,
-        workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one is the default)")] = 1,
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                max=64,
+                help="Server processes, each on its own socket; more than one helps clients with several connections",
+            ),
+        ] = 1,
     ) -> None:
         """Serve the REST API (OpenAPI docs at /docs); checkpoints are signed every 0.5 s while entries arrive."""
         import uvicorn
@@ -52,4 +59,5 @@ def register(app: typer.Typer, routers: Callable[[], Sequence[APIRouter]], facto
         open_governance_ledger(settings).close()  # migrate once, before the workers open it
         os.environ["GOVLEDGER_DATABASE_URL"] = settings.database_url  # what the workers read
         os.environ["GOVLEDGER_HOME"] = str(settings.home)
+        typer.echo(f"govledger: serving http://{host}:{port} with {workers} processes (Ctrl-C stops)", err=True)
         serve_processes(factory, host=host, port=port, workers=workers)
