@@ -146,12 +146,16 @@ def check_item(item: Any) -> tuple[Any, Any, Any]:
     return item["kind"], item["data"], item.get("subject")
 
 
+def _check_actor(actor: Actor, errors: list[dict[str, Any]]) -> None:
+    _check_text(actor.id, "actor.id", _MAX_ACTOR_FIELD, errors)
+    _check_text(actor.name, "actor.name", _MAX_ACTOR_FIELD, errors)
+
+
 @lru_cache(maxsize=1024)
 def _actor_errors(actor: Actor) -> tuple[dict[str, Any], ...]:
     """The envelope errors of an actor: checked once per actor, not once per entry of a batch."""
     errors: list[dict[str, Any]] = []
-    _check_text(actor.id, "actor.id", _MAX_ACTOR_FIELD, errors)
-    _check_text(actor.name, "actor.name", _MAX_ACTOR_FIELD, errors)
+    _check_actor(actor, errors)
     return tuple(errors)
 
 
@@ -175,9 +179,8 @@ def make_draft(
     _check_text(subject, "subject", _MAX_SUBJECT, errors, optional=True)
     try:
         errors += [dict(error) for error in _actor_errors(actor)]
-    except TypeError:  # an unhashable id or name: checked below like any other bad value
-        _check_text(actor.id, "actor.id", _MAX_ACTOR_FIELD, errors)
-        _check_text(actor.name, "actor.name", _MAX_ACTOR_FIELD, errors)
+    except TypeError:  # an unhashable id or name cannot be cached: checked like any other bad value
+        _check_actor(actor, errors)
     if not isinstance(data, dict):
         errors.append({"loc": ["data"], "msg": "must be a JSON object", "type": "dict_type"})
     if errors:

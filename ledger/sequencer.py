@@ -18,7 +18,7 @@ head is the one it left.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -117,14 +117,9 @@ class Sequencer:
             )
         return signer
 
-    @contextmanager
-    def _queued(self) -> Iterator[None]:
+    def _queued(self) -> AbstractContextManager[None]:
         """This database's writer queue (SQLite), held until the transaction inside has committed."""
-        if self._queue is None:
-            yield
-            return
-        with self._queue.acquire():
-            yield
+        return self._queue.acquire() if self._queue is not None else nullcontext()
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:

@@ -37,22 +37,31 @@ def _invalid(msg: str, line: int, column: int) -> InvalidInputError:
     )
 
 
+def _not_utf8() -> InvalidInputError:
+    return InvalidInputError("the body is not UTF-8", [{"loc": ["body"], "msg": "not UTF-8", "type": "json"}])
+
+
 def _check_utf8(raw: bytes) -> None:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInputError(
-            "the body is not UTF-8", [{"loc": ["body"], "msg": "not UTF-8", "type": "json"}]
-        ) from None
+        raise _not_utf8() from None
 
 
 def _loads(raw: bytes, line_offset: int = 0) -> Any:
-    """`raw` is valid UTF-8 (checked by the caller)."""
+    """Parse `raw`; a body that is not UTF-8 is reported as such, not as a JSON error.
+
+    orjson checks UTF-8 itself (as strictly as Python's decoder), so the body is decoded here
+    only on the `json` path or to name the error: not a second pass over every good batch.
+    """
     try:
         if _may_hold_a_huge_integer(raw):
             return json.loads(raw.decode("utf-8"))  # a str: bytes would let json guess UTF-16/32
         return orjson.loads(raw)
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
     except json.JSONDecodeError as exc:  # orjson.JSONDecodeError is a subclass
+        _check_utf8(raw)
         raise _invalid(exc.msg, exc.lineno + line_offset, exc.colno) from None
     except RecursionError:
         raise _invalid("nested too deeply", line_offset + 1, 1) from None
@@ -60,13 +69,13 @@ def _loads(raw: bytes, line_offset: int = 0) -> Any:
 
 def parse_json(raw: bytes) -> Any:
     """The JSON value of a request body, or InvalidInputError (422) saying where it is broken."""
-    _check_utf8(raw)
     return _loads(raw)
 
 
 def parse_ndjson(raw: bytes) -> list[Any]:
     """One JSON value per line (blank lines skipped). Lines end at '\\n' only: U+2028 and the
-    other characters `str.splitlines` would split on may stand unescaped inside JSON strings."""
+    other characters `str.splitlines` would split on may stand unescaped inside JSON strings.
+    A body that is not UTF-8 anywhere is refused as such before any line is parsed."""
     _check_utf8(raw)
     values = []
     for number, line in enumerate(raw.split(b"\n")):

@@ -73,3 +73,9 @@ def test_ndjson_splits_on_newlines_only() -> None:
 def test_ndjson_errors_name_the_line() -> None:
     with pytest.raises(InvalidInputError, match="line 3"):
         parse_ndjson(b'{"a": 1}\n{"b": 2}\n{"c": }\n')
+
+
+@pytest.mark.parametrize("body", [b"\xff{}", b'{"a": "\xff"}', b'{"a": 12345678901234567890, "b": "\xff"}'])
+def test_a_body_that_is_not_utf8_is_named_so_on_both_parsers(body: bytes) -> None:
+    with pytest.raises(InvalidInputError, match="not UTF-8"):
+        parse_json(body)
