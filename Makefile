@@ -30,8 +30,8 @@ demo: setup
 	$(VENV)/bin/govledger demo
 
 lint: setup
-	$(VENV)/bin/ruff check ledger policies reports tests bench alembic
-	$(VENV)/bin/ruff format --check ledger policies reports tests bench alembic
+	$(VENV)/bin/ruff check ledger policies reports govledger tests bench alembic
+	$(VENV)/bin/ruff format --check ledger policies reports govledger tests bench alembic
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -39,8 +39,8 @@ test: lint
 	$(PY) -m pytest -q
 
 format: setup
-	$(VENV)/bin/ruff format ledger policies reports tests bench alembic
-	$(VENV)/bin/ruff check --fix ledger policies reports tests bench alembic
+	$(VENV)/bin/ruff format ledger policies reports govledger tests bench alembic
+	$(VENV)/bin/ruff check --fix ledger policies reports govledger tests bench alembic
 
 bench: setup
 	$(PY) -m bench.ledger_bench

@@ -1,13 +1,13 @@
-"""Alembic environment: runs on the connection or URL that `ledger.migrate` hands over."""
+"""Alembic environment: runs on the connection or URL that `ledger.storage.migrations` hands over."""
 
 from __future__ import annotations
 
 from sqlalchemy import create_engine
 
-import ledger.access_tables
+import ledger.access.tables
 import ledger.lineage.tables  # noqa: F401  (registers the projection tables on the metadata)
 from alembic import context
-from ledger.schema import metadata
+from ledger.storage.tables import metadata
 
 config = context.config
 

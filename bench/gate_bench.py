@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python -m bench.gate_bench [--rows 100000] [--trials 3]
 
 The data are --rows rows sampled with replacement (seed 0) from the real Adult eval split; the
-model is `policies.training.train_baseline` (a HistGradientBoosting pipeline, seed 0) trained on the
+model is `govledger.demo.training.train_baseline` (a HistGradientBoosting pipeline, seed 0) trained on the
 Adult train split and saved with skops. The gate is `policies.evaluate.evaluate` with an empty
 `LineageFacts` (nothing is recorded), once with the `nyc-ll144` pack and once with `ecoa-credit`
 (which adds a SHAP explanation).
@@ -50,12 +50,12 @@ from fairlearn.metrics import MetricFrame, selection_rate
 from rich.console import Console
 
 from bench.seconds_table import Result, fmt_s, markdown_table, rich_table
-from policies.adult import prepare_adult_csvs
+from govledger.demo.adult import prepare_adult_csvs
+from govledger.demo.training import train_baseline
 from policies.artifacts import TRUSTED_TYPES, load_model, save_model
 from policies.evaluate import GateInputs, evaluate
 from policies.facts import LineageFacts
 from policies.loader import LoadedPolicy, load_policy
-from policies.training import train_baseline
 
 TARGET = "income"
 SENSITIVE = ["sex", "race"]

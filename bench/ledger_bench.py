@@ -75,9 +75,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ledger.api import Ledger, local_actor
-from ledger.entry import Actor, format_ts, make_draft, seal
-from ledger.sequencer import CheckpointPolicy
-from ledger.subtrees import Frontier
+from ledger.log.entry import Actor, format_ts, make_draft, seal
+from ledger.log.subtrees import Frontier
+from ledger.storage.sequencer import CheckpointPolicy
 
 KIND = "note.recorded"
 ENTRY_BYTES = 300  # the realistic size of one canonical entry

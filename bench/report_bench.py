@@ -48,21 +48,21 @@ import weasyprint
 from rich.console import Console
 
 from bench.seconds_table import Result, fmt_s, markdown_table, rich_table
-from ledger.access import create_key_actor
+from govledger.demo.adult import prepare_adult_csvs
+from govledger.demo.adult_lineage import LICENCE, model_documentation, register_adult_datasets
+from govledger.demo.training import SENSITIVE, TARGET, train_mitigated
+from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings
-from ledger.entry import Actor
 from ledger.lineage import open_governance_ledger
 from ledger.lineage.decisions import record_decisions
-from ledger.sequencer import CheckpointPolicy
-from policies.adult import prepare_adult_csvs
-from policies.adult_lineage import LICENCE, model_documentation, register_adult_datasets
+from ledger.log.entry import Actor
+from ledger.storage.sequencer import CheckpointPolicy
 from policies.artifacts import artifact_sha256, load_model, save_model
 from policies.decision_log import decision_requests
 from policies.evaluate import GateInputs, evaluate, library_versions
 from policies.loader import load_policy
 from policies.record import facts_from, publish_policy, record_evaluation
-from policies.training import SENSITIVE, TARGET, train_mitigated
 from reports import render as report_render
 from reports.decision import build_decision
 from reports.document import Builder, prepare, render
@@ -130,7 +130,7 @@ def build_ledger(work: Path, decisions: int) -> tuple[Ledger, str, list[str]]:
         "training_run.recorded",
         {
             "run_id": "run-mitigated",
-            "code_version": "govledger policies.training",
+            "code_version": "govledger govledger.demo.training",
             "parameters": {"seed": 0, "kind": "mitigated"},
             "environment": {"python": platform.python_version(), **library_versions()},
             "input_datasets": sorted(extra),

@@ -95,14 +95,14 @@ from bench.ledger_bench import (
     postgres_schema,
     rich_table,
 )
-from ledger.access import Role, create_api_key, split_token
+from ledger.access.api_keys import Role, create_api_key, split_token
 from ledger.api import Ledger
 from ledger.config import Settings
-from ledger.db import create_engine
-from ledger.entry import Actor
 from ledger.lineage import open_governance_ledger
 from ledger.lineage.decisions import prepare_decisions, record_decisions
-from ledger.proofpack import verify_pack
+from ledger.log.entry import Actor
+from ledger.storage.db import create_engine
+from ledger.verification.proofpack import verify_pack
 from tests.lineage.factories import build_chain, decision
 
 BATCH = 1_000

@@ -21,12 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from ledger import checkpoint as cp
-from ledger import proofs, store
-from ledger.checkpointer import BackgroundCheckpointer
 from ledger.config import Settings
-from ledger.db import create_engine
-from ledger.entry import Actor, Draft, Entry, check_item, decode_body, entry_from_row, make_draft
 from ledger.errors import (
     ConflictError,
     CorruptLedgerError,
@@ -35,7 +30,11 @@ from ledger.errors import (
     SigningKeyError,
     StaleSigningKeyError,
 )
-from ledger.keys import (
+from ledger.log import checkpoint as cp
+from ledger.log.entry import Actor, Draft, Entry, check_item, decode_body, entry_from_row, make_draft
+from ledger.log.kinds import KindRegistry, core_kinds
+from ledger.log.note import Signer, Verifier, generate_signer
+from ledger.log.signing_keys import (
     SIGNING_KEY_ENV,
     KeyRing,
     KeyRingError,
@@ -45,12 +44,13 @@ from ledger.keys import (
     rotation_statement,
     write_new_key_file,
 )
-from ledger.kinds import KindRegistry, core_kinds
-from ledger.migrate import upgrade_to_head
-from ledger.note import Signer, Verifier, generate_signer
-from ledger.schema import entries
-from ledger.sequencer import AppendHook, CheckpointPolicy, Receipt, Sequencer
-from ledger.verify import VerifyReport, verify_log
+from ledger.storage import proofs, store
+from ledger.storage.background_signer import BackgroundCheckpointer
+from ledger.storage.db import create_engine
+from ledger.storage.migrations import upgrade_to_head
+from ledger.storage.sequencer import AppendHook, CheckpointPolicy, Receipt, Sequencer
+from ledger.storage.tables import entries
+from ledger.verification.log_check import VerifyReport, verify_log
 
 __all__ = ["SOFTWARE", "SYSTEM_ACTOR", "Ledger", "local_actor"]
 

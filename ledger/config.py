@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ledger.db import default_url
-from ledger.entry import DEFAULT_MAX_ENTRY_BYTES
 from ledger.errors import InvalidInputError
-from ledger.sequencer import CheckpointPolicy
+from ledger.log.entry import DEFAULT_MAX_ENTRY_BYTES
+from ledger.storage.db import default_url
+from ledger.storage.sequencer import CheckpointPolicy
 
 __all__ = ["DEFAULT_KEY_CACHE_S", "DEFAULT_MAX_BATCH_BODY_BYTES", "DEFAULT_MAX_BODY_BYTES", "Settings"]
 

@@ -47,7 +47,7 @@ TRUSTED_TYPES: Final[tuple[str, ...]] = (
     "sklearn.preprocessing._function_transformer.FunctionTransformer",
     "sklearn.preprocessing._label.LabelEncoder",
     # mitigated: scaled numerics + fairlearn's ExponentiatedGradient outcome over logistic regressions
-    "policies.training.FairlearnMixture",
+    "govledger.demo.training.FairlearnMixture",
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.preprocessing._data.StandardScaler",
 )

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ledger.canonical import canonical_json
+from ledger.log.canonical import canonical_json
 from policies.artifacts import load_model
 from policies.data_rules import measure_data
 from policies.explain import GlobalExplanation, explain_model

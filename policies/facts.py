@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger.lineage import tables as t
-from ledger.store import fetch_entry_data
+from ledger.storage.store import fetch_entry_data
 
 __all__ = ["DatasetFacts", "LineageFacts", "lineage_facts"]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ledger.api import Ledger
-from ledger.entry import Actor
 from ledger.errors import NotFoundError
 from ledger.lineage import tables as t
+from ledger.log.entry import Actor
 from policies.evaluate import Evaluation, FactsProvider
 from policies.facts import LineageFacts, lineage_facts
 from policies.loader import LoadedPolicy

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
-from ledger.access import Principal, Role
+from ledger.access.api_keys import Principal, Role
 from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.lineage import tables as t

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger import merkle
 from ledger.api import Ledger
 from ledger.lineage import tables as t
+from ledger.log import merkle
 from reports.checklist import ChecklistItem
 from reports.document import Content
 from reports.evidence import Evidence

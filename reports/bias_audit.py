@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger.api import Ledger
-from ledger.entry import entry_from_row, format_ts
 from ledger.errors import InvalidInputError, NotFoundError, PrivacyError
 from ledger.lineage import tables as t
-from ledger.privacy import ErasedInput, read_decision_input
-from ledger.schema import entries
+from ledger.log.entry import entry_from_row, format_ts
+from ledger.privacy.sealing import ErasedInput, read_decision_input
+from ledger.storage.tables import entries
 from reports.bias_audit_data import AuditRecord, DimensionTable, scoring_audit, selection_audit
 from reports.checklist import ChecklistItem
 from reports.document import Content

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.api import Ledger
-from ledger.entry import Entry
 from ledger.errors import NotFoundError
 from ledger.lineage.graph import Node
 from ledger.lineage.trace import Trace, decision_trace
+from ledger.log.entry import Entry
 from reports.evidence import Evidence
 
 __all__ = ["NOT_RECORDED", "DecisionFacts", "appeal_rows", "load_decision", "na", "na_reason", "review_rows"]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.api import Ledger
-from ledger.entry import Actor
 from ledger.errors import ConflictError
+from ledger.log.entry import Actor
 from reports.evidence import Evidence
 from reports.render import TEMPLATE_VERSION, Rendered, render_html, render_pdf
 

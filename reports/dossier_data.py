@@ -14,9 +14,9 @@ import yaml
 from sqlalchemy import Connection, case, func, literal_column, select
 
 from ledger.api import Ledger
-from ledger.entry import Entry
 from ledger.errors import NotFoundError
 from ledger.lineage import tables as t
+from ledger.log.entry import Entry
 from reports.evidence import Evidence
 
 __all__ = ["DossierReader", "fmt", "when"]

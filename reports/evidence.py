@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger.api import Ledger
-from ledger.checkpoint import SignedCheckpoint
+from ledger.log.checkpoint import SignedCheckpoint
 
 __all__ = ["Evidence", "EvidenceItem"]
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from ledger.access import Principal, Role
+from ledger.access.api_keys import Principal, Role
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
 from ledger.service.deps import LedgerDep, Reader, require_roles

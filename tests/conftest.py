@@ -20,15 +20,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from govledger.demo.adult import PreparedAdult, prepare_adult_csvs
+from govledger.demo.adult_lineage import register_adult_datasets, register_trained_model
+from govledger.demo.training import train_baseline, train_mitigated
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings
-from ledger.entry import Actor
 from ledger.lineage import open_governance_ledger
-from ledger.sequencer import CheckpointPolicy
-from policies.adult import PreparedAdult, prepare_adult_csvs
-from policies.adult_lineage import register_adult_datasets, register_trained_model
+from ledger.log.entry import Actor
+from ledger.storage.sequencer import CheckpointPolicy
 from policies.artifacts import save_model
-from policies.training import train_baseline, train_mitigated
 
 PG_URL = os.environ.get("GOVLEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("GOVLEDGER_REQUIRE_POSTGRES") == "1"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli import main
+from govledger.cli import main
 
 
 @pytest.mark.slow
@@ -28,7 +28,7 @@ def test_demo_runs_in_an_empty_directory_and_leaves_verifiable_files(
     for report in ("dossier-income-mitigated-1", "decision-loan-000000", "attestation"):
         assert (out / "reports" / f"{report}.pdf").stat().st_size > 0
     checked = subprocess.run(  # the auditor's check, from the saved files alone, in another process
-        [sys.executable, "-m", "ledger.cli", "verify-pack", "dec-000004.pack.json", "--trace", "dec-000004.trace.json"],
+        [sys.executable, "-m", "govledger", "verify-pack", "dec-000004.pack.json", "--trace", "dec-000004.trace.json"],
         cwd=out,
         capture_output=True,
         text=True,

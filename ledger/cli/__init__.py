@@ -1,5 +1,2 @@
-"""The `govledger` command line (typer + rich). `main` is the console-script entry point."""
-
-from ledger.cli.app import app, main
-
-__all__ = ["app", "main"]
+"""The ledger's own command modules (init, append, verify, proofs, packs, serve): each is a module-level
+Typer app that the composition root (`govledger.cli`) mounts; they can be tested on their own."""

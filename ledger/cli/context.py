@@ -14,7 +14,7 @@ from rich.console import Console
 from ledger.api import Ledger
 from ledger.config import Settings
 from ledger.lineage import open_governance_ledger
-from ledger.sequencer import CheckpointPolicy
+from ledger.storage.sequencer import CheckpointPolicy
 
 __all__ = ["CliState", "err", "out", "print_json", "state"]
 

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ledger.access import Role, create_api_key
+from ledger.access.api_keys import Role, create_api_key
 from ledger.api import local_actor
 from ledger.cli.context import out, print_json, state
 from ledger.cli.errors import fail
-from ledger.entry import Entry
 from ledger.errors import ConflictError, InvalidInputError
+from ledger.log.entry import Entry
 
 __all__ = ["register"]
 

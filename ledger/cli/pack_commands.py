@@ -2,7 +2,7 @@
 
 `verify-pack` never opens a database (it reads only the files and the --trusted-key options), so
 an auditor can run it anywhere; with `--trace` it also checks a decision trace against the pack
-(`ledger.trace_check`). Exit codes: 0 valid, 1 the pack (or the trace) fails verification, 2 bad usage.
+(`ledger.verification.trace_check`). Exit codes: 0 valid, 1 the pack (or the trace) fails verification, 2 bad usage.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from rich.markup import escape
 
 from ledger.cli.context import out, print_json, state
 from ledger.cli.errors import EXIT_FAILED, EXIT_OK, fail
-from ledger.note import NoteError, Verifier, parse_verifier
-from ledger.proofpack import PackError, PackReport, build_pack, verify_pack
-from ledger.trace_check import trace_nodes, verify_trace
+from ledger.log.note import NoteError, Verifier, parse_verifier
+from ledger.verification.proofpack import PackError, PackReport, build_pack, verify_pack
+from ledger.verification.trace_check import trace_nodes, verify_trace
 
 __all__ = ["register"]
 

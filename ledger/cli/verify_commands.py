@@ -10,8 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ledger.cli.context import err, out, print_json, state
 from ledger.cli.errors import EXIT_FAILED, EXIT_OK, fail
-from ledger.note import NoteError, parse_verifier
-from ledger.verify import VerifyReport
+from ledger.log.note import NoteError, parse_verifier
+from ledger.verification.log_check import VerifyReport
 
 __all__ = ["register"]
 

@@ -5,15 +5,15 @@ promotions and decisions; referential rules checked at append time; and the proj
 
 from __future__ import annotations
 
-from ledger.access import ACCESS_KINDS
+from ledger.access.api_keys import ACCESS_KINDS
 from ledger.api import Ledger
 from ledger.config import Settings
-from ledger.kinds import KindRegistry, core_kinds
 from ledger.lineage.policy_schemas import POLICY_KINDS
 from ledger.lineage.projector import project_batch, subject_for
 from ledger.lineage.rebuild import RebuildReport, rebuild
 from ledger.lineage.schemas import register_lineage_kinds
-from ledger.sequencer import CheckpointPolicy
+from ledger.log.kinds import KindRegistry, core_kinds
+from ledger.storage.sequencer import CheckpointPolicy
 
 __all__ = ["governance_registry", "open_governance_ledger", "rebuild_projections"]
 

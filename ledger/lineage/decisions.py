@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger.api import Ledger
-from ledger.db import rows_matching
-from ledger.entry import format_ts
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
-from ledger.privacy import SubjectKeyRaceError, SubjectKeys, seal_input, subject_keys_for
-from ledger.schema import entries
+from ledger.log.entry import format_ts
+from ledger.privacy.sealing import SubjectKeyRaceError, SubjectKeys, seal_input, subject_keys_for
+from ledger.storage.db import rows_matching
+from ledger.storage.tables import entries
 
 __all__ = ["MAX_BATCH", "PreparedDecisions", "prepare_decisions", "record_decisions"]
 

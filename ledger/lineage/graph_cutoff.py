@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from ledger import store
 from ledger.errors import CorruptLedgerError, InvalidInputError
 from ledger.lineage.graph_inputs import _as_of, _problem
-from ledger.schema import entries
+from ledger.storage import store
+from ledger.storage.tables import entries
 
 __all__ = ["last_seq_at"]
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ledger.entry import format_ts
 from ledger.errors import InvalidInputError
 from ledger.lineage.schemas import Identifier, ModelRef, UtcTime
+from ledger.log.entry import format_ts
 
 __all__ = ["DIRECTIONS", "KINDS"]
 

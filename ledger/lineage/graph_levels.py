@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Select, cast, func, null, sele
 
 from ledger.lineage import tables as t
 from ledger.lineage.graph_results import Edge, Graph, Node
-from ledger.schema import entries
+from ledger.storage.tables import entries
 
 __all__ = ["DEFAULT_DECISION_LIMIT", "ModelKey"]
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select
 
-from ledger.access_tables import api_keys
-from ledger.entry import SealedEntry
+from ledger.access.tables import api_keys
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PromotionBlockedError
 from ledger.lineage import tables as t
-from ledger.store import fetch_entry_data
+from ledger.log.entry import SealedEntry
+from ledger.storage.store import fetch_entry_data
 
 __all__ = [
     "active_policy",

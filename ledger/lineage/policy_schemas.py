@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from ledger.kinds import Payload
 from ledger.lineage.schemas import Identifier, ModelRef, Sha256Hex, ShortText, Text, Version
+from ledger.log.kinds import Payload
 
 __all__ = [
     "POLICY_KINDS",

@@ -17,9 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ledger.access import project_key_created, project_key_revoked
-from ledger.db import bulk_insert, rows_matching
-from ledger.entry import SealedEntry
+from ledger.access.api_keys import project_key_created, project_key_revoked
 from ledger.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
 from ledger.lineage.policy_projector import (
@@ -29,7 +27,9 @@ from ledger.lineage.policy_projector import (
     project_policy,
     project_report,
 )
-from ledger.privacy import destroy_subject_key
+from ledger.log.entry import SealedEntry
+from ledger.privacy.sealing import destroy_subject_key
+from ledger.storage.db import bulk_insert, rows_matching
 
 __all__ = ["project_batch", "subject_for"]
 

@@ -5,7 +5,7 @@ concurrent appends, and O(page) whatever the offset. Every item carries `seq` an
 payload, so a client can fetch the inclusion proof of anything it was shown.
 
 Time ranges (`since` inclusive, `until` exclusive, in the log's fixed-width UTC form, see
-`ledger.entry.format_ts`) are on the time the entry was recorded: the projection's own indexed
+`ledger.log.entry.format_ts`) are on the time the entry was recorded: the projection's own indexed
 `ts` column where it has one (decisions), else the joined entry's `ts`. The log itself
 (`list_entries`) turns a time range into a range of sequence numbers first (`first_seq_at`), so
 it reads the primary key only, never the unindexed `entries.ts` from the start of the log.
@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, and_, select
 
-from ledger import store
-from ledger.entry import entry_from_row
 from ledger.errors import NotFoundError
 from ledger.lineage import tables as t
-from ledger.schema import entries
+from ledger.log.entry import entry_from_row
+from ledger.storage import store
+from ledger.storage.tables import entries
 
 __all__ = [
     "MAX_PAGE",

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Table, delete, select
 
-from ledger import store
-from ledger.entry import Actor, SealedEntry
 from ledger.lineage.projector import project_batch
 from ledger.lineage.tables import PROJECTION_TABLES
+from ledger.log.entry import Actor, SealedEntry
+from ledger.storage import store
 
 __all__ = ["RebuildReport", "rebuild", "replay", "table_digests"]
 

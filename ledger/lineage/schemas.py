@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from ledger.kinds import KindRegistry, Payload
+from ledger.log.kinds import KindRegistry, Payload
 
 __all__ = [
     "EXPLAINABLE_ITEMS",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text
 
-from ledger.access_tables import api_keys
-from ledger.schema import SEQ, metadata
+from ledger.access.tables import api_keys
+from ledger.storage.tables import SEQ, metadata
 
 __all__ = [
     "PROJECTION_TABLES",

@@ -7,7 +7,7 @@ that model version before it; every human review of it (reviewer, outcome, reaso
 subject's erasure if any (`ledger.lineage.trace_parts` says which entries each part holds).
 `Trace.edges` links these parts to each other and to the lineage, every node carries the leaf
 hash of its entry, and `Trace.seqs` lists every entry involved, which `trace_with_pack` turns
-into a proof pack; `ledger.trace_check.verify_trace` checks a trace against its pack offline.
+into a proof pack; `ledger.verification.trace_check.verify_trace` checks a trace against its pack offline.
 Twelve indexed queries.
 """
 
@@ -34,7 +34,7 @@ from ledger.lineage.graph import (
     _Walk,
     _walk_upstream,
 )
-from ledger.proofpack import build_pack
+from ledger.verification.proofpack import build_pack
 
 __all__ = ["Trace", "decision_trace", "trace_with_pack"]
 
@@ -152,7 +152,7 @@ def trace_with_pack(ledger: Ledger, decision_id: str) -> dict[str, Any]:
     """The trace of a decision and a proof pack of every entry in it: {"trace": ..., "pack": ...}.
 
     The pack is the parsed JSON object; `verify_pack` needs its exact RFC 8785 bytes, so a client
-    re-encodes it canonically (`ledger.canonical.canonical_json`) before verifying.
+    re-encodes it canonically (`ledger.log.canonical.canonical_json`) before verifying.
     """
     with ledger.read_snapshot() as conn:
         trace = decision_trace(conn, decision_id)

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, func, or_, select
 from ledger.errors import CorruptLedgerError
 from ledger.lineage import tables as t
 from ledger.lineage.graph import Edge, ModelKey, Node, _Walk
-from ledger.schema import entries
+from ledger.storage.tables import entries
 
 __all__ = [
     "appeals",

@@ -54,7 +54,7 @@ def create_app(
     key_cache_s: float | None = None,
 ) -> FastAPI:
     """The HTTP service over one ledger (opened from `settings`, or the one given). `routers` are
-    the policy and report endpoints, passed in by the composition root (`ledger.cli.app`).
+    the policy and report endpoints, passed in by the composition root (`govledger.cli`).
     The limits and `key_cache_s` (how long a key's stored row is trusted before it is read again,
     see `ledger.service.principals`) come from `settings` unless given here."""
     if max_body is None:

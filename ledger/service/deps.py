@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from ledger.access import Principal, Role
+from ledger.access.api_keys import Principal, Role
 from ledger.api import Ledger
 from ledger.errors import ForbiddenError
 from ledger.service.errors import UnauthorizedError

@@ -20,8 +20,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from ledger.api import Ledger
-from ledger.entry import Actor
 from ledger.lineage.decisions import record_decisions
+from ledger.log.entry import Actor
 
 __all__ = ["DecisionBatcher"]
 

@@ -14,9 +14,9 @@ from typing import Annotated
 
 from fastapi import Query
 
-from ledger.entry import format_ts
 from ledger.errors import InvalidInputError
 from ledger.lineage.queries import MAX_PAGE
+from ledger.log.entry import format_ts
 from ledger.service.deps import MAX_SEQ
 
 __all__ = ["UTC_PATTERN", "After", "Limit", "TimeRange", "UtcQuery", "normalise_utc", "time_range"]

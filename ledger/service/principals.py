@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from ledger.access import Principal, StoredKey, load_key, split_token
+from ledger.access.api_keys import Principal, StoredKey, load_key, split_token
 from ledger.config import DEFAULT_KEY_CACHE_S
 
 __all__ = ["PrincipalCache"]

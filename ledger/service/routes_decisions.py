@@ -9,10 +9,10 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
-from ledger.access import Principal, Role
+from ledger.access.api_keys import Principal, Role
 from ledger.lineage import queries
 from ledger.lineage.decisions import MAX_BATCH, record_decisions
-from ledger.privacy import erase_subject
+from ledger.privacy.sealing import erase_subject
 from ledger.service.batch_turns import BatchTurns
 from ledger.service.deps import LedgerDep, Reader, require_roles
 from ledger.service.group_commit import DecisionBatcher

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 
-from ledger.access import Principal, Role
+from ledger.access.api_keys import Principal, Role
 from ledger.lineage.schemas import DecisionsDropped
 from ledger.service.deps import LedgerDep, require_roles
 from ledger.service.routes_lineage import receipt

@@ -11,8 +11,8 @@ from fastapi.responses import Response
 
 from ledger.lineage.graph import DEFAULT_DECISION_LIMIT, lineage_graph, models_in_production
 from ledger.lineage.trace import decision_trace
-from ledger.proofpack import build_pack
 from ledger.service.deps import LedgerDep, Reader
+from ledger.verification.proofpack import build_pack
 
 __all__ = ["router"]
 

@@ -7,9 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import Field
 
-from ledger.access import Principal, Role
+from ledger.access.api_keys import Principal, Role
 from ledger.api import Ledger
-from ledger.kinds import Payload
 from ledger.lineage import queries
 from ledger.lineage.schemas import (
     ApprovalRecorded,
@@ -17,6 +16,7 @@ from ledger.lineage.schemas import (
     ModelRegistered,
     TrainingRunRecorded,
 )
+from ledger.log.kinds import Payload
 from ledger.service.deps import LedgerDep, Reader, require_roles
 from ledger.service.params import After, Limit, TimeRange, time_range
 

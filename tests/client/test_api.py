@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ledger import merkle
 from ledger.client import (
     ClientError,
     ConflictError,
@@ -24,7 +23,8 @@ from ledger.client import (
     UnauthorizedError,
     utc_timestamp,
 )
-from ledger.proofpack import verify_pack
+from ledger.log import merkle
+from ledger.verification.proofpack import verify_pack
 from tests.client.conftest import LiveServer, free_port
 from tests.client.helpers import dataset, decision_request, model, run
 from tests.lineage.factories import build_chain

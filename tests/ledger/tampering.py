@@ -7,9 +7,9 @@ import json
 
 from sqlalchemy import Engine, text
 
-from ledger import merkle
-from ledger.entry import Actor, make_draft, seal
-from ledger.subtrees import Frontier
+from ledger.log import merkle
+from ledger.log.entry import Actor, make_draft, seal
+from ledger.log.subtrees import Frontier
 
 SIGNATURE_PREFIX = "\u2014 "  # a signed note's signature lines: em dash, space, name, space, base64
 
@@ -109,7 +109,7 @@ def drop_signature(note: str, key_id: int) -> str:
 
 def relink(bodies: list[bytes]) -> list[bytes]:
     """Fix every `prev` link after an edit, as a forger would."""
-    from ledger.canonical import canonical_json
+    from ledger.log.canonical import canonical_json
 
     fixed: list[bytes] = []
     prev = bytes(32)

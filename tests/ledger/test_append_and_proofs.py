@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import merkle
 from ledger.api import Ledger
-from ledger.canonical import canonical_json
-from ledger.entry import Actor, decode_body
 from ledger.errors import InvalidInputError, NotFoundError
+from ledger.log import merkle
+from ledger.log.canonical import canonical_json
+from ledger.log.entry import Actor, decode_body
 
 
 def test_entries_are_canonical_chained_and_hashed(ledger: Ledger, actor: Actor) -> None:

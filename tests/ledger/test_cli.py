@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from ledger import merkle
+from govledger.cli import main
 from ledger.api import Ledger
-from ledger.cli import main, verify_commands
+from ledger.cli import verify_commands
+from ledger.log import merkle
 from tests.ledger import tampering
 
 
@@ -44,7 +45,7 @@ def size(cli) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_init_creates_private_key_file_and_is_idempotent(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
-    from ledger.keys import key_path
+    from ledger.log.signing_keys import key_path
 
     key_file = key_path(home, "cli.example/log")
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -159,7 +160,7 @@ def test_verify_progress_bar_goes_to_stderr_above_the_threshold_and_json_stays_p
     assert code == 0 and json.loads(out)["ok"] is True  # all of stdout is one JSON document
     assert out.startswith("{") and "\x1b" not in out and bar.getvalue() == ""
 
-    from ledger.db import create_engine
+    from ledger.storage.db import create_engine
 
     engine = create_engine(db_url)
     tampering.drop_append_only_triggers(engine)
@@ -191,7 +192,7 @@ def test_verify_exit_codes_and_json(cli, db_url: str, tmp_path: Path) -> None:  
     assert cli("checkpoint", "-o", str(saved))[0] == 0
     code, out, _ = cli("verify", "--json", "--against", str(saved))
     assert code == 0 and json.loads(out)["ok"] is True
-    from ledger.db import create_engine
+    from ledger.storage.db import create_engine
 
     engine = create_engine(db_url)
     tampering.drop_append_only_triggers(engine)
@@ -253,8 +254,8 @@ def test_malformed_signing_key_in_environment_is_refused(
 def test_keys_create_shows_the_key_once_and_stores_only_its_hash(cli, db_url: str) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
-    from ledger.access import authenticate
-    from ledger.db import create_engine
+    from ledger.access.api_keys import authenticate
+    from ledger.storage.db import create_engine
 
     code, out, _ = cli("keys", "create", "--role", "auditor", "--name", "ext-auditor", "--json")
     assert code == 0

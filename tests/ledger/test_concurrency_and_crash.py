@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ledger.api import Ledger
-from ledger.entry import decode_body
+from ledger.log.entry import decode_body
 from tests.ledger import workers
 
 CTX = multiprocessing.get_context("spawn")

@@ -31,7 +31,7 @@ from sqlalchemy import text as sql
 
 if TYPE_CHECKING:  # types only: the verifier below never calls into `ledger`
     from ledger.api import Ledger
-    from ledger.entry import Actor
+    from ledger.log.entry import Actor
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "ledger-format.md"
 

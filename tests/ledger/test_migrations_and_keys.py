@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import inspect
 
 from ledger.api import Ledger
-from ledger.db import create_engine
-from ledger.entry import Actor
 from ledger.errors import SigningKeyError
-from ledger.keys import SIGNING_KEY_ENV, key_path
-from ledger.migrate import check_models_match, current_revision, head_revision, upgrade_to_head
-from ledger.note import generate_signer
-from ledger.sequencer import CheckpointPolicy
+from ledger.log.entry import Actor
+from ledger.log.note import generate_signer
+from ledger.log.signing_keys import SIGNING_KEY_ENV, key_path
+from ledger.storage.db import create_engine
+from ledger.storage.migrations import check_models_match, current_revision, head_revision, upgrade_to_head
+from ledger.storage.sequencer import CheckpointPolicy
 
 
 def test_upgrade_from_empty_reaches_head_and_models_match(db_url: str) -> None:

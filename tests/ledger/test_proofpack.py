@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
-from ledger import checkpoint as cp
-from ledger import merkle
+from govledger.cli import main
 from ledger.api import Ledger
-from ledger.canonical import canonical_json
-from ledger.cli import main
-from ledger.entry import Actor, decode_body
 from ledger.errors import CorruptLedgerError, InvalidInputError, NotFoundError
-from ledger.keys import key_path
-from ledger.note import Signer, generate_signer, parse_signer
-from ledger.proofpack import FORMAT, PackError, build_pack, verify_pack
-from ledger.sequencer import CheckpointPolicy
+from ledger.log import checkpoint as cp
+from ledger.log import merkle
+from ledger.log.canonical import canonical_json
+from ledger.log.entry import Actor, decode_body
+from ledger.log.note import Signer, generate_signer, parse_signer
+from ledger.log.signing_keys import key_path
+from ledger.storage.sequencer import CheckpointPolicy
+from ledger.verification.proofpack import FORMAT, PackError, build_pack, verify_pack
 from tests.ledger import tampering
 
 ORIGIN = "test.example/log"
@@ -180,7 +180,7 @@ def test_build_refuses_to_pack_a_damaged_log(ledger: Ledger, actor: Actor) -> No
 
 def test_proofpack_does_not_import_the_database_layer() -> None:
     code = (
-        "import sys, ledger.proofpack\n"
+        "import sys, ledger.verification.proofpack\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'fastapi', 'alembic', 'pydantic'))\n"
         "assert not bad, bad\n"
     )

@@ -1,4 +1,4 @@
-"""`ledger.db.rows_matching`: one query for a list of keys of any length, on both databases,
+"""`ledger.storage.db.rows_matching`: one query for a list of keys of any length, on both databases,
 with the same answer as the per-value IN list it replaced."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, select
 
-from ledger.db import bulk_insert, create_engine, rows_matching
+from ledger.storage.db import bulk_insert, create_engine, rows_matching
 
 metadata = MetaData()
 things = Table(

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from ledger import checkpoint as cp
-from ledger import merkle
 from ledger.api import Ledger
-from ledger.canonical import canonical_json
-from ledger.entry import Actor, format_ts
 from ledger.errors import CorruptLedgerError
-from ledger.note import generate_signer
-from ledger.sequencer import CheckpointPolicy
+from ledger.log import checkpoint as cp
+from ledger.log import merkle
+from ledger.log.canonical import canonical_json
+from ledger.log.entry import Actor, format_ts
+from ledger.log.note import generate_signer
+from ledger.storage.sequencer import CheckpointPolicy
 from tests.ledger import tampering
 
 N = 30

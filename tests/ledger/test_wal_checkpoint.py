@@ -1,4 +1,4 @@
-"""The sequencer's own WAL checkpoints (`ledger.wal_checkpoint`): SQLite's autocheckpoint is
+"""The sequencer's own WAL checkpoints (`ledger.storage.wal_maintenance`): SQLite's autocheckpoint is
 raised out of the way, and the pages reach the database file, in a background thread, once
 enough was committed."""
 
@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from ledger.api import Ledger, local_actor
-from ledger.db import create_engine
-from ledger.sequencer import CheckpointPolicy
-from ledger.wal_checkpoint import AUTOCHECKPOINT_PAGES, WalCheckpointer
+from ledger.storage.db import create_engine
+from ledger.storage.sequencer import CheckpointPolicy
+from ledger.storage.wal_maintenance import AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 
 def test_connections_leave_checkpoints_to_the_sequencer(tmp_path: Path) -> None:

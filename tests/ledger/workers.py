@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from ledger.api import Ledger
-from ledger.entry import Actor, SealedEntry
-from ledger.sequencer import CheckpointPolicy
+from ledger.log.entry import Actor, SealedEntry
+from ledger.storage.sequencer import CheckpointPolicy
 
 
 def append_many_times(url: str, home: str, worker: int, count: int, batch: int) -> None:

@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.access import create_key_actor
+from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger
-from ledger.entry import Actor
+from ledger.log.entry import Actor
 
 
 def sha(text: str) -> str:

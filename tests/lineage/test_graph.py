@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import Connection, event
 
 from ledger.api import Ledger
-from ledger.canonical import canonical_json
-from ledger.entry import Actor, format_ts
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.lineage import graph_cutoff, graph_levels
 from ledger.lineage.graph import Graph, last_seq_at, lineage_graph, models_in_production
 from ledger.lineage.trace import decision_trace, trace_with_pack
-from ledger.proofpack import verify_pack
-from ledger.trace_check import verify_trace
+from ledger.log.canonical import canonical_json
+from ledger.log.entry import Actor, format_ts
+from ledger.verification.proofpack import verify_pack
+from ledger.verification.trace_check import verify_trace
 from tests.lineage.factories import (
     DATA_SCIENTIST,
     RISK_OFFICER,

@@ -217,7 +217,7 @@ def test_schema_violations_are_422_with_the_field(gov: Ledger, kind: str, data: 
 def test_cli_rebuild_check_exit_codes(
     gov: Ledger, db_url: str, home: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ledger.cli import main
+    from govledger.cli import main
 
     build_chain(gov)
     monkeypatch.setenv("GOVLEDGER_DATABASE_URL", db_url)

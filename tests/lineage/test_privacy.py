@@ -25,14 +25,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, delete, make_url, select, text, update
 
-from ledger.access_tables import subject_keys
+from ledger.access.tables import subject_keys
 from ledger.api import Ledger
-from ledger.canonical import canonical_json
 from ledger.errors import ConflictError, InvalidInputError, PrivacyError
 from ledger.lineage import rebuild_projections
 from ledger.lineage import tables as t
 from ledger.lineage.decisions import prepare_decisions, record_decisions
-from ledger.privacy import (
+from ledger.log.canonical import canonical_json
+from ledger.privacy.sealing import (
     ErasedInput,
     SubjectKeyRaceError,
     destroy_subject_key,
@@ -43,7 +43,7 @@ from ledger.privacy import (
     seal_input,
     seal_subject_input,
 )
-from ledger.schema import entries
+from ledger.storage.tables import entries
 from tests.lineage.factories import RISK_OFFICER, SCORING_SERVICE, build_chain, decision
 
 KEY = bytes(range(32))

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from ledger.access import create_key_actor
+from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger
-from ledger.entry import Actor
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PromotionBlockedError
 from ledger.lineage import rebuild_projections
+from ledger.log.entry import Actor
 from tests.lineage.factories import DATA_SCIENTIST, dataset, model, run, sha
 
 POLICY_TEXT = "name: four-fifths\nversion: '1'\nrules: []\n"

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from ledger import merkle
 from ledger.api import Ledger
-from ledger.canonical import canonical_json
 from ledger.lineage.trace import Trace, decision_trace, trace_with_pack
-from ledger.proofpack import PackError, build_pack
-from ledger.trace_check import trace_nodes, verify_trace
+from ledger.log import merkle
+from ledger.log.canonical import canonical_json
+from ledger.verification.proofpack import PackError, build_pack
+from ledger.verification.trace_check import trace_nodes, verify_trace
 from tests.lineage.factories import (
     RISK_OFFICER,
     SCORING_SERVICE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.api import Ledger
-from ledger.entry import Actor
+from ledger.log.entry import Actor
 from tests.conftest import AdultModels, register_adult_models
 
 DATA_SCIENTIST = Actor("key:ds1", "dana (data scientist)")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import policies
-from policies.adult import (
+from govledger.demo.adult import (
     ADULT_DIR,
     COLUMNS,
     AdultDataError,

@@ -17,10 +17,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from policies.adult import load_adult
+from govledger.demo.adult import load_adult
+from govledger.demo.training import FEATURES, train_baseline, train_mitigated
 from policies.artifacts import TRUSTED_TYPES, ModelFileError, artifact_sha256, load_model, save_model
 from policies.results import MetricInputError
-from policies.training import FEATURES, train_baseline, train_mitigated
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ledger.access import create_key_actor
+from govledger.cli import main
+from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
-from ledger.cli import main
 from ledger.errors import PromotionBlockedError
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy

@@ -15,10 +15,9 @@ import httpx
 import pytest
 import uvicorn
 
-from ledger.access import create_api_key
+from govledger.cli import main, service_routers
+from ledger.access.api_keys import create_api_key
 from ledger.api import Ledger, local_actor
-from ledger.cli import main
-from ledger.cli.app import service_routers
 from ledger.service import create_app
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy

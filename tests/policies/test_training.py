@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 import shap
 
-from policies.adult import prepare_adult_csvs
+from govledger.demo.adult import prepare_adult_csvs
+from govledger.demo.training import FEATURES, SENSITIVE, TARGET, FairlearnMixture, train_baseline, train_mitigated
 from policies.artifacts import TRUSTED_TYPES, load_model, save_model
 from policies.results import MetricInputError
-from policies.training import FEATURES, SENSITIVE, TARGET, FairlearnMixture, train_baseline, train_mitigated
 
 FOUR_FIFTHS = 0.8
 

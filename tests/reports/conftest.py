@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from ledger.access import create_key_actor
+from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
-from ledger.entry import Actor
 from ledger.lineage.decisions import record_decisions
-from ledger.privacy import erase_subject
+from ledger.log.entry import Actor
+from ledger.privacy.sealing import erase_subject
 from policies.artifacts import load_model
 from policies.decision_log import decision_requests
 from policies.evaluate import GateInputs, evaluate

@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings
-from ledger.entry import Actor
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.lineage import open_governance_ledger
 from ledger.lineage import tables as t
 from ledger.lineage.decisions import record_decisions
-from ledger.privacy import erase_subject
-from ledger.sequencer import CheckpointPolicy
+from ledger.log.entry import Actor
+from ledger.privacy.sealing import erase_subject
+from ledger.storage.sequencer import CheckpointPolicy
 from reports.bias_audit import CHECKLIST, build_bias_audit
 from reports.bias_audit_data import audit_dimension, two_proportion_p
 from reports.document import prepare, render

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ledger.api import Ledger
 from ledger.errors import ConflictError, NotFoundError
 from ledger.lineage import tables as t
-from ledger.privacy import ErasedInput, read_decision_input
+from ledger.privacy.sealing import ErasedInput, read_decision_input
 from reports.adverse_action import CHECKLIST as NOTICE_CHECKLIST
 from reports.adverse_action import build_adverse_action, derived_notice_id
 from reports.decision import CHECKLIST as TRACE_CHECKLIST

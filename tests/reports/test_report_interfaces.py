@@ -8,10 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.access import create_api_key
+from govledger.cli import main, service_routers
+from ledger.access.api_keys import create_api_key
 from ledger.api import local_actor
-from ledger.cli import main
-from ledger.cli.app import service_routers
 from ledger.service import create_app
 from tests.reports.conftest import Governed
 

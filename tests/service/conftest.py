@@ -10,13 +10,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from ledger.access import create_api_key
+from govledger.cli import service_routers
+from ledger.access.api_keys import create_api_key
 from ledger.api import Ledger, local_actor
-from ledger.cli.app import service_routers
 from ledger.config import Settings
 from ledger.lineage import open_governance_ledger
-from ledger.sequencer import CheckpointPolicy
 from ledger.service import create_app
+from ledger.storage.sequencer import CheckpointPolicy
 
 ROLES = ("admin", "producer", "ci", "approver", "auditor")
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from ledger.lineage import rebuild_projections
-from ledger.trace_check import verify_trace
+from ledger.verification.trace_check import verify_trace
 from tests.lineage.factories import SCORING_SERVICE, build_chain, decision
 from tests.service.conftest import Service
 

@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from ledger.access import Role, may_append, split_token
+from ledger.access.api_keys import Role, may_append, split_token
 from ledger.api import local_actor
 from ledger.service.principals import PrincipalCache
 from tests.service.conftest import ROLES, Service
@@ -75,7 +75,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
 }
 
 
-# the kind each write route appends: its roles must be those ledger.access.WRITERS names
+# the kind each write route appends: its roles must be those ledger.access.api_keys.WRITERS names
 WRITES: dict[tuple[str, str], str] = {
     ("POST", "/v1/datasets"): "dataset.registered",
     ("POST", "/v1/runs"): "training_run.recorded",

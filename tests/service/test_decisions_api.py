@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from ledger.access_tables import subject_keys
+from ledger.access.tables import subject_keys
 from ledger.lineage import rebuild_projections
 from tests.lineage.factories import build_chain
 from tests.service.conftest import Service
@@ -164,8 +164,8 @@ async def test_erasure_keeps_the_log_verifiable(
 async def test_trace_comes_with_a_pack_that_verifies_offline(
     client: httpx.AsyncClient, service: Service, chain: dict[str, Any], tmp_path: Any
 ) -> None:
-    from ledger.cli import main
-    from ledger.proofpack import verify_pack
+    from govledger.cli import main
+    from ledger.verification.proofpack import verify_pack
 
     await post(client, service, request("d-1"))
     traced = await client.get("/v1/decisions/d-1/trace", headers=service.headers("auditor"))

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from ledger.api import Ledger
-from ledger.entry import Actor
 from ledger.lineage.decisions import record_decisions
+from ledger.log.entry import Actor
 from ledger.service.group_commit import DecisionBatcher
 from tests.lineage.factories import build_chain
 from tests.service.conftest import Service

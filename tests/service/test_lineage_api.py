@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.cli import main
+from govledger.cli import main
 from tests.lineage.factories import SCORING_SERVICE, build_evaluated_chain, dataset, decision, model, run
 from tests.service.conftest import Service
 

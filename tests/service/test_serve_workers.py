@@ -21,11 +21,11 @@ from typing import Any
 
 import httpx
 
-from ledger.access import Role, create_api_key
+from ledger.access.api_keys import Role, create_api_key
 from ledger.api import local_actor
 from ledger.config import Settings
 from ledger.lineage import open_governance_ledger
-from ledger.sequencer import CheckpointPolicy
+from ledger.storage.sequencer import CheckpointPolicy
 from tests.client.conftest import free_port
 from tests.lineage.factories import build_chain, decision
 
@@ -98,7 +98,7 @@ def test_two_worker_processes_record_every_decision_once(db_url: str, home: Path
         size = ledger.size
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVLEDGER_")}
-    command = [sys.executable, "-m", "ledger.cli", "--database-url", db_url, "--home", str(home)]
+    command = [sys.executable, "-m", "govledger", "--database-url", db_url, "--home", str(home)]
     command += ["serve", "--port", str(port), "--workers", "2"]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -155,7 +155,7 @@ def test_serve_refuses_a_port_that_is_already_taken(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         for workers in ("1", "2"):
-            command = [sys.executable, "-m", "ledger.cli", "--database-url", f"sqlite:///{tmp_path}/l.db"]
+            command = [sys.executable, "-m", "govledger", "--database-url", f"sqlite:///{tmp_path}/l.db"]
             command += ["--home", str(tmp_path), "serve", "--port", str(port), "--workers", workers]
             result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
             assert result.returncode == 2, result.stderr

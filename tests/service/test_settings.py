@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.access import split_token
+from ledger.access.api_keys import split_token
 from ledger.api import local_actor
 from ledger.config import Settings
 from ledger.errors import InvalidInputError

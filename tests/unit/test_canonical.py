@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import MAX_SAFE_INTEGER, CanonicalError, canonical_json
+from ledger.log.canonical import MAX_SAFE_INTEGER, CanonicalError, canonical_json
 
 scalars = (
     st.none()

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from govledger.cli import main
 from ledger.api import Ledger, local_actor
-from ledger.cli import main
 from ledger.config import Settings
-from ledger.entry import DEFAULT_MAX_ENTRY_BYTES
 from ledger.errors import InvalidInputError
-from ledger.keys import key_path
+from ledger.log.entry import DEFAULT_MAX_ENTRY_BYTES
+from ledger.log.signing_keys import key_path
 
 VARIABLES = (
     "GOVLEDGER_DATABASE_URL",

@@ -9,10 +9,10 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle
-from ledger.canonical import MAX_SAFE_INTEGER
-from ledger.entry import Actor, decode_body, make_draft, seal
 from ledger.errors import InvalidInputError, PayloadTooLargeError
+from ledger.log import merkle
+from ledger.log.canonical import MAX_SAFE_INTEGER
+from ledger.log.entry import Actor, decode_body, make_draft, seal
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 values = st.recursive(

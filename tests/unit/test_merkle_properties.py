@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle
+from ledger.log import merkle
 
 
 def reference_mth(leaves: list[bytes]) -> bytes:

@@ -1,10 +1,10 @@
-"""ledger.merkle against the published RFC 6962/9162 known answers (Certificate Transparency)."""
+"""ledger.log.merkle against the published RFC 6962/9162 known answers (Certificate Transparency)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ledger import merkle
+from ledger.log import merkle
 
 # Leaves and tree heads published with the Certificate Transparency reference code.
 CT_LEAVES = [

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from ledger import checkpoint, note
+from ledger.log import checkpoint, note
 
 # From the documentation of golang.org/x/mod/sumdb/note. Ed25519 is deterministic, so signing
 # the same text with the same key must reproduce this note byte for byte.

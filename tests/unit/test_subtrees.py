@@ -1,10 +1,10 @@
-"""Stored-subtree proofs (ledger.subtrees) agree with the list-based reference (ledger.merkle)."""
+"""Stored-subtree proofs (ledger.log.subtrees) agree with the list-based reference (ledger.log.merkle)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ledger import merkle, subtrees
+from ledger.log import merkle, subtrees
 
 
 def build_store(leaves: list[bytes]) -> dict[subtrees.Node, bytes]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.writer_lock import WriterQueue, lock_file_for
+from ledger.storage.writer_queue import WriterQueue, lock_file_for
 
 
 def test_lock_file_sits_beside_the_database_file(tmp_path: Path) -> None:

@@ -1,0 +1,56 @@
+"""Bring a database to the newest schema with Alembic (the service and CLI call this themselves)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from alembic import command
+
+__all__ = ["alembic_config", "check_models_match", "current_revision", "head_revision", "upgrade_to_head"]
+
+
+def _script_location() -> Path:
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir.parents[1] / "alembic", package_dir.parent / "_migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise RuntimeError("govledger's migrations are missing from the installation")
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_script_location()))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return config
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    """Apply every pending migration in one transaction (a no-op when already at head)."""
+    if current_revision(engine) == head_revision(engine):
+        return
+    config = alembic_config(engine)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def check_models_match(engine: Engine) -> None:
+    """`alembic check`: raise if `ledger.storage.tables` and the migrations disagree."""
+    config = alembic_config(engine)
+    with engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.check(config)

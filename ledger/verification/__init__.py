@@ -1,0 +1,3 @@
+"""Verification: the deep chain scan, tree and checkpoint checks, offline proof packs and decision
+traces, and checking that a report file was issued by this ledger.
+"""
