@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
-from ledger.lineage import tables as t
+from ledger.lineage.policy_reads import evaluation_seq, published_policy_seq
 from ledger.log.entry import Actor
 from policies.evaluate import Evaluation, FactsProvider
 from policies.facts import LineageFacts, lineage_facts
@@ -59,12 +57,8 @@ def publish_policy(ledger: Ledger, loaded: LoadedPolicy, *, actor: Actor, activa
 def record_evaluation(ledger: Ledger, evaluation: Evaluation, *, actor: Actor) -> Recorded:
     payload = evaluation.payload()
     with ledger.engine.connect() as conn:
-        published = conn.execute(
-            select(t.policies.c.seq).where(t.policies.c.sha256 == evaluation.policy.sha256)
-        ).first()
-        existing = conn.execute(
-            select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == payload["evaluation_id"])
-        ).first()
+        published = published_policy_seq(conn, evaluation.policy.sha256)
+        existing = evaluation_seq(conn, payload["evaluation_id"])
     if published is None:
         raise NotFoundError(
             f"policy {evaluation.policy.policy.name} version {evaluation.policy.policy.version} "
@@ -72,6 +66,6 @@ def record_evaluation(ledger: Ledger, evaluation: Evaluation, *, actor: Actor) -
             f"`govledger policy publish {evaluation.policy.source}`"
         )
     if existing is not None:
-        return Recorded(existing.seq, payload["evaluation_id"], already_recorded=True)
+        return Recorded(existing, payload["evaluation_id"], already_recorded=True)
     receipt = ledger.append("evaluation.recorded", payload, actor=actor)
     return Recorded(receipt.seq, payload["evaluation_id"], already_recorded=False)

@@ -13,16 +13,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, select
 
 from ledger.access.api_keys import Principal, Role
 from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.lineage import tables as t
 from ledger.lineage.policy_projector import active_policy
+from ledger.lineage.policy_reads import evaluation_seq, evaluations_page, published_policies, published_policy_seq
 from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
+from ledger.storage.db import Connection
 from policies.facts import lineage_facts
 from policies.judge import judge_value
 from policies.loader import parse_policy
@@ -66,7 +66,7 @@ def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> dict
 @router.get("/policies", summary="Published policies, oldest first, and which one is active")
 def list_policies(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
-        rows = conn.execute(select(t.policies).order_by(t.policies.c.seq)).all()
+        rows = published_policies(conn)
         active = active_policy(conn)
     items = [
         {c: getattr(row, c) for c in ("sha256", "seq", "name", "version", "activate", "approvals_required")}
@@ -78,17 +78,17 @@ def list_policies(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
 @router.get("/policies/{sha256}", summary="One published policy, with its full text")
 def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
-        row = conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == sha256)).first()
-        if row is None:
+        seq = published_policy_seq(conn, sha256)
+        if seq is None:
             raise NotFoundError(f"no policy with SHA-256 {sha256[:64]!r} is published")
-    return _entry_data(ledger, row.seq)
+    return _entry_data(ledger, seq)
 
 
 def _rejudge(ledger: Ledger, conn: Connection, body: EvaluationRecorded) -> None:
-    row = conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == body.policy.sha256)).first()
-    if row is None:
+    seq = published_policy_seq(conn, body.policy.sha256)
+    if seq is None:
         raise NotFoundError(f"policy {body.policy.sha256[:12]} is not published; a risk officer must publish it first")
-    policy = parse_policy(ledger.get(row.seq).data["text"]).policy
+    policy = parse_policy(ledger.get(seq).data["text"]).policy
     expected = [r for r in policy.rules if r.category != "approval"]
     if [r.id for r in expected] != [r.rule_id for r in body.rules]:
         raise InvalidInputError(
@@ -115,11 +115,9 @@ def _rejudge(ledger: Ledger, conn: Connection, body: EvaluationRecorded) -> None
 def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
         _rejudge(ledger, conn, body)
-        existing = conn.execute(
-            select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == body.evaluation_id)
-        ).first()
+        existing = evaluation_seq(conn, body.evaluation_id)
     if existing is not None:  # the same inputs give the same entry: answer with it
-        return {"seq": existing.seq, "evaluation_id": body.evaluation_id, "already_recorded": True}
+        return {"seq": existing, "evaluation_id": body.evaluation_id, "already_recorded": True}
     written = ledger.append(
         "evaluation.recorded", body.model_dump(mode="json", exclude_unset=True), actor=principal.actor
     )
@@ -135,27 +133,18 @@ def list_evaluations(
     before: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="cursor: next_before of the last page")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
-    e = t.evaluations
-    query = select(e).order_by(e.c.seq.desc()).limit(limit + 1)
-    if name is not None:
-        query = query.where(e.c.name == name)
-    if version is not None:
-        query = query.where(e.c.version == version)
-    if before is not None:
-        query = query.where(e.c.seq < before)
     with ledger.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    items = [dict(row._mapping) for row in rows[:limit]]
-    return {"items": items, "next_before": items[-1]["seq"] if len(rows) > limit else None}
+        page = evaluations_page(conn, name=name, version=version, before=before, limit=limit)
+    return {"items": page.items, "next_before": page.next_before}
 
 
 @router.get("/evaluations/{evaluation_id}", summary="One evaluation with every rule's result")
 def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
-        row = conn.execute(select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == evaluation_id)).first()
-        if row is None:
+        seq = evaluation_seq(conn, evaluation_id)
+        if seq is None:
             raise NotFoundError(f"evaluation {evaluation_id[:200]!r} is not recorded")
-    return _entry_data(ledger, row.seq)
+    return _entry_data(ledger, seq)
 
 
 @router.get("/evaluation-context", summary="What the ledger knows of a model artifact and an evaluation dataset")

@@ -25,6 +25,7 @@ from ledger.storage.wal_maintenance import AUTOCHECKPOINT_PAGES
 
 __all__ = [
     "DEFAULT_DB_FILE",
+    "Connection",
     "bulk_insert",
     "create_engine",
     "default_url",
