@@ -9,13 +9,16 @@ which compares as text. The paginated lists the HTTP API serves are in `ledger.l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, case, func, literal_column, select
 
 from ledger.lineage import tables as t
 from ledger.log.entry import Entry, entry_from_row
+from ledger.storage.db import rows_matching
 from ledger.storage.tables import entries
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "decisions_by_month",
     "decisions_in_period",
     "erasure_seqs",
+    "recorded_decisions",
     "review_outcomes",
 ]
 
@@ -56,6 +60,17 @@ class PeriodDecision:
     adverse: bool
     ts: str
     entry: Entry
+
+
+def recorded_decisions(conn: Connection, decision_ids: Sequence[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+    """{decision_id: (seq, recorded data)} of the ids already in the log (usually none); one query
+    for the ids however many, one more for their entries if any is found."""
+    recorded = dict(rows_matching(conn, t.decisions, ["decision_id", "seq"], "decision_id", decision_ids))
+    if not recorded:
+        return {}
+    bodies = conn.execute(select(entries.c.seq, entries.c.body).where(entries.c.seq.in_(list(recorded.values()))))
+    data = {seq: json.loads(bytes(body).decode("utf-8"))["data"] for seq, body in bodies}
+    return {decision_id: (seq, data[seq]) for decision_id, seq in recorded.items()}
 
 
 def decisions_by_month(conn: Connection, name: str, version: str, *, as_of: int) -> list[MonthOfDecisions]:

@@ -45,6 +45,7 @@ class ModelRecord:
     artifact_sha256: str
     run_id: str
     stage: str
+    stage_seq: int  # the entry that put it in its stage (its registration, or the latest stage change)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def _before(column: Any, as_of: int | None) -> list[Any]:
 
 
 def _model(row: Any) -> ModelRecord:
-    return ModelRecord(row.name, row.version, row.seq, row.artifact_sha256, row.run_id, row.stage)
+    return ModelRecord(row.name, row.version, row.seq, row.artifact_sha256, row.run_id, row.stage, row.stage_seq)
 
 
 def _dataset(row: Any) -> DatasetRecord:
