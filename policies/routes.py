@@ -17,8 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from ledger.access.api_keys import Principal, Role
 from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.lineage.policy_projector import active_policy
-from ledger.lineage.policy_reads import evaluation_seq, evaluations_page, published_policies, published_policy_seq
+from ledger.lineage.policy_reads import (
+    evaluation_seq,
+    evaluations_page,
+    newest_active_policy,
+    published_policies,
+    published_policy_seq,
+)
 from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
@@ -67,7 +72,7 @@ def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> dict
 def list_policies(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
         rows = published_policies(conn)
-        active = active_policy(conn)
+        active = newest_active_policy(conn)
     items = [
         {c: getattr(row, c) for c in ("sha256", "seq", "name", "version", "activate", "approvals_required")}
         for row in rows
