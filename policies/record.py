@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
-from ledger.lineage.policy_reads import evaluation_seq, published_policy_seq
+from ledger.lineage.policy_reads import published_policy, recorded_evaluation
 from ledger.log.entry import Actor
 from policies.evaluate import Evaluation, FactsProvider
 from policies.facts import LineageFacts, lineage_facts
@@ -57,8 +57,8 @@ def publish_policy(ledger: Ledger, loaded: LoadedPolicy, *, actor: Actor, activa
 def record_evaluation(ledger: Ledger, evaluation: Evaluation, *, actor: Actor) -> Recorded:
     payload = evaluation.payload()
     with ledger.engine.connect() as conn:
-        published = published_policy_seq(conn, evaluation.policy.sha256)
-        existing = evaluation_seq(conn, payload["evaluation_id"])
+        published = published_policy(conn, evaluation.policy.sha256)
+        existing = recorded_evaluation(conn, payload["evaluation_id"])
     if published is None:
         raise NotFoundError(
             f"policy {evaluation.policy.policy.name} version {evaluation.policy.policy.version} "
@@ -66,6 +66,6 @@ def record_evaluation(ledger: Ledger, evaluation: Evaluation, *, actor: Actor) -
             f"`govledger policy publish {evaluation.policy.source}`"
         )
     if existing is not None:
-        return Recorded(existing, payload["evaluation_id"], already_recorded=True)
+        return Recorded(existing.seq, payload["evaluation_id"], already_recorded=True)
     receipt = ledger.append("evaluation.recorded", payload, actor=actor)
     return Recorded(receipt.seq, payload["evaluation_id"], already_recorded=False)

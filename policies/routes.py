@@ -18,11 +18,11 @@ from ledger.access.api_keys import Principal, Role
 from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.lineage.policy_reads import (
-    evaluation_seq,
     evaluations_page,
     newest_active_policy,
     published_policies,
-    published_policy_seq,
+    published_policy,
+    recorded_evaluation,
 )
 from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
@@ -83,17 +83,17 @@ def list_policies(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
 @router.get("/policies/{sha256}", summary="One published policy, with its full text")
 def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
-        seq = published_policy_seq(conn, sha256)
-        if seq is None:
+        row = published_policy(conn, sha256)
+        if row is None:
             raise NotFoundError(f"no policy with SHA-256 {sha256[:64]!r} is published")
-    return _entry_data(ledger, seq)
+    return _entry_data(ledger, row.seq)
 
 
 def _rejudge(ledger: Ledger, conn: Connection, body: EvaluationRecorded) -> None:
-    seq = published_policy_seq(conn, body.policy.sha256)
-    if seq is None:
+    row = published_policy(conn, body.policy.sha256)
+    if row is None:
         raise NotFoundError(f"policy {body.policy.sha256[:12]} is not published; a risk officer must publish it first")
-    policy = parse_policy(ledger.get(seq).data["text"]).policy
+    policy = parse_policy(ledger.get(row.seq).data["text"]).policy
     expected = [r for r in policy.rules if r.category != "approval"]
     if [r.id for r in expected] != [r.rule_id for r in body.rules]:
         raise InvalidInputError(
@@ -120,9 +120,9 @@ def _rejudge(ledger: Ledger, conn: Connection, body: EvaluationRecorded) -> None
 def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
         _rejudge(ledger, conn, body)
-        existing = evaluation_seq(conn, body.evaluation_id)
+        existing = recorded_evaluation(conn, body.evaluation_id)
     if existing is not None:  # the same inputs give the same entry: answer with it
-        return {"seq": existing, "evaluation_id": body.evaluation_id, "already_recorded": True}
+        return {"seq": existing.seq, "evaluation_id": body.evaluation_id, "already_recorded": True}
     written = ledger.append(
         "evaluation.recorded", body.model_dump(mode="json", exclude_unset=True), actor=principal.actor
     )
@@ -146,10 +146,10 @@ def list_evaluations(
 @router.get("/evaluations/{evaluation_id}", summary="One evaluation with every rule's result")
 def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
-        seq = evaluation_seq(conn, evaluation_id)
-        if seq is None:
+        row = recorded_evaluation(conn, evaluation_id)
+        if row is None:
             raise NotFoundError(f"evaluation {evaluation_id[:200]!r} is not recorded")
-    return _entry_data(ledger, seq)
+    return _entry_data(ledger, row.seq)
 
 
 @router.get("/evaluation-context", summary="What the ledger knows of a model artifact and an evaluation dataset")

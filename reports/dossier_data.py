@@ -232,7 +232,8 @@ class DossierReader:
         return result
 
     def evaluation_seq(self, evaluation_id: str) -> int | None:
-        return policy_reads.evaluation_seq(self.conn, evaluation_id, as_of=self.size)
+        recorded = policy_reads.recorded_evaluation(self.conn, evaluation_id, as_of=self.size)
+        return None if recorded is None else recorded.seq
 
     def approvals(self, name: str, version: str) -> list[dict[str, Any]]:
         seqs = registry_reads.approval_seqs(self.conn, name, version, as_of=self.size)

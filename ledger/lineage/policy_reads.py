@@ -20,12 +20,13 @@ from ledger.lineage import tables as t
 __all__ = [
     "EvaluationPage",
     "PublishedPolicy",
-    "evaluation_seq",
+    "RecordedEvaluation",
     "evaluation_seqs_of_artifact",
     "evaluations_page",
     "newest_active_policy",
     "published_policies",
-    "published_policy_seq",
+    "published_policy",
+    "recorded_evaluation",
 ]
 
 
@@ -39,6 +40,20 @@ class PublishedPolicy:
     version: str
     activate: bool
     approvals_required: int
+
+
+@dataclass(frozen=True)
+class RecordedEvaluation:
+    """One `evaluation.recorded` entry as the projection records it (the rule results are in the entry)."""
+
+    evaluation_id: str
+    seq: int
+    name: str
+    version: str
+    artifact_sha256: str
+    policy_sha256: str
+    verdict: str
+    ts: str
 
 
 @dataclass(frozen=True)
@@ -69,9 +84,11 @@ def published_policies(conn: Connection, *, as_of: int | None = None) -> list[Pu
     return [_policy(row) for row in rows]
 
 
-def published_policy_seq(conn: Connection, sha256: str) -> int | None:
-    """The entry that published the policy with this SHA-256, or None if it is not published."""
-    return conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == sha256)).scalar()
+def published_policy(conn: Connection, sha256: str, *, as_of: int | None = None) -> PublishedPolicy | None:
+    """The policy published with this SHA-256 (its text is in the entry `seq`), or None."""
+    p = t.policies
+    row = conn.execute(select(p).where(p.c.sha256 == sha256, *_before(p.c.seq, as_of))).first()
+    return None if row is None else _policy(row)
 
 
 def newest_active_policy(conn: Connection, *, as_of: int | None = None) -> PublishedPolicy | None:
@@ -83,10 +100,11 @@ def newest_active_policy(conn: Connection, *, as_of: int | None = None) -> Publi
     return None if row is None else _policy(row)
 
 
-def evaluation_seq(conn: Connection, evaluation_id: str, *, as_of: int | None = None) -> int | None:
-    """The entry that recorded this evaluation, or None if it is not recorded."""
+def recorded_evaluation(conn: Connection, evaluation_id: str, *, as_of: int | None = None) -> RecordedEvaluation | None:
+    """The evaluation recorded with this id (its rule results are in the entry `seq`), or None."""
     e = t.evaluations
-    return conn.execute(select(e.c.seq).where(e.c.evaluation_id == evaluation_id, *_before(e.c.seq, as_of))).scalar()
+    row = conn.execute(select(e).where(e.c.evaluation_id == evaluation_id, *_before(e.c.seq, as_of))).first()
+    return None if row is None else RecordedEvaluation(**row._mapping)
 
 
 def evaluation_seqs_of_artifact(conn: Connection, artifact_sha256: str, *, as_of: int | None = None) -> list[int]:

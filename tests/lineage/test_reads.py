@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from ledger.api import Ledger
 from ledger.lineage.policy_reads import (
-    evaluation_seq,
     evaluation_seqs_of_artifact,
     evaluations_page,
     newest_active_policy,
     published_policies,
-    published_policy_seq,
+    published_policy,
+    recorded_evaluation,
 )
 from ledger.lineage.registry_reads import (
     approval_seqs,
@@ -38,12 +38,15 @@ def test_policy_reads_ignore_entries_at_or_after_as_of(gov: Ledger) -> None:
         earlier = newest_active_policy(conn, as_of=cut)
         assert earlier is not None and (earlier.seq, earlier.approvals_required) == (s["policy-1"], 1)
         assert newest_active_policy(conn, as_of=s["policy-1"]) is None
-        assert published_policy_seq(conn, sha(policy_text("3"))) == s["policy-3"]
-        assert published_policy_seq(conn, sha("never published")) is None
+        third = published_policy(conn, sha(policy_text("3")))
+        assert third is not None and (third.seq, third.activate) == (s["policy-3"], False)
+        assert published_policy(conn, sha(policy_text("3")), as_of=s["policy-3"]) is None
+        assert published_policy(conn, sha("never published")) is None
         assert evaluation_seqs_of_artifact(conn, sha("model-bytes")) == [s["ev-3"], s["ev-2"], s["ev-1"]]
         assert evaluation_seqs_of_artifact(conn, sha("model-bytes"), as_of=cut) == [s["ev-2"], s["ev-1"]]
-        assert evaluation_seq(conn, "ev-3") == s["ev-3"]
-        assert evaluation_seq(conn, "ev-3", as_of=cut) is None
+        recorded = recorded_evaluation(conn, "ev-3")
+        assert recorded is not None and (recorded.seq, recorded.policy_sha256) == (s["ev-3"], sha(policy_text("2")))
+        assert recorded_evaluation(conn, "ev-3", as_of=cut) is None
 
 
 def test_evaluations_page_is_newest_first_with_a_cursor(gov: Ledger) -> None:
