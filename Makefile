@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-packages
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[all,dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
 demo: setup
