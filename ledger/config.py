@@ -1,5 +1,8 @@
 """Settings from the environment, read when asked (never at import time), overridable by CLI options.
 
+The variables are read and checked by pydantic-settings (`_Environment`); a bad value is refused
+naming the variable and the value.
+
 | variable | meaning | default |
 |---|---|---|
 | GOVLEDGER_DATABASE_URL | sqlite:///FILE or postgresql://… | sqlite file `govledger.db` in the working directory |
@@ -15,11 +18,13 @@
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.errors import InvalidInputError
 from ledger.log.entry import DEFAULT_MAX_ENTRY_BYTES
@@ -34,19 +39,51 @@ DEFAULT_MAX_BATCH_BODY_BYTES = 32 * 1024 * 1024  # a batch of up to 10,000 decis
 DEFAULT_KEY_CACHE_S = 1.0
 
 
-def _number(
-    env: Mapping[str, str], name: str, default: float, kind: type[int] | type[float], *, zero_ok: bool = False
-) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except (ValueError, OverflowError):
-        raise InvalidInputError(f"${name} must be a number, got {raw!r}") from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
-        raise InvalidInputError(f"${name} must be {'zero or ' if zero_ok else ''}positive, got {raw!r}")
-    return value
+def _variable(name: str, *, gt: float | None = None, ge: float | None = None) -> Any:
+    """A field read from the variable `name` (exactly), a finite number above `gt` (or at least `ge`)."""
+    return Field(validation_alias=AliasChoices(name), gt=gt, ge=ge, allow_inf_nan=False)
+
+
+class _Environment(BaseSettings):
+    """The GOVLEDGER_* variables, parsed and checked by pydantic-settings; empty means unset."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore", frozen=True)
+
+    database_url: Annotated[str | None, Field(validation_alias=AliasChoices("GOVLEDGER_DATABASE_URL"))] = None
+    home: Annotated[Path | None, Field(validation_alias=AliasChoices("GOVLEDGER_HOME"))] = None
+    checkpoint_every: Annotated[int, _variable("GOVLEDGER_CHECKPOINT_EVERY", gt=0)] = 100_000
+    checkpoint_interval: Annotated[float, _variable("GOVLEDGER_CHECKPOINT_INTERVAL", gt=0)] = 0.5
+    max_entry_bytes: Annotated[int, _variable("GOVLEDGER_MAX_ENTRY_BYTES", gt=0)] = DEFAULT_MAX_ENTRY_BYTES
+    max_body_bytes: Annotated[int, _variable("GOVLEDGER_MAX_BODY_BYTES", gt=0)] = DEFAULT_MAX_BODY_BYTES
+    max_batch_body_bytes: Annotated[int, _variable("GOVLEDGER_MAX_BATCH_BODY_BYTES", gt=0)] = (
+        DEFAULT_MAX_BATCH_BODY_BYTES
+    )
+    key_cache_s: Annotated[float, _variable("GOVLEDGER_KEY_CACHE_SECONDS", ge=0)] = DEFAULT_KEY_CACHE_S
+
+    @classmethod
+    def read(cls, env: Mapping[str, str] | None) -> _Environment:
+        """From the process environment, or from `env` alone when given (validated the same way)."""
+        try:
+            if env is None:
+                return cls()
+            return cls.model_validate({name: value for name, value in env.items() if value != ""})
+        except ValidationError as exc:
+            raise _refusal(exc) from None
+
+
+_BOUNDS = {"greater_than": "positive", "greater_than_equal": "zero or positive"}
+
+
+def _refusal(error: ValidationError) -> InvalidInputError:
+    """The first bad variable, named with the value it holds (one line, as the CLI prints it)."""
+    first = error.errors()[0]
+    name, raw = first["loc"][0], first["input"]
+    bound = _BOUNDS.get(first["type"])
+    if bound is not None:
+        return InvalidInputError(f"${name} must be {bound}, got {raw!r}")
+    if first["type"] == "finite_number":
+        return InvalidInputError(f"${name} must be a finite number, got {raw!r}")
+    return InvalidInputError(f"${name} must be a number, got {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -61,20 +98,19 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
-        env = os.environ if env is None else env
+        """The settings the environment (or `env`, instead of it) gives; defaults relative to `cwd`."""
+        read = _Environment.read(env)
         cwd = cwd or Path.cwd()
-        policy = CheckpointPolicy(
-            every_entries=int(_number(env, "GOVLEDGER_CHECKPOINT_EVERY", 100_000, int)),
-            max_delay_s=float(_number(env, "GOVLEDGER_CHECKPOINT_INTERVAL", 0.5, float)),
-        )
         return cls(
-            database_url=env.get("GOVLEDGER_DATABASE_URL") or default_url(cwd),
-            home=Path(env.get("GOVLEDGER_HOME") or cwd / ".govledger"),
-            max_entry_bytes=int(_number(env, "GOVLEDGER_MAX_ENTRY_BYTES", DEFAULT_MAX_ENTRY_BYTES, int)),
-            checkpoint_policy=policy,
-            max_body_bytes=int(_number(env, "GOVLEDGER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, int)),
-            max_batch_body_bytes=int(_number(env, "GOVLEDGER_MAX_BATCH_BODY_BYTES", DEFAULT_MAX_BATCH_BODY_BYTES, int)),
-            key_cache_s=float(_number(env, "GOVLEDGER_KEY_CACHE_SECONDS", DEFAULT_KEY_CACHE_S, float, zero_ok=True)),
+            database_url=read.database_url or default_url(cwd),
+            home=read.home or cwd / ".govledger",
+            max_entry_bytes=read.max_entry_bytes,
+            checkpoint_policy=CheckpointPolicy(
+                every_entries=read.checkpoint_every, max_delay_s=read.checkpoint_interval
+            ),
+            max_body_bytes=read.max_body_bytes,
+            max_batch_body_bytes=read.max_batch_body_bytes,
+            key_cache_s=read.key_cache_s,
         )
 
     def with_overrides(self, *, database_url: str | None = None, home: Path | None = None) -> Settings:
