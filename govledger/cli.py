@@ -15,14 +15,11 @@ import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from fastapi import APIRouter, FastAPI
-from sqlalchemy.exc import SQLAlchemyError
 
 from govledger.demo import command as demo
-from ledger.api import Ledger
 from ledger.cli import lineage_commands, log_commands, pack_commands, serve_command, verify_commands
 from ledger.cli.context import CliState, state
 from ledger.cli.errors import EXIT_FAILED, EXIT_USAGE, exit_code_for, one_line, report_error
@@ -30,6 +27,11 @@ from ledger.config import Settings
 from ledger.errors import GovledgerError
 from policies import cli as policy_cli
 from reports import cli as report_cli
+
+if TYPE_CHECKING:  # the service's stack is imported when a command serves, not with the CLI
+    from fastapi import APIRouter, FastAPI
+
+    from ledger.api import Ledger
 
 __all__ = ["app", "install_hint", "main", "missing_extra", "service_routers"]
 
@@ -203,7 +205,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         report_error(install_hint(extra, exc.name))
         raise SystemExit(EXIT_USAGE) from None
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError  # loaded already when one was raised
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
         origin = getattr(exc, "orig", None)
         reason = (str(origin) if origin is not None else str(exc)).splitlines()[0]
         report_error(f"database error: {reason}")
