@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
@@ -142,7 +143,7 @@ def rich_table(results: Sequence[Result], *, title: str, value_header: str = "go
     for header in _headers(value_header, sections=sections):
         table.add_column(header, justify="right" if header in right else "left")
     for result in results:
-        table.add_row(*_columns(result, sections=sections))
+        table.add_row(*(escape(cell) for cell in _columns(result, sections=sections)))  # "[all]" is not markup
     return table
 
 
