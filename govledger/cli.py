@@ -3,10 +3,11 @@ maps errors to exit codes in one place (`main`). The policy and report commands 
 are wired in here: this is the one module allowed to import `ledger`, `policies` and `reports`.
 
 The base install (`pip install govledger`) is the ledger, the service and the client; the gate
-and the reports need extras (`govledger[gate]`, `govledger[reports]`). Their commands import the
-ML and PDF libraries only when they run, so a missing extra surfaces as a `ModuleNotFoundError`
-for one of the modules in `_EXTRA_OF_MODULE`: `main` turns it into one line naming the extra to
-install, with exit code 2, and `service_routers` leaves the report endpoints out.
+and the reports need extras (`govledger[gate]`, `govledger[reports]`), whose modules are listed in
+`_EXTRA_MODULES`. Their commands import the ML and PDF libraries only when they run. `main` looks
+the extra of the command up before running it (`_EXTRA_OF_COMMAND`; help still works without it)
+and maps any other `ModuleNotFoundError` of an extra's module the same way: one line naming the
+extra to install, exit code 2. `service_routers` leaves the report endpoints out without it.
 """
 
 from __future__ import annotations
