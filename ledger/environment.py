@@ -1,6 +1,6 @@
 """The GOVLEDGER_* variables, read and checked by pydantic-settings (`ledger.config.Settings.from_env`
-asks for them; it imports this module then, because pydantic-settings takes about 0.07 s to import,
-which `import govledger.cli` should not pay)."""
+asks for them, and imports this module only then: pydantic-settings adds 0.02-0.07 s to
+`import govledger.cli` even after the ledger's own pydantic models, measured on 2 cores)."""
 
 from __future__ import annotations
 
