@@ -95,10 +95,10 @@ from bench.ledger_bench import (
     postgres_schema,
     rich_table,
 )
+from govledger.registry import open_ledger as open_governance_ledger
 from ledger.access.api_keys import Role, create_api_key, split_token
 from ledger.api import Ledger
 from ledger.config import Settings
-from ledger.lineage import open_governance_ledger
 from ledger.lineage.decisions import prepare_decisions, record_decisions
 from ledger.log.entry import Actor
 from ledger.storage.db import create_engine

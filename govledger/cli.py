@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from govledger.demo import command as demo
+from govledger.registry import full_registry
 from ledger.api import Ledger
 from ledger.cli import lineage_commands, log_commands, pack_commands, serve_command, verify_commands
 from ledger.cli.context import CliState, state
@@ -57,7 +58,7 @@ def _global_options(
         ),
     ] = None,
 ) -> None:
-    ctx.obj = CliState(database_url=database_url, home=home)
+    ctx.obj = CliState(database_url=database_url, home=home, kinds=full_registry)
 
 
 log_commands.register(app)
@@ -78,7 +79,7 @@ def service_from_env() -> FastAPI:
     """The whole service over the ledger the environment names: what each `serve --workers` process runs."""
     from ledger.service import create_app
 
-    return create_app(Settings.from_env(), routers=service_routers())
+    return create_app(Settings.from_env(), routers=service_routers(), registry=full_registry())
 
 
 serve_command.register(app, service_routers, "govledger.cli:service_from_env")
@@ -96,7 +97,7 @@ def _policy_and_report_demo_steps(ledger: Ledger, workdir: Path, step: Callable[
 def _full_service(settings: Settings) -> FastAPI:
     from ledger.service import create_app
 
-    return create_app(settings, routers=service_routers())
+    return create_app(settings, routers=service_routers(), registry=full_registry())
 
 
 demo.register(app, _policy_and_report_demo_steps, _full_service)

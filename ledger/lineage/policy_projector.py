@@ -11,6 +11,7 @@ model dossier says so).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select
@@ -22,12 +23,14 @@ from ledger.log.entry import SealedEntry
 from ledger.storage.store import fetch_entry_data
 
 __all__ = [
+    "PublishedPolicy",
     "active_policy",
     "check_approval_evaluation",
     "check_promotion",
     "project_evaluation",
     "project_policy",
     "project_report",
+    "published_policy",
 ]
 
 APPROVER_ROLES = frozenset({"approver"})
@@ -60,6 +63,28 @@ def project_policy(conn: Connection, entry: SealedEntry) -> None:
             approvals_required=data.get("approvals_required", 0),
         )
     )
+
+
+@dataclass(frozen=True)
+class PublishedPolicy:
+    """A published policy as its `policy.published` entry states it."""
+
+    seq: int
+    name: str
+    version: str
+    sha256: str
+    text: str
+
+
+def published_policy(conn: Connection, sha256: str) -> PublishedPolicy | None:
+    """The policy published with this SHA-256 (its exact text read from its entry), or None."""
+    row = conn.execute(
+        select(t.policies.c.seq, t.policies.c.name, t.policies.c.version).where(t.policies.c.sha256 == sha256)
+    ).first()
+    if row is None:
+        return None
+    text = fetch_entry_data(conn, row.seq)["text"]
+    return PublishedPolicy(row.seq, row.name, row.version, sha256, text)
 
 
 def project_evaluation(conn: Connection, entry: SealedEntry) -> None:
