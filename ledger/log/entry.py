@@ -71,7 +71,7 @@ class Draft:
     actor: Actor
     head: bytes  # canonical '{"actor":…,"data":…,"kind":…,"prev":"'
     tail: bytes  # canonical ',"subject":…'
-    payload: Any = None  # the validated payload model, for the kind's append checks
+    payload: Any = None  # the validated payload model, for the kind's append checks (None if it has none)
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class SealedEntry:
     leaf_hash: bytes
     data: Any  # the validated payload, for append hooks (projections, referential checks)
     actor: Actor
-    payload: Any = None  # the validated payload model (appends only; None for entries read back)
+    payload: Any = None  # the validated payload model, for append checks (None without checks, and when read back)
 
 
 @dataclass(frozen=True)
