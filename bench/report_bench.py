@@ -49,10 +49,10 @@ from bench.harness import Result, Target, environment, fmt, load_average, print_
 from govledger.demo.adult import prepare_adult_csvs
 from govledger.demo.adult_lineage import LICENCE, model_documentation, register_adult_datasets
 from govledger.demo.training import SENSITIVE, TARGET, train_mitigated
+from govledger.registry import open_ledger
 from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings
-from ledger.lineage import open_governance_ledger
 from ledger.lineage.decisions import record_decisions
 from ledger.log.entry import Actor
 from ledger.storage.sequencer import CheckpointPolicy
@@ -91,7 +91,7 @@ def build_ledger(work: Path, decisions: int) -> tuple[Ledger, str, list[str]]:
     model_path = work / "mitigated.skops"
     save_model(train_mitigated(pd.read_csv(prepared.train.path), seed=0), model_path)
 
-    ledger = open_governance_ledger(
+    ledger = open_ledger(
         Settings(database_url=f"sqlite:///{work / 'ledger.db'}", home=work / "home"),
         policy=CheckpointPolicy(after_batch=True, max_delay_s=None),
     )

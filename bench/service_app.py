@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
+from govledger.registry import full_registry
 from ledger.config import Settings
 from ledger.service import create_app
 from ledger.service.json_body import parse_json
@@ -48,7 +49,7 @@ async def ping() -> dict[str, Any]:
 
 def create_bench_app() -> FastAPI:
     """The service over the ledger named by GOVLEDGER_DATABASE_URL / GOVLEDGER_HOME, plus /bench."""
-    app = create_app(Settings.from_env())
+    app = create_app(Settings.from_env(), registry=full_registry())
     app.include_router(baseline_router)
     return app
 

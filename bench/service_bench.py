@@ -96,10 +96,10 @@ from bench.harness import (
     print_report,
 )
 from bench.http_load import encode_request, run_connections
+from govledger.registry import open_ledger as open_governance_ledger
 from ledger.access.api_keys import Role, create_api_key, split_token
 from ledger.api import Ledger
 from ledger.config import Settings
-from ledger.lineage import open_governance_ledger
 from ledger.lineage.decisions import prepare_decisions, record_decisions
 from ledger.log.entry import Actor
 from ledger.storage.db import create_engine

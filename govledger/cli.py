@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from govledger.demo import command as demo
+from govledger.registry import full_registry
+from ledger.api import Ledger
 from ledger.cli import lineage_commands, log_commands, pack_commands, serve_command, verify_commands
 from ledger.cli.context import CliState, state
 from ledger.cli.errors import EXIT_FAILED, EXIT_USAGE, exit_code_for, one_line, report_error
@@ -67,7 +69,7 @@ def _global_options(
         ),
     ] = None,
 ) -> None:
-    ctx.obj = CliState(database_url=database_url, home=home)
+    ctx.obj = CliState(database_url=database_url, home=home, kinds=full_registry)
 
 
 log_commands.register(app)
@@ -142,7 +144,7 @@ def service_from_env() -> FastAPI:
     """The whole service over the ledger the environment names: what each `serve --workers` process runs."""
     from ledger.service import create_app
 
-    return create_app(Settings.from_env(), routers=service_routers())
+    return create_app(Settings.from_env(), routers=service_routers(), registry=full_registry())
 
 
 serve_command.register(app, service_routers, "govledger.cli:service_from_env")
@@ -160,7 +162,7 @@ def _policy_and_report_demo_steps(ledger: Ledger, workdir: Path, step: Callable[
 def _full_service(settings: Settings) -> FastAPI:
     from ledger.service import create_app
 
-    return create_app(settings, routers=service_routers())
+    return create_app(settings, routers=service_routers(), registry=full_registry())
 
 
 demo.register(app, _policy_and_report_demo_steps, _full_service)

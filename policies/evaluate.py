@@ -25,7 +25,7 @@ from policies.data_rules import measure_data
 from policies.explain import GlobalExplanation, explain_model
 from policies.explain import rules as explain_rules
 from policies.facts import LineageFacts
-from policies.judge import Judgement, judge
+from policies.judge import Judgement, judge, overall_verdict
 from policies.loader import LoadedPolicy
 from policies.metrics.fairness import measure_fairness
 from policies.metrics.performance import measure_performance
@@ -93,12 +93,7 @@ class Evaluation:
 
     @property
     def verdict(self) -> str:
-        blocking = [o.verdict for o in self.outcomes if o.rule.severity == "block"]
-        if "fail" in blocking:
-            return "blocked"
-        if "insufficient_evidence" in blocking:
-            return "insufficient_evidence"
-        return "passed"
+        return overall_verdict((o.rule.severity, o.verdict) for o in self.outcomes)
 
     def payload(self) -> dict[str, Any]:
         """The `evaluation.recorded` payload; its id is a hash of everything else, so the same

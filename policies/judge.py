@@ -3,21 +3,22 @@
 With `confidence`, the rule is judged on the bootstrap interval: it passes only if the whole
 interval is on the passing side, fails only if the whole interval is on the failing side, and
 otherwise the data cannot support a verdict at that confidence (insufficient evidence, which is
-not a pass). The service re-judges recorded values with this same function, so the CLI, the
-HTTP API and the Python API give the same verdict for the same policy.
+not a pass). Every recorded evaluation is re-judged with this same function when it is appended
+(`policies.kinds`), so the CLI, the HTTP API and the Python API give the same verdict for the
+same policy.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from policies.results import Measurement
 from policies.schema import Comparison, Rule
 
-__all__ = ["Judgement", "compare", "judge", "judge_value"]
+__all__ = ["Judgement", "compare", "judge", "judge_value", "overall_verdict"]
 
 _OPERATORS: dict[Comparison, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -57,6 +58,19 @@ def judge_value(rule: Rule, value: float | None, interval: tuple[float, float] |
             return "fail"
         return "insufficient_evidence"
     return "pass" if compare(value, rule.comparison, rule.threshold) else "fail"
+
+
+def overall_verdict(rule_verdicts: Iterable[tuple[str, str]]) -> str:
+    """The evaluation's verdict from its rules' (severity, verdict): blocked if any blocking rule
+    failed; else insufficient evidence if any blocking rule could not be judged; else passed.
+    Warnings never decide. The one place this is computed: the gate uses it to report, and the
+    `evaluation.recorded` append check uses it to refuse a record that claims otherwise."""
+    blocking = [verdict for severity, verdict in rule_verdicts if severity == "block"]
+    if "fail" in blocking:
+        return "blocked"
+    if "insufficient_evidence" in blocking:
+        return "insufficient_evidence"
+    return "passed"
 
 
 def judge(rule: Rule, measurement: Measurement) -> Judgement:

@@ -1,10 +1,9 @@
 """HTTP endpoints of the policy engine, mounted on the service by the composition root.
 
 `approver` publishes policies; `ci` records evaluations (computed where the model and data are,
-by `govledger gate --server`); every role reads. A submitted evaluation is re-judged here
-against the published policy text with the same `judge` the CLI uses: its rules must be exactly
-the policy's evaluated rules, and every verdict must follow from the recorded value, or it is
-refused (422). So the CLI, the HTTP API and the Python API cannot disagree on a verdict.
+by `govledger gate --server`); every role reads; the writer roles are those each kind declares.
+A submitted evaluation is re-judged against the published policy text by the append check of
+`evaluation.recorded` (`policies.kinds`), the same on every path, or it is refused (422).
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledger.access.api_keys import Principal, Role
+from ledger.access.api_keys import Principal
 from ledger.api import Ledger
-from ledger.errors import InvalidInputError, NotFoundError
+from ledger.errors import NotFoundError
 from ledger.lineage.policy_reads import (
     evaluations_page,
     newest_active_policy,
@@ -26,17 +25,16 @@ from ledger.lineage.policy_reads import (
 )
 from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
-from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
-from ledger.storage.db import Connection
+from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, writer_of
 from policies.facts import lineage_facts
-from policies.judge import judge_value
+from policies.kinds import check_evaluation
 from policies.loader import parse_policy
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["policies"])
-Approver = Annotated[Principal, Depends(require_roles(Role.APPROVER))]
-Evaluator = Annotated[Principal, Depends(require_roles(Role.CI))]
+Publisher = Annotated[Principal, Depends(writer_of("policy.published"))]
+Evaluator = Annotated[Principal, Depends(writer_of("evaluation.recorded"))]
 
 
 class PublishPolicy(BaseModel):
@@ -51,7 +49,7 @@ def _entry_data(ledger: Ledger, seq: int) -> dict[str, Any]:
 
 
 @router.post("/policies", status_code=status.HTTP_201_CREATED, summary="Publish (and activate) a policy")
-def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+def publish(body: PublishPolicy, ledger: LedgerDep, principal: Publisher) -> dict[str, Any]:
     loaded = parse_policy(body.text, source="request body")
     written = ledger.append(
         "policy.published",
@@ -89,41 +87,14 @@ def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any
     return _entry_data(ledger, row.seq)
 
 
-def _rejudge(ledger: Ledger, conn: Connection, body: EvaluationRecorded) -> None:
-    row = published_policy(conn, body.policy.sha256)
-    if row is None:
-        raise NotFoundError(f"policy {body.policy.sha256[:12]} is not published; a risk officer must publish it first")
-    policy = parse_policy(ledger.get(row.seq).data["text"]).policy
-    expected = [r for r in policy.rules if r.category != "approval"]
-    if [r.id for r in expected] != [r.rule_id for r in body.rules]:
-        raise InvalidInputError(
-            "the evaluation's rules are not the policy's rules",
-            [{"loc": ["rules"], "msg": f"expected rules {[r.id for r in expected]}", "type": "policy_mismatch"}],
-        )
-    problems = []
-    for rule, result in zip(expected, body.rules, strict=True):
-        declared = (result.metric, result.comparison, result.threshold, result.severity, result.by, result.confidence)
-        if declared != (rule.metric, rule.comparison, rule.threshold, rule.severity, rule.by, rule.confidence):
-            problems.append({"loc": ["rules", rule.id], "msg": "metric, threshold or severity differ from the policy"})
-            continue
-        interval = (result.interval[0], result.interval[1]) if result.interval else None
-        verdict = judge_value(rule, result.value, interval, result.details.get("insufficient"))
-        if verdict != result.verdict:
-            problems.append({"loc": ["rules", rule.id], "msg": f"the policy gives {verdict!r}, not {result.verdict!r}"})
-    if problems:
-        for p in problems:
-            p["type"] = "verdict_mismatch"
-        raise InvalidInputError("the evaluation's verdicts do not follow from the published policy", problems)
-
-
 @router.post("/evaluations", status_code=status.HTTP_201_CREATED, summary="Record an evaluation (re-judged here)")
 def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> dict[str, Any]:
     with ledger.engine.connect() as conn:
-        _rejudge(ledger, conn, body)
         existing = recorded_evaluation(conn, body.evaluation_id)
-    if existing is not None:  # the same inputs give the same entry: answer with it
-        return {"seq": existing.seq, "evaluation_id": body.evaluation_id, "already_recorded": True}
-    written = ledger.append(
+        if existing is not None:  # the same inputs give the same entry: answer with it, once re-judged
+            check_evaluation(conn, body)
+            return {"seq": existing.seq, "evaluation_id": body.evaluation_id, "already_recorded": True}
+    written = ledger.append(  # re-judged by the kind's append check (policies.kinds), as on every path
         "evaluation.recorded", body.model_dump(mode="json", exclude_unset=True), actor=principal.actor
     )
     return {"seq": written.seq, "evaluation_id": body.evaluation_id, "already_recorded": False}

@@ -14,10 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from ledger.access.api_keys import Principal, Role
+from ledger.access.api_keys import Principal
+from ledger.access.roles import Role
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
-from ledger.service.deps import LedgerDep, Reader, require_roles
+from ledger.service.deps import LedgerDep, Reader, require_roles, writer_of
 from reports.document import issue, prepare, render
 from reports.kinds import BUILDERS
 from reports.render import Rendered
@@ -27,7 +28,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Viewer = Annotated[Principal, Depends(require_roles(Role.APPROVER, Role.AUDITOR))]
-Issuer = Annotated[Principal, Depends(require_roles(Role.APPROVER))]
+Issuer = Annotated[Principal, Depends(writer_of("report.issued"))]
 Time = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$", description="RFC 3339 UTC")]
 _PDF = "application/pdf"
 _HTML = "text/html; charset=utf-8"

@@ -23,9 +23,9 @@ from sqlalchemy import create_engine, text
 from govledger.demo.adult import PreparedAdult, prepare_adult_csvs
 from govledger.demo.adult_lineage import register_adult_datasets, register_trained_model
 from govledger.demo.training import train_baseline, train_mitigated
+from govledger.registry import open_ledger
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings
-from ledger.lineage import open_governance_ledger
 from ledger.log.entry import Actor
 from ledger.storage.sequencer import CheckpointPolicy
 from policies.artifacts import save_model
@@ -128,7 +128,7 @@ class AdultModels:
 @pytest.fixture
 def gov(db_url: str, home: Path) -> Iterator[Ledger]:
     """An initialised ledger with the lineage and policy kinds, rules and projections."""
-    opened = open_governance_ledger(
+    opened = open_ledger(
         Settings(database_url=db_url, home=home), policy=CheckpointPolicy(after_batch=True, max_delay_s=None)
     )
     opened.init(origin="gov.example/log")

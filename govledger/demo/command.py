@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy import text
 
+from govledger.registry import full_registry, open_ledger
 from ledger.api import Ledger, local_actor
 from ledger.cli.context import out
 from ledger.config import Settings
-from ledger.lineage import open_governance_ledger
 from ledger.log import merkle
 from ledger.log.checkpoint import open_signed
 from ledger.storage.db import create_engine
@@ -69,7 +69,7 @@ def run_demo(
     started = time.perf_counter()
 
     settings = Settings(database_url=f"sqlite:///{database}", home=workdir / ".govledger")
-    with open_governance_ledger(settings, policy=policy) as ledger:
+    with open_ledger(settings, policy=policy) as ledger:
         _step(1, "Initialise a ledger (embedded SQLite, WAL, synchronous=FULL)")
         ledger.init(origin=ORIGIN)
         ring = ledger.key_ring()
@@ -179,7 +179,7 @@ def _serve(settings: Settings, workdir: Path, port: int) -> None:
     from ledger.access.api_keys import create_api_key
     from ledger.service import create_app
 
-    with open_governance_ledger(settings) as ledger:
+    with open_ledger(settings) as ledger:
         token, _ = create_api_key(ledger, name="demo auditor (browse)", role="auditor", actor=local_actor())
     out.print(
         f"\n[bold]The service is running on http://127.0.0.1:{port}[/bold] (OpenAPI docs at /docs); "
@@ -187,7 +187,7 @@ def _serve(settings: Settings, workdir: Path, port: int) -> None:
         f"e.g. curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/v1/models?stage=production\n"
         "Ctrl-C stops it."
     )
-    app = _app_factory(settings) if _app_factory is not None else create_app(settings)
+    app = _app_factory(settings) if _app_factory is not None else create_app(settings, registry=full_registry())
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 

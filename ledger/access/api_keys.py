@@ -1,10 +1,12 @@
-"""API keys and roles: who may append which kinds, and how a bearer token becomes an actor.
+"""API keys: how a bearer token becomes an actor, and the projection of the key entries.
 
 A token is ``glk_<key id>_<secret>`` with a 256-bit random secret. Only SHA-256(secret) is kept
 (a slow KDF adds nothing for a uniformly random 256-bit secret), compared in constant time.
 Creating or revoking a key is itself a ledger entry (`access.key_created`, `access.key_revoked`),
 so the `api_keys` table is a projection like the lineage tables: rebuildable from the log, and
-every write the key later makes names it as the actor (`key:<key id>`, its name).
+every write the key later makes names it as the actor (`key:<key id>`, its name). Which roles
+may append which kind is declared with each kind (`ledger.kinds.spec.KindSpec.writers`); the key
+kinds themselves are declared in `ledger.access.kinds`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from ledger.access.roles import Role
 from ledger.access.tables import api_keys
 from ledger.errors import ConflictError, NotFoundError
 from ledger.log.entry import Actor, SealedEntry
@@ -30,8 +32,6 @@ if TYPE_CHECKING:
     from ledger.storage.sequencer import Receipt
 
 __all__ = [
-    "ACCESS_KINDS",
-    "WRITERS",
     "AccessKeyCreated",
     "AccessKeyRevoked",
     "Principal",
@@ -41,45 +41,11 @@ __all__ = [
     "create_api_key",
     "create_key_actor",
     "load_key",
-    "may_append",
     "new_token",
     "project_key_created",
     "project_key_revoked",
     "split_token",
 ]
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    PRODUCER = "producer"  # datasets, runs, models, decisions
-    CI = "ci"  # evaluations
-    APPROVER = "approver"  # risk officers: policies, approvals, promotions, retirements, reviews, reports
-    AUDITOR = "auditor"  # read-only
-
-
-# Which roles may append each kind (admin may append every kind). The service's write routes admit
-# exactly these roles: tests/service/test_authorization.py checks every route against this table.
-WRITERS: dict[str, frozenset[Role]] = {
-    "dataset.registered": frozenset({Role.PRODUCER}),
-    "training_run.recorded": frozenset({Role.PRODUCER}),
-    "model.registered": frozenset({Role.PRODUCER}),
-    "decision.recorded": frozenset({Role.PRODUCER}),
-    "decisions.dropped": frozenset({Role.PRODUCER}),
-    "approval.recorded": frozenset({Role.APPROVER}),
-    "model.promoted": frozenset({Role.APPROVER}),
-    "model.retired": frozenset({Role.APPROVER}),
-    "decision.reviewed": frozenset({Role.APPROVER}),
-    # An appeal arrives through the customer-facing system (producer) or a risk officer.
-    "decision.appealed": frozenset({Role.PRODUCER, Role.APPROVER}),
-    "evaluation.recorded": frozenset({Role.CI}),
-    # Risk officers own the policy that gates promotion; a CI key must not be able to weaken it.
-    "policy.published": frozenset({Role.APPROVER}),
-    "report.issued": frozenset({Role.APPROVER}),
-}
-
-
-def may_append(role: Role, kind: str) -> bool:
-    return role is Role.ADMIN or role in WRITERS.get(kind, frozenset())
 
 
 KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
@@ -96,11 +62,6 @@ class AccessKeyRevoked(Payload):
     key_id: KeyId
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
-
-ACCESS_KINDS: dict[str, type[Payload]] = {
-    "access.key_created": AccessKeyCreated,
-    "access.key_revoked": AccessKeyRevoked,
-}
 
 _TOKEN = re.compile(r"^glk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 

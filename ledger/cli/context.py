@@ -1,9 +1,13 @@
-"""What every command needs: the settings (env + global options) and a way to open the ledger."""
+"""What every command needs: the settings (env + global options) and a way to open the ledger.
+
+The kind registry the ledger is opened with comes from the composition root (`govledger.cli`
+passes `govledger.registry.full_registry`), so a command appends exactly the declared kinds."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,7 @@ from rich.console import Console
 
 from ledger.api import Ledger
 from ledger.config import Settings
+from ledger.kinds.registry import KindRegistry
 from ledger.lineage import open_governance_ledger
 from ledger.storage.sequencer import CheckpointPolicy
 
@@ -26,13 +31,16 @@ err = Console(stderr=True, highlight=False)
 class CliState:
     database_url: str | None
     home: Path | None
+    kinds: Callable[[], KindRegistry]  # builds the registry (called only by commands that need it)
 
     def settings(self) -> Settings:
         return Settings.from_env().with_overrides(database_url=self.database_url, home=self.home)
 
     def open(self) -> Ledger:
         """Open the ledger for a one-shot command: migrate, and sign a checkpoint after each batch."""
-        return open_governance_ledger(self.settings(), policy=CheckpointPolicy(after_batch=True, max_delay_s=None))
+        return open_governance_ledger(
+            self.settings(), registry=self.kinds(), policy=CheckpointPolicy(after_batch=True, max_delay_s=None)
+        )
 
 
 def state(ctx: typer.Context) -> CliState:

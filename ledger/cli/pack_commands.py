@@ -8,6 +8,7 @@ an auditor can run it anywhere; with `--trace` it also checks a decision trace a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from rich.markup import escape
 
 from ledger.cli.context import out, print_json, state
 from ledger.cli.errors import EXIT_FAILED, EXIT_OK, fail
+from ledger.kinds.registry import KindRegistry
 from ledger.log.note import NoteError, Verifier, parse_verifier
 from ledger.verification.proofpack import PackError, PackReport, build_pack, verify_pack
 from ledger.verification.trace_check import trace_nodes, verify_trace
@@ -42,7 +44,9 @@ def _read(path: Path, what: str = "proof pack") -> bytes:
         fail(f"cannot read {what} {path}: {exc.strerror or exc}")
 
 
-def _verify(data: bytes, trace_file: Path | None, pinned: list[Verifier]) -> tuple[PackReport, dict[str, Any] | None]:
+def _verify(
+    data: bytes, trace_file: Path | None, pinned: list[Verifier], kinds: Callable[[], KindRegistry]
+) -> tuple[PackReport, dict[str, Any] | None]:
     """The pack's report and, with a trace file, what the trace check found (PackError if either fails)."""
     if trace_file is None:
         return verify_pack(data, trusted_keys=pinned), None
@@ -53,9 +57,10 @@ def _verify(data: bytes, trace_file: Path | None, pinned: list[Verifier]) -> tup
         raise PackError(f"the trace is not JSON ({exc})") from None
     if not isinstance(trace, dict):
         raise PackError("the trace is not a JSON object")
-    report = verify_trace(data, trace, trusted_keys=pinned)
+    registry = kinds()
+    report = verify_trace(data, trace, kinds=registry, trusted_keys=pinned)
     inner = trace.get("trace", trace)
-    return report, {"decision_id": inner["decision_id"], "nodes": len(trace_nodes(inner))}
+    return report, {"decision_id": inner["decision_id"], "nodes": len(trace_nodes(inner, registry))}
 
 
 def _print_report(report: PackReport) -> None:
@@ -102,6 +107,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("verify-pack")
     def verify_pack_command(
+        ctx: typer.Context,
         file: Annotated[Path, typer.Argument(help="The proof pack to check")],
         trusted_key: Annotated[
             list[str] | None,
@@ -120,7 +126,7 @@ def register(app: typer.Typer) -> None:
         pinned = _trusted(trusted_key)
         data = _read(file)
         try:
-            report, traced = _verify(data, trace, pinned)
+            report, traced = _verify(data, trace, pinned, state(ctx).kinds)
         except PackError as exc:
             if as_json:
                 print_json({"ok": False, "error": str(exc)})

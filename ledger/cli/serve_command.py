@@ -50,15 +50,17 @@ def register(app: typer.Typer, routers: Callable[[], Sequence[APIRouter]], facto
         from ledger.lineage import open_governance_ledger
         from ledger.service import create_app
 
-        settings = state(ctx).settings()
+        cli = state(ctx)
+        settings = cli.settings()
         try:
             check_port_free(host, port)
         except PortInUseError as exc:
             fail(str(exc))
         if workers == 1:
-            uvicorn.run(create_app(settings, routers=routers()), host=host, port=port, log_level="info")
+            app = create_app(settings, routers=routers(), registry=cli.kinds())
+            uvicorn.run(app, host=host, port=port, log_level="info")
             return
-        open_governance_ledger(settings).close()  # migrate once, before the workers open it
+        open_governance_ledger(settings, registry=cli.kinds()).close()  # migrate once, before the workers open it
         os.environ["GOVLEDGER_DATABASE_URL"] = settings.database_url  # what the workers read
         os.environ["GOVLEDGER_HOME"] = str(settings.home)
         typer.echo(f"govledger: serving http://{host}:{port} with {workers} processes (Ctrl-C stops)", err=True)

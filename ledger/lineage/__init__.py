@@ -1,43 +1,38 @@
 """The model-governance lineage: entry kinds for datasets, training runs, models, approvals,
 promotions and decisions; referential rules checked at append time; and the projections
 (current-state tables) maintained in the same transaction and rebuildable from the log.
+
+`open_governance_ledger` opens a ledger with the registry it is given: the composition root
+(`govledger.registry`) passes the full one, with the policy and report kinds declared above
+`ledger`. `governance_kinds` are the kinds `ledger` itself declares (core, access, lineage).
 """
 
 from __future__ import annotations
 
-from ledger.access.api_keys import ACCESS_KINDS
+from ledger.access.kinds import ACCESS_KINDS
 from ledger.api import Ledger
 from ledger.config import Settings
-from ledger.lineage.policy_schemas import POLICY_KINDS
-from ledger.lineage.projector import project_batch, subject_for
+from ledger.kinds.core import CORE_KINDS
+from ledger.kinds.registry import KindRegistry
+from ledger.kinds.spec import KindSpec
+from ledger.lineage.kinds import LINEAGE_KINDS
 from ledger.lineage.rebuild import RebuildReport, rebuild
-from ledger.lineage.schemas import register_lineage_kinds
-from ledger.log.kinds import KindRegistry, core_kinds
 from ledger.storage.sequencer import CheckpointPolicy
 
-__all__ = ["governance_registry", "open_governance_ledger", "rebuild_projections"]
+__all__ = ["governance_kinds", "open_governance_ledger", "rebuild_projections"]
 
 
-def governance_registry() -> KindRegistry:
-    """The core kinds plus every lineage and access kind."""
-    registry = register_lineage_kinds(core_kinds())
-    for kind, schema in {**ACCESS_KINDS, **POLICY_KINDS}.items():
-        registry.register(kind, schema)
-    return registry
+def governance_kinds() -> tuple[KindSpec, ...]:
+    """The kinds `ledger` declares: the core log's, the API keys' and the lineage's."""
+    return (*CORE_KINDS, *ACCESS_KINDS, *LINEAGE_KINDS)
 
 
 def open_governance_ledger(
-    settings: Settings, *, policy: CheckpointPolicy | None = None, migrate: bool = True
+    settings: Settings, *, registry: KindRegistry, policy: CheckpointPolicy | None = None, migrate: bool = True
 ) -> Ledger:
-    """A Ledger that checks referential rules and keeps the lineage projections in step."""
-    return Ledger.from_settings(
-        settings,
-        migrate=migrate,
-        policy=policy,
-        registry=governance_registry(),
-        hooks=[project_batch],
-        subject_rule=subject_for,
-    )
+    """A Ledger that appends the kinds of `registry` only, runs their checks and keeps their
+    projections in step (`KindRegistry.project_batch`)."""
+    return Ledger.from_settings(settings, migrate=migrate, policy=policy, registry=registry)
 
 
 class _RollBackSignalError(Exception):
@@ -50,7 +45,7 @@ def rebuild_projections(ledger: Ledger, *, check: bool) -> RebuildReport:
     report = RebuildReport()
     try:
         with ledger.write_transaction() as conn:
-            report = rebuild(conn)
+            report = rebuild(conn, ledger.registry)
             if check:
                 raise _RollBackSignalError
     except _RollBackSignalError:

@@ -18,11 +18,11 @@ from sqlalchemy import Connection, insert, or_, select
 from ledger.access.tables import api_keys
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PromotionBlockedError
 from ledger.lineage import tables as t
+from ledger.lineage.policy_reads import newest_active_policy
 from ledger.log.entry import SealedEntry
 from ledger.storage.store import fetch_entry_data
 
 __all__ = [
-    "active_policy",
     "check_approval_evaluation",
     "check_promotion",
     "project_evaluation",
@@ -129,13 +129,6 @@ def check_approval_evaluation(conn: Connection, entry: SealedEntry) -> None:
         raise _invalid(f"evaluation {evaluation_id} is of {row.name}@{row.version}", "evaluation_id")
 
 
-def active_policy(conn: Connection) -> Any:
-    """The newest activated policy row, or None."""
-    return conn.execute(
-        select(t.policies).where(t.policies.c.activate.is_(True)).order_by(t.policies.c.seq.desc()).limit(1)
-    ).first()
-
-
 def _failing_rules(conn: Connection, seq: int) -> list[dict[str, Any]]:
     data = fetch_entry_data(conn, seq)
     problems = []
@@ -167,7 +160,7 @@ def _approver_ids(conn: Connection, actor_ids: set[str]) -> set[str]:
 
 def check_promotion(conn: Connection, model: Any) -> None:
     """Refuse a promotion to production that the active policy does not allow (see module doc)."""
-    policy = active_policy(conn)
+    policy = newest_active_policy(conn)
     if policy is None:
         return
     label = f"{model.name}@{model.version}"

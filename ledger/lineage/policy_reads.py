@@ -15,7 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ledger.errors import CorruptLedgerError
 from ledger.lineage import tables as t
+from ledger.storage.store import fetch_entry_data
 
 __all__ = [
     "EvaluationPage",
@@ -26,6 +28,7 @@ __all__ = [
     "newest_active_policy",
     "published_policies",
     "published_policy",
+    "published_policy_text",
     "recorded_evaluation",
 ]
 
@@ -89,6 +92,14 @@ def published_policy(conn: Connection, sha256: str, *, as_of: int | None = None)
     p = t.policies
     row = conn.execute(select(p).where(p.c.sha256 == sha256, *_before(p.c.seq, as_of))).first()
     return None if row is None else _policy(row)
+
+
+def published_policy_text(conn: Connection, policy: PublishedPolicy) -> str:
+    """The exact text of a published policy, as its `policy.published` entry holds it."""
+    text = fetch_entry_data(conn, policy.seq)["text"]
+    if not isinstance(text, str):
+        raise CorruptLedgerError(f"entry {policy.seq} (policy.published) holds no policy text")
+    return text
 
 
 def newest_active_policy(conn: Connection, *, as_of: int | None = None) -> PublishedPolicy | None:

@@ -2,9 +2,11 @@
 
 The ledger stores and checks these records but never computes a metric: the policy engine
 (`policies/`) measures and judges, then appends `evaluation.recorded`. What the ledger does
-check is that the record is consistent with itself and with the log (the model, its artifact,
-the policy and the evaluation data exist; the overall verdict follows from the rule verdicts),
-and, at promotion, that the latest evaluation passed and enough approvals rely on it.
+check is that the record is consistent with the log (the model, its artifact, the policy and
+the evaluation data exist), and, at promotion, that the latest evaluation passed and enough
+approvals rely on it. The kinds are declared by the packages that write them (`policies.kinds`,
+`reports.entry_kinds`); re-judging an evaluation's verdicts against its policy is an append
+check the policy engine declares with `evaluation.recorded`.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ from ledger.lineage.schemas import Identifier, ModelRef, Sha256Hex, ShortText, T
 from ledger.log.kinds import Payload
 
 __all__ = [
-    "POLICY_KINDS",
     "EvaluatedDataset",
     "EvaluationRecorded",
     "GroupResult",
+    "OverallVerdict",
     "PolicyPublished",
     "PolicyRef",
     "ReportIssued",
     "RuleResult",
-    "overall_verdict",
+    "RuleVerdict",
 ]
 
 PolicyName = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -104,17 +106,6 @@ class RuleResult(Payload):
         return self
 
 
-def overall_verdict(rules: list[RuleResult]) -> OverallVerdict:
-    """Blocked if any blocking rule failed; else insufficient if any blocking rule could not be
-    judged; else passed. Warnings never decide."""
-    blocking = [r.verdict for r in rules if r.severity == "block"]
-    if "fail" in blocking:
-        return "blocked"
-    if "insufficient_evidence" in blocking:
-        return "insufficient_evidence"
-    return "passed"
-
-
 class EvaluationRecorded(Payload):
     """One evaluation of one model artifact, on one dataset, under one policy version."""
 
@@ -131,10 +122,7 @@ class EvaluationRecorded(Payload):
     summary: Text | None = None
 
     @model_validator(mode="after")
-    def _verdict_follows_rules(self) -> EvaluationRecorded:
-        expected = overall_verdict(self.rules)
-        if self.verdict != expected:
-            raise ValueError(f"verdict {self.verdict!r} does not follow from the rule verdicts ({expected!r})")
+    def _distinct_rules(self) -> EvaluationRecorded:
         ids = [r.rule_id for r in self.rules]
         if len(set(ids)) != len(ids):
             raise ValueError("rule ids must be distinct")
@@ -155,10 +143,3 @@ class ReportIssued(Payload):
     claimed_seq: int = Field(ge=1)
     as_of_size: int = Field(ge=1, description="the ledger size the report reflects")
     template_version: ShortText
-
-
-POLICY_KINDS: dict[str, type[Payload]] = {
-    "policy.published": PolicyPublished,
-    "evaluation.recorded": EvaluationRecorded,
-    "report.issued": ReportIssued,
-}

@@ -1,62 +1,45 @@
-"""The lineage append hook: referential rules checked, and projections written, in the append's
-own transaction.
+"""The lineage projections: referential rules checked, and current-state rows written, in the
+append's own transaction (and again, in the same order, when the projections are rebuilt).
 
+Each function is the `projection` of one lineage kind (declared in `ledger.lineage.kinds`).
 Entries are applied in sequence order, so a batch may register a dataset and, later in the same
 batch, a run that uses it. Any refusal raises a domain error and the whole batch rolls back:
 unknown references are NotFound (404), duplicates and wrong states are Conflict (409), facts that
 contradict the lineage are InvalidInput (422), and separation-of-duties breaches are Forbidden (403).
-Runs of consecutive decisions are applied in bulk (one lookup per model, one insert).
+Runs of consecutive decisions are applied in bulk (`project_decisions`: one lookup per model, one insert).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from itertools import groupby
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ledger.access.api_keys import project_key_created, project_key_revoked
 from ledger.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
 from ledger.lineage.policy_projector import (
     check_approval_evaluation,
     check_promotion,
-    project_evaluation,
-    project_policy,
-    project_report,
 )
 from ledger.log.entry import SealedEntry
 from ledger.privacy.sealing import destroy_subject_key
 from ledger.storage.db import bulk_insert, rows_matching
 
-__all__ = ["project_batch", "subject_for"]
-
-Handler = Callable[[Connection, SealedEntry], None]
-
-
-def subject_for(kind: str, data: dict[str, Any]) -> str | None:
-    """The `subject` column an entry of this kind gets: the object it is about."""
-    if kind == "dataset.registered":
-        return f"dataset:{data['dataset_id']}"
-    if kind == "training_run.recorded":
-        return f"run:{data['run_id']}"
-    if kind in ("model.registered", "model.promoted", "model.retired", "approval.recorded"):
-        return f"model:{data['model']['name']}@{data['model']['version']}"
-    if kind in ("decision.recorded", "decision.reviewed", "decision.appealed"):
-        return f"decision:{data['decision_id']}"
-    if kind in ("access.key_created", "access.key_revoked"):
-        return f"api_key:{data['key_id']}"
-    if kind == "subject.erased":
-        return f"subject:{data['subject_ref']}"
-    if kind == "policy.published":
-        return f"policy:{data['name']}@{data['version']}"
-    if kind == "report.issued":
-        return f"report:{data['report_kind']}:{data['subject']}"
-    if kind == "evaluation.recorded":
-        return f"model:{data['model']['name']}@{data['model']['version']}"
-    return None
+__all__ = [
+    "project_appeal",
+    "project_approval",
+    "project_dataset",
+    "project_decision",
+    "project_decisions",
+    "project_erasure",
+    "project_model",
+    "project_promotion",
+    "project_retirement",
+    "project_review",
+    "project_run",
+]
 
 
 def _refuse(error: type[Exception], entry: SealedEntry, message: str, field: str) -> Exception:
@@ -72,7 +55,7 @@ def _missing(conn: Connection, table: Any, column: Any, ids: Sequence[str]) -> l
     return [i for i in ids if i not in found]
 
 
-def _dataset(conn: Connection, entry: SealedEntry) -> None:
+def project_dataset(conn: Connection, entry: SealedEntry) -> None:
     data = entry.data
     if _missing(conn, t.datasets, t.datasets.c.dataset_id, [data["dataset_id"]]) == []:
         raise _refuse(ConflictError, entry, f"dataset {data['dataset_id']!r} is already registered", "dataset_id")
@@ -94,7 +77,7 @@ def _dataset(conn: Connection, entry: SealedEntry) -> None:
         conn.execute(insert(t.dataset_parents), parents)
 
 
-def _run(conn: Connection, entry: SealedEntry) -> None:
+def project_run(conn: Connection, entry: SealedEntry) -> None:
     data = entry.data
     if not _missing(conn, t.runs, t.runs.c.run_id, [data["run_id"]]):
         raise _refuse(ConflictError, entry, f"training run {data['run_id']!r} is already recorded", "run_id")
@@ -121,7 +104,7 @@ def _model_row(conn: Connection, model: dict[str, str]) -> Any:
     return row
 
 
-def _model(conn: Connection, entry: SealedEntry) -> None:
+def project_model(conn: Connection, entry: SealedEntry) -> None:
     data = entry.data
     model = data["model"]
     exists = conn.execute(
@@ -157,7 +140,7 @@ def _model(conn: Connection, entry: SealedEntry) -> None:
     )
 
 
-def _approval(conn: Connection, entry: SealedEntry) -> None:
+def project_approval(conn: Connection, entry: SealedEntry) -> None:
     data = entry.data
     if not _missing(conn, t.approvals, t.approvals.c.approval_id, [data["approval_id"]]):
         raise _refuse(ConflictError, entry, f"approval {data['approval_id']!r} is already recorded", "approval_id")
@@ -198,7 +181,7 @@ def _stage(conn: Connection, entry: SealedEntry, stage: str) -> None:
     )
 
 
-def _promoted(conn: Connection, entry: SealedEntry) -> None:
+def project_promotion(conn: Connection, entry: SealedEntry) -> None:
     """A promotion may cite approvals: each must exist, be of this very model version, and approve it."""
     model = entry.data["model"]
     cited = entry.data.get("approval_ids", [])
@@ -226,11 +209,11 @@ def _promoted(conn: Connection, entry: SealedEntry) -> None:
     _stage(conn, entry, entry.data["stage"])
 
 
-def _retired(conn: Connection, entry: SealedEntry) -> None:
+def project_retirement(conn: Connection, entry: SealedEntry) -> None:
     _stage(conn, entry, "retired")
 
 
-def _review(conn: Connection, entry: SealedEntry) -> None:
+def project_review(conn: Connection, entry: SealedEntry) -> None:
     if _missing(conn, t.decisions, t.decisions.c.decision_id, [entry.data["decision_id"]]):
         raise _refuse(NotFoundError, entry, f"decision {entry.data['decision_id']!r} is not recorded", "decision_id")
     appeal_id = entry.data.get("appeal_id")
@@ -246,7 +229,7 @@ def _review(conn: Connection, entry: SealedEntry) -> None:
     )
 
 
-def _appeal(conn: Connection, entry: SealedEntry) -> None:
+def project_appeal(conn: Connection, entry: SealedEntry) -> None:
     data = entry.data
     if _missing(conn, t.decisions, t.decisions.c.decision_id, [data["decision_id"]]):
         raise _refuse(NotFoundError, entry, f"decision {data['decision_id']!r} is not recorded", "decision_id")
@@ -259,7 +242,7 @@ def _appeal(conn: Connection, entry: SealedEntry) -> None:
     )
 
 
-def _erased(conn: Connection, entry: SealedEntry) -> None:
+def project_erasure(conn: Connection, entry: SealedEntry) -> None:
     subject = entry.data["subject_ref"]
     if not _missing(conn, t.erasures, t.erasures.c.subject_ref, [subject]):
         raise ConflictError(f"subject {subject!r} was already erased")
@@ -267,7 +250,7 @@ def _erased(conn: Connection, entry: SealedEntry) -> None:
     destroy_subject_key(conn, subject, entry.ts)  # crypto-shredding, in the entry's own transaction
 
 
-def _decisions(conn: Connection, batch: Sequence[SealedEntry]) -> None:
+def project_decisions(conn: Connection, batch: Sequence[SealedEntry]) -> None:
     """Bulk path: duplicates, production state and lineage facts checked for the whole run."""
     ids = [e.data["decision_id"] for e in batch]
     if len(set(ids)) != len(ids):
@@ -324,31 +307,6 @@ def _check_decision_lineage(entry: SealedEntry, model: Any, dataset_ids: list[st
             )
 
 
-_HANDLERS: dict[str, Handler] = {
-    "access.key_created": project_key_created,
-    "access.key_revoked": project_key_revoked,
-    "dataset.registered": _dataset,
-    "training_run.recorded": _run,
-    "model.registered": _model,
-    "approval.recorded": _approval,
-    "model.promoted": _promoted,
-    "model.retired": _retired,
-    "decision.reviewed": _review,
-    "decision.appealed": _appeal,
-    "subject.erased": _erased,
-    "policy.published": project_policy,
-    "evaluation.recorded": project_evaluation,
-    "report.issued": project_report,
-}
-
-
-def project_batch(conn: Connection, batch: Sequence[SealedEntry]) -> None:
-    """The append hook: apply each entry of the batch, in order, to the projections."""
-    for kind, group in groupby(batch, key=lambda e: e.kind):
-        if kind == "decision.recorded":
-            _decisions(conn, list(group))
-            continue
-        handler = _HANDLERS.get(kind)
-        if handler is not None:
-            for entry in group:
-                handler(conn, entry)
+def project_decision(conn: Connection, entry: SealedEntry) -> None:
+    """One decision (a batch of decisions is projected by `project_decisions` at once)."""
+    project_decisions(conn, [entry])

@@ -1,7 +1,8 @@
 """Rebuild the projections from the log alone, or check that they equal what the log implies.
 
-`rebuild` empties the projection tables and replays every entry through the same append hook
-that maintains them (`ledger.lineage.projector`), in sequence order. `check` does the same inside
+`rebuild` empties the projection tables and replays every entry, in sequence order, through the
+projections its kind declares (`KindRegistry.replay_batch`: the same functions the append hook
+runs; an entry of a kind the registry lacks stops the rebuild rather than being skipped). `check` does the same inside
 a transaction it rolls back, comparing a digest of each table before and after: equal digests
 prove the current-state tables hold exactly what the log says, nothing more, nothing less.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Table, delete, select
 
-from ledger.lineage.projector import project_batch
+from ledger.kinds.registry import KindRegistry
 from ledger.lineage.tables import PROJECTION_TABLES
 from ledger.log.entry import Actor, SealedEntry
 from ledger.storage import store
@@ -59,7 +60,7 @@ def _sealed_entries(conn: Connection) -> Iterator[SealedEntry]:
         yield SealedEntry(seq, ts, kind, subject, body, leaf, envelope["data"], Actor(actor["id"], actor["name"]))
 
 
-def replay(conn: Connection) -> int:
+def replay(conn: Connection, registry: KindRegistry) -> int:
     """Empty the projections and apply every entry again; returns the number of entries read."""
     for table in reversed(PROJECTION_TABLES):
         conn.execute(delete(table))
@@ -68,17 +69,17 @@ def replay(conn: Connection) -> int:
     for entry in _sealed_entries(conn):
         batch.append(entry)
         if len(batch) >= _BATCH:
-            project_batch(conn, batch)
+            registry.replay_batch(conn, batch)
             count += len(batch)
             batch = []
-    project_batch(conn, batch)
+    registry.replay_batch(conn, batch)
     return count + len(batch)
 
 
-def rebuild(conn: Connection) -> RebuildReport:
+def rebuild(conn: Connection, registry: KindRegistry) -> RebuildReport:
     """Replay the log into the projections on `conn` (the caller commits, or rolls back for a check)."""
     before = table_digests(conn)
-    report = RebuildReport(entries_replayed=replay(conn))
+    report = RebuildReport(entries_replayed=replay(conn, registry))
     after = table_digests(conn)
     for name, (rows_before, digest_before) in before.items():
         rows_after, digest_after = after[name]

@@ -12,11 +12,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from ledger.log.kinds import KindRegistry, Payload
+from ledger.log.kinds import Payload
 
 __all__ = [
     "EXPLAINABLE_ITEMS",
-    "LINEAGE_KINDS",
     "ApprovalRecorded",
     "DatasetRegistered",
     "DecisionAppealed",
@@ -31,7 +30,6 @@ __all__ = [
     "Sha256Hex",
     "SubjectErased",
     "TrainingRunRecorded",
-    "register_lineage_kinds",
 ]
 
 # No "/" in ids: they appear as single URL path segments (/v1/datasets/{dataset_id}).
@@ -316,24 +314,3 @@ class DecisionsDropped(Payload):
     first_dropped_at: UtcTime
     last_dropped_at: UtcTime
     reason: Text
-
-
-LINEAGE_KINDS: dict[str, type[Payload]] = {
-    "dataset.registered": DatasetRegistered,
-    "training_run.recorded": TrainingRunRecorded,
-    "model.registered": ModelRegistered,
-    "approval.recorded": ApprovalRecorded,
-    "model.promoted": ModelPromoted,
-    "model.retired": ModelRetired,
-    "decision.recorded": DecisionRecorded,
-    "decision.reviewed": DecisionReviewed,
-    "decision.appealed": DecisionAppealed,
-    "subject.erased": SubjectErased,
-    "decisions.dropped": DecisionsDropped,
-}
-
-
-def register_lineage_kinds(registry: KindRegistry) -> KindRegistry:
-    for kind, schema in LINEAGE_KINDS.items():
-        registry.register(kind, schema)
-    return registry

@@ -8,19 +8,23 @@ subject's erasure if any (`ledger.lineage.trace_parts` says which entries each p
 `Trace.edges` links these parts to each other and to the lineage, every node carries the leaf
 hash of its entry, and `Trace.seqs` lists every entry involved, which `trace_with_pack` turns
 into a proof pack; `ledger.verification.trace_check.verify_trace` checks a trace against its pack offline.
-Twelve indexed queries.
+Twelve indexed queries. Kinds beyond these that declare a trace member of their own
+(`ledger.kinds.spec.TraceRole` with `collect`) add that member: its nodes are what `collect`
+finds for the decision, each `<node>:<seq>` and joined to the decision by the role's relation.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
+from ledger.kinds.registry import KindRegistry
+from ledger.kinds.spec import BUILTIN_TRACE_MEMBERS
 from ledger.lineage import tables as t
 from ledger.lineage import trace_parts as parts
 from ledger.lineage.graph_inputs import id_problem, input_problem, raise_problems
@@ -49,6 +53,7 @@ class Trace:
     erasure: Node | None
     edges: list[Edge]  # the governance edges (the lineage's own are in lineage.edges)
     leaf_hashes: dict[int, str]  # hex leaf hash of every entry in `seqs`
+    extra: dict[str, list[Node]] = field(default_factory=dict)  # members further kinds declare
 
     @property
     def nodes(self) -> list[Node]:
@@ -62,7 +67,8 @@ class Trace:
             *self.reviews,
             *self.appeals,
         ]
-        return [*self.lineage.nodes, *governance, *extra]
+        declared = [node for member in sorted(self.extra) for node in self.extra[member]]
+        return [*self.lineage.nodes, *governance, *extra, *declared]
 
     @property
     def seqs(self) -> list[int]:
@@ -92,12 +98,32 @@ class Trace:
             "erasure": None if self.erasure is None else self.node_json(self.erasure),
             "edges": [edge.as_json() for edge in self.edges],
             "seqs": self.seqs,
+            **{member: [self.node_json(node) for node in nodes] for member, nodes in sorted(self.extra.items())},
         }
 
 
-def decision_trace(conn: Connection, decision_id: str) -> Trace:
+def _declared_parts(
+    conn: Connection, kinds: KindRegistry | None, decision_id: str, decision_seq: int
+) -> tuple[dict[str, list[Node]], list[Edge]]:
+    """The members further kinds declare, filled by their collectors, and their edges to the decision."""
+    parts_found: dict[str, list[Node]] = {}
+    edges: list[Edge] = []
+    roles = [] if kinds is None else [r for r in kinds.trace_roles().values() if r.member not in BUILTIN_TRACE_MEMBERS]
+    for role in roles:
+        assert role.collect is not None and role.relation is not None  # TraceRole refuses otherwise
+        nodes = parts_found.setdefault(role.member, [])
+        for item in role.collect(conn, decision_id, decision_seq):
+            node = Node(f"{role.node}:{item.seq}", role.node, item.seq, item.ts, dict(item.attributes))
+            nodes.append(node)
+            edges.append(Edge(node.id, f"decision:{decision_id}", role.relation))
+    for nodes in parts_found.values():
+        nodes.sort(key=lambda node: node.seq)
+    return parts_found, edges
+
+
+def decision_trace(conn: Connection, decision_id: str, *, kinds: KindRegistry | None = None) -> Trace:
     """The chain behind one decision, every part with its seq and leaf hash (`Trace.seqs` feeds a
-    proof pack).
+    proof pack). With `kinds`, also the members its kinds declare (see the module doc).
 
     The lineage (model, run, datasets back through derived_from) is read as the log stood when
     the decision was recorded, so the model's stage is the one it was decided under.
@@ -124,7 +150,9 @@ def decision_trace(conn: Connection, decision_id: str) -> Trace:
     edges = parts.governance_edges(
         decision_id, model_id, evaluations, policies, approvals, stage_changes, reviews, appeals, erasure
     )
+    extra, extra_edges = _declared_parts(conn, kinds, decision_id, decision.seq)
     every = [*lineage.nodes, *evaluations, *policies, *approvals, *stage_changes, *reviews, *appeals]
+    every += [node for nodes in extra.values() for node in nodes]
     seqs = [node.seq for node in every] + ([] if erasure is None else [erasure.seq])
     return Trace(
         decision_id=decision_id,
@@ -136,8 +164,9 @@ def decision_trace(conn: Connection, decision_id: str) -> Trace:
         reviews=reviews,
         appeals=appeals,
         erasure=erasure,
-        edges=edges,
+        edges=sorted({*edges, *extra_edges}),
         leaf_hashes=parts.leaf_hashes(walk, seqs),
+        extra=extra,
     )
 
 
@@ -148,6 +177,6 @@ def trace_with_pack(ledger: Ledger, decision_id: str) -> dict[str, Any]:
     re-encodes it canonically (`ledger.log.canonical.canonical_json`) before verifying.
     """
     with ledger.read_snapshot() as conn:
-        trace = decision_trace(conn, decision_id)
+        trace = decision_trace(conn, decision_id, kinds=ledger.registry)
     pack = build_pack(ledger, trace.seqs, purpose=f"trace of decision {decision_id}")
     return {"trace": trace.as_json(), "pack": json.loads(pack)}

@@ -71,6 +71,7 @@ class Draft:
     actor: Actor
     head: bytes  # canonical '{"actor":…,"data":…,"kind":…,"prev":"'
     tail: bytes  # canonical ',"subject":…'
+    payload: Any = None  # the validated payload model, for the kind's append checks (None if it has none)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class SealedEntry:
     leaf_hash: bytes
     data: Any  # the validated payload, for append hooks (projections, referential checks)
     actor: Actor
+    payload: Any = None  # the validated payload model, for append checks (None without checks, and when read back)
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,13 @@ def _kind_json(kind: str) -> bytes:
 
 
 def make_draft(
-    kind: str, data: Any, *, actor: Actor, subject: str | None = None, max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES
+    kind: str,
+    data: Any,
+    *,
+    actor: Actor,
+    subject: str | None = None,
+    max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES,
+    payload: Any = None,
 ) -> Draft:
     """Check the envelope and encode the payload; raise InvalidInputError (nothing is written)."""
     errors: list[dict[str, Any]] = []
@@ -201,7 +209,7 @@ def make_draft(
             f"entry is {size} bytes, over the limit of {max_entry_bytes}",
             [{"loc": ["data"], "msg": f"encoded entry exceeds {max_entry_bytes} bytes", "type": "too_large"}],
         )
-    return Draft(kind, subject, data, actor, head, tail)
+    return Draft(kind, subject, data, actor, head, tail, payload)
 
 
 def seal(draft: Draft, *, seq: int, ts: str, prev: bytes) -> SealedEntry:
@@ -220,7 +228,9 @@ def seal(draft: Draft, *, seq: int, ts: str, prev: bytes) -> SealedEntry:
             b"}",
         )
     )
-    return SealedEntry(seq, ts, draft.kind, draft.subject, body, leaf_hash(body), draft.data, draft.actor)
+    return SealedEntry(
+        seq, ts, draft.kind, draft.subject, body, leaf_hash(body), draft.data, draft.actor, draft.payload
+    )
 
 
 def decode_body(body: bytes) -> dict[str, Any]:

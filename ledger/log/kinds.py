@@ -1,22 +1,16 @@
-"""Entry kinds and their payload schemas: unknown or malformed payloads never reach the log.
+"""Payload schemas: the `Payload` base every kind's model derives from, and the log core's own.
 
-A `KindRegistry` maps each kind to a strict pydantic model (no coercion, no extra fields), so
-the stored payload is exactly what the caller sent and what the schema allows. The ledger core
-registers the kinds it needs itself (`log.created`, `key.rotated`, `note.recorded`); the lineage
-layer registers the model-governance kinds on top.
+Every payload is a strict pydantic model (no coercion, no extra fields), so the stored payload is
+exactly what the caller sent and what the schema allows. The kinds themselves are declared in
+`ledger.kinds` (`KindSpec`): the core log's (`log.created`, `key.rotated`, `note.recorded`) in
+`ledger.kinds.core`, the other packages' beside their own code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from ledger.errors import InvalidInputError
-from ledger.log.entry import KIND_PATTERN
-
-__all__ = ["KeyRotated", "KindRegistry", "LogCreated", "NoteRecorded", "Payload", "core_kinds"]
+__all__ = ["KeyRotated", "LogCreated", "NoteRecorded", "Payload"]
 
 
 class Payload(BaseModel):
@@ -47,57 +41,3 @@ class NoteRecorded(Payload):
 
     text: str = Field(min_length=1, max_length=10_000)
     refs: list[int] = Field(default_factory=list, max_length=100, description="sequence numbers referred to")
-
-
-class KindRegistry:
-    """Which kinds may be appended, and the schema each payload must satisfy."""
-
-    def __init__(self, kinds: Iterable[tuple[str, type[Payload]]] = ()) -> None:
-        self._schemas: dict[str, type[Payload]] = {}
-        for kind, schema in kinds:
-            self.register(kind, schema)
-
-    def register(self, kind: str, schema: type[Payload]) -> None:
-        if not KIND_PATTERN.match(kind):
-            raise ValueError(f"kind {kind!r} does not look like 'noun.verb'")
-        if kind in self._schemas and self._schemas[kind] is not schema:
-            raise ValueError(f"kind {kind!r} is already registered with another schema")
-        self._schemas[kind] = schema
-
-    def __contains__(self, kind: object) -> bool:
-        return kind in self._schemas
-
-    @property
-    def kinds(self) -> list[str]:
-        return sorted(self._schemas)
-
-    def schema(self, kind: str) -> type[Payload]:
-        try:
-            return self._schemas[kind]
-        except KeyError:
-            raise InvalidInputError(
-                f"unknown kind {kind!r}",
-                [{"loc": ["kind"], "msg": f"unknown kind; known: {', '.join(self.kinds)}", "type": "unknown_kind"}],
-            ) from None
-
-    def validate(self, kind: str, data: Any) -> Payload:
-        """Return the parsed payload, or raise InvalidInputError with field-level errors."""
-        schema = self.schema(kind)
-        try:
-            return schema.model_validate(data)
-        except ValidationError as exc:
-            errors = [
-                {"loc": ["data", *map(str, err["loc"])], "msg": err["msg"], "type": err["type"]}
-                for err in exc.errors(include_url=False, include_context=False, include_input=False)
-            ]
-            first = errors[0]
-            where = ".".join(first["loc"])
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise InvalidInputError(
-                f"invalid payload for kind {kind!r}: {where}: {first['msg']}{more}", errors
-            ) from None
-
-
-def core_kinds() -> KindRegistry:
-    """A registry holding the kinds the ledger core itself writes."""
-    return KindRegistry([("log.created", LogCreated), ("key.rotated", KeyRotated), ("note.recorded", NoteRecorded)])

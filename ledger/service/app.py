@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from ledger.api import Ledger
 from ledger.config import DEFAULT_KEY_CACHE_S, DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, Settings
+from ledger.kinds.registry import KindRegistry
 from ledger.lineage import open_governance_ledger
 from ledger.service import routes_decisions, routes_drops, routes_graph, routes_lineage, routes_log
 from ledger.service.batch_turns import BatchTurns
@@ -52,21 +53,29 @@ def create_app(
     max_batch_body: int | None = None,
     routers: Sequence[APIRouter] = (),
     key_cache_s: float | None = None,
+    registry: KindRegistry | None = None,
 ) -> FastAPI:
-    """The HTTP service over one ledger (opened from `settings`, or the one given). `routers` are
-    the policy and report endpoints, passed in by the composition root (`govledger.cli`).
+    """The HTTP service over one ledger (opened from `settings` with `registry`, or the one given).
+    `routers` are the policy and report endpoints and `registry` the full kind registry, passed in
+    by the composition root (`govledger.cli`, `govledger.registry`).
     The limits and `key_cache_s` (how long a key's stored row is trusted before it is read again,
     see `ledger.service.principals`) come from `settings` unless given here."""
     if max_body is None:
         max_body = settings.max_body_bytes if settings else DEFAULT_MAX_BODY_BYTES
     if max_batch_body is None:
         max_batch_body = settings.max_batch_body_bytes if settings else DEFAULT_MAX_BATCH_BODY_BYTES
+    if ledger is None and registry is None:
+        raise TypeError("create_app needs the ledger, or the kind registry to open it with (govledger.registry)")
     cache_s = key_cache_s if key_cache_s is not None else settings.key_cache_s if settings else DEFAULT_KEY_CACHE_S
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = ledger is None
-        app.state.ledger = ledger or open_governance_ledger(settings or Settings.from_env())
+        if ledger is None:
+            assert registry is not None
+            app.state.ledger = open_governance_ledger(settings or Settings.from_env(), registry=registry)
+        else:
+            app.state.ledger = ledger
         app.state.decision_batcher = DecisionBatcher(app.state.ledger)
         app.state.batch_turns = BatchTurns()
         app.state.principals = PrincipalCache(app.state.ledger.engine, ttl_s=cache_s)

@@ -1,4 +1,7 @@
-"""Request dependencies: the ledger, the authenticated caller, and role checks."""
+"""Request dependencies: the ledger, the authenticated caller, and role checks.
+
+A write route admits the roles that the kind it appends declares (`writer_of(kind)`, read from the
+ledger's kind registry at request time), so no second list of writers exists to drift from it."""
 
 from __future__ import annotations
 
@@ -8,13 +11,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from ledger.access.api_keys import Principal, Role
+from ledger.access.api_keys import Principal
+from ledger.access.roles import Role
 from ledger.api import Ledger
 from ledger.errors import ForbiddenError
 from ledger.service.errors import UnauthorizedError
 from ledger.service.principals import PrincipalCache
 
-__all__ = ["MAX_SEQ", "Caller", "LedgerDep", "Reader", "caller", "get_ledger", "require_roles"]
+__all__ = ["MAX_SEQ", "Caller", "LedgerDep", "Reader", "caller", "get_ledger", "require_roles", "writer_of"]
 
 MAX_SEQ = 2**62  # sequence numbers and tree sizes fit a signed 64-bit column with room to spare
 
@@ -54,6 +58,20 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
         if principal.role is not Role.ADMIN and principal.role not in roles:
             allowed = ", ".join(sorted({"admin", *roles}))
             raise ForbiddenError(f"role {principal.role} may not do this (allowed: {allowed})")
+        return principal
+
+    return check
+
+
+def writer_of(kind: str) -> Callable[[Request, Principal], Awaitable[Principal]]:
+    """A dependency admitting the roles that may append `kind` (its `KindSpec.writers`, and admin);
+    403 for the others, and for every role if the ledger's registry does not declare the kind."""
+
+    async def check(request: Request, principal: Caller) -> Principal:
+        ledger: Ledger = request.app.state.ledger
+        if not ledger.registry.may_append(principal.role, kind):
+            allowed = ", ".join(sorted(ledger.registry.writer_roles(kind))) if kind in ledger.registry else "none"
+            raise ForbiddenError(f"role {principal.role} may not append {kind} (allowed: {allowed})")
         return principal
 
     return check

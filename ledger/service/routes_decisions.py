@@ -9,12 +9,12 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
-from ledger.access.api_keys import Principal, Role
+from ledger.access.api_keys import Principal
 from ledger.lineage import queries
 from ledger.lineage.decisions import MAX_BATCH, record_decisions
 from ledger.privacy.sealing import erase_subject
 from ledger.service.batch_turns import BatchTurns
-from ledger.service.deps import LedgerDep, Reader, require_roles
+from ledger.service.deps import LedgerDep, Reader, writer_of
 from ledger.service.group_commit import DecisionBatcher
 from ledger.service.json_body import parse_json, parse_ndjson
 from ledger.service.params import After, Limit, TimeRange, time_range
@@ -22,8 +22,8 @@ from ledger.service.params import After, Limit, TimeRange, time_range
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
-Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
-Admin = Annotated[Principal, Depends(require_roles())]
+DecisionWriter = Annotated[Principal, Depends(writer_of("decision.recorded"))]
+ErasureWriter = Annotated[Principal, Depends(writer_of("subject.erased"))]
 
 _DECISION_BODY = {
     "requestBody": {
@@ -54,7 +54,7 @@ def _parse(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
     openapi_extra=_DECISION_BODY,
     summary="Record one decision, or a batch (JSON array or NDJSON) in one transaction",
 )
-async def post_decisions(request: Request, ledger: LedgerDep, principal: Producer) -> Response:
+async def post_decisions(request: Request, ledger: LedgerDep, principal: DecisionWriter) -> Response:
     decisions, single = _parse(await request.body(), request.headers.get("content-type", ""))
     if single:  # group commit: concurrent single POSTs share one transaction
         batcher: DecisionBatcher = request.app.state.decision_batcher
@@ -111,7 +111,7 @@ def get_decision(decision_id: str, ledger: LedgerDep, _caller: Reader) -> dict[s
 def erase(
     subject_ref: str,
     ledger: LedgerDep,
-    principal: Admin,
+    principal: ErasureWriter,
     reason: Annotated[str, Query(min_length=1, max_length=1000)],
     legal_basis: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> dict[str, Any]:

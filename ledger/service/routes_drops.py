@@ -12,15 +12,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 
-from ledger.access.api_keys import Principal, Role
+from ledger.access.api_keys import Principal
 from ledger.lineage.schemas import DecisionsDropped
-from ledger.service.deps import LedgerDep, require_roles
+from ledger.service.deps import LedgerDep, writer_of
 from ledger.service.routes_lineage import receipt
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
-Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
+DropWriter = Annotated[Principal, Depends(writer_of("decisions.dropped"))]
 
 
 @router.post(
@@ -28,5 +28,5 @@ Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
     status_code=status.HTTP_201_CREATED,
     summary="Record that a client dropped decision records (how many, when, why)",
 )
-def record_dropped(body: DecisionsDropped, ledger: LedgerDep, principal: Producer) -> dict[str, Any]:
+def record_dropped(body: DecisionsDropped, ledger: LedgerDep, principal: DropWriter) -> dict[str, Any]:
     return receipt(ledger, "decisions.dropped", body, principal)

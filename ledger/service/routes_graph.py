@@ -49,7 +49,7 @@ def trace(decision_id: str, ledger: LedgerDep, _caller: Reader) -> Response:
     verbatim, but a JSON parser re-encodes them: to check it with `govledger verify-pack`, download
     `/trace/pack` (or re-encode `pack` with RFC 8785); `--trace` checks the trace against it."""
     with ledger.read_snapshot() as conn:
-        found = decision_trace(conn, decision_id)
+        found = decision_trace(conn, decision_id, kinds=ledger.registry)
     pack = build_pack(ledger, found.seqs, purpose=f"trace of decision {decision_id}")
     body = b'{"pack":' + pack + b',"trace":' + json.dumps(found.as_json(), ensure_ascii=False).encode() + b"}"
     return Response(body, media_type="application/json")
@@ -58,7 +58,7 @@ def trace(decision_id: str, ledger: LedgerDep, _caller: Reader) -> Response:
 @router.get("/decisions/{decision_id}/trace/pack", summary="The proof pack of a decision's trace, as a file")
 def trace_pack(decision_id: str, ledger: LedgerDep, _caller: Reader) -> Response:
     with ledger.read_snapshot() as conn:
-        found = decision_trace(conn, decision_id)
+        found = decision_trace(conn, decision_id, kinds=ledger.registry)
     pack = build_pack(ledger, found.seqs, purpose=f"trace of decision {decision_id}")
     disposition = f'attachment; filename="trace-{decision_id.replace(chr(34), "_")}.govpack.json"'
     return Response(pack, media_type="application/json", headers={"Content-Disposition": disposition})

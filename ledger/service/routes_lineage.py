@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import Field
 
-from ledger.access.api_keys import Principal, Role
+from ledger.access.api_keys import Principal
 from ledger.api import Ledger
 from ledger.lineage import queries
 from ledger.lineage.schemas import (
@@ -17,15 +17,21 @@ from ledger.lineage.schemas import (
     TrainingRunRecorded,
 )
 from ledger.log.kinds import Payload
-from ledger.service.deps import LedgerDep, Reader, require_roles
+from ledger.service.deps import LedgerDep, Reader, writer_of
 from ledger.service.params import After, Limit, TimeRange, time_range
 
 __all__ = ["receipt", "router"]
 
 router = APIRouter(prefix="/v1", tags=["lineage"])
-Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
-Approver = Annotated[Principal, Depends(require_roles(Role.APPROVER))]
-AppealRecorder = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.APPROVER))]
+# each write route admits the writers its kind declares (ledger.kinds.spec.KindSpec.writers)
+DatasetWriter = Annotated[Principal, Depends(writer_of("dataset.registered"))]
+RunWriter = Annotated[Principal, Depends(writer_of("training_run.recorded"))]
+ModelWriter = Annotated[Principal, Depends(writer_of("model.registered"))]
+PromotionWriter = Annotated[Principal, Depends(writer_of("model.promoted"))]
+RetirementWriter = Annotated[Principal, Depends(writer_of("model.retired"))]
+ApprovalWriter = Annotated[Principal, Depends(writer_of("approval.recorded"))]
+ReviewWriter = Annotated[Principal, Depends(writer_of("decision.reviewed"))]
+AppealWriter = Annotated[Principal, Depends(writer_of("decision.appealed"))]
 Recorded = Annotated[TimeRange, Depends(time_range)]
 
 
@@ -42,7 +48,7 @@ def _read(ledger: Ledger, query: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 @router.post("/datasets", status_code=status.HTTP_201_CREATED, summary="Register a dataset version")
-def register_dataset(body: DatasetRegistered, ledger: LedgerDep, principal: Producer) -> dict[str, Any]:
+def register_dataset(body: DatasetRegistered, ledger: LedgerDep, principal: DatasetWriter) -> dict[str, Any]:
     return receipt(ledger, "dataset.registered", body, principal)
 
 
@@ -63,7 +69,7 @@ def get_dataset(dataset_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str
 
 
 @router.post("/runs", status_code=status.HTTP_201_CREATED, summary="Record a training run")
-def record_run(body: TrainingRunRecorded, ledger: LedgerDep, principal: Producer) -> dict[str, Any]:
+def record_run(body: TrainingRunRecorded, ledger: LedgerDep, principal: RunWriter) -> dict[str, Any]:
     return receipt(ledger, "training_run.recorded", body, principal)
 
 
@@ -97,7 +103,7 @@ def get_run(run_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
 
 
 @router.post("/models", status_code=status.HTTP_201_CREATED, summary="Register a model version")
-def register_model(body: ModelRegistered, ledger: LedgerDep, principal: Producer) -> dict[str, Any]:
+def register_model(body: ModelRegistered, ledger: LedgerDep, principal: ModelWriter) -> dict[str, Any]:
     return receipt(ledger, "model.registered", body, principal)
 
 
@@ -145,7 +151,9 @@ class RetirementIn(Payload):
     status_code=status.HTTP_201_CREATED,
     summary="Promote a model version to staging or production",
 )
-def promote(name: str, version: str, body: PromotionIn, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+def promote(
+    name: str, version: str, body: PromotionIn, ledger: LedgerDep, principal: PromotionWriter
+) -> dict[str, Any]:
     data = {"model": {"name": name, "version": version}, **body.model_dump(mode="json", exclude_unset=True)}
     return receipt(ledger, "model.promoted", data, principal)
 
@@ -153,13 +161,15 @@ def promote(name: str, version: str, body: PromotionIn, ledger: LedgerDep, princ
 @router.post(
     "/models/{name}/{version}/retirement", status_code=status.HTTP_201_CREATED, summary="Retire a model version"
 )
-def retire(name: str, version: str, body: RetirementIn, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+def retire(
+    name: str, version: str, body: RetirementIn, ledger: LedgerDep, principal: RetirementWriter
+) -> dict[str, Any]:
     data = {"model": {"name": name, "version": version}, "reason": body.reason}
     return receipt(ledger, "model.retired", data, principal)
 
 
 @router.post("/approvals", status_code=status.HTTP_201_CREATED, summary="Record an approval or rejection")
-def record_approval(body: ApprovalRecorded, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+def record_approval(body: ApprovalRecorded, ledger: LedgerDep, principal: ApprovalWriter) -> dict[str, Any]:
     return receipt(ledger, "approval.recorded", body, principal)
 
 
@@ -205,7 +215,7 @@ class ReviewIn(Payload):
     status_code=status.HTTP_201_CREATED,
     summary="Record a human review of a decision",
 )
-def review(decision_id: str, body: ReviewIn, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+def review(decision_id: str, body: ReviewIn, ledger: LedgerDep, principal: ReviewWriter) -> dict[str, Any]:
     data = {"decision_id": decision_id, **body.model_dump(mode="json", exclude_unset=True)}
     return receipt(ledger, "decision.reviewed", data, principal)
 
@@ -231,7 +241,7 @@ class AppealIn(Payload):
     status_code=status.HTTP_201_CREATED,
     summary="Record an appeal against a decision (the review that answers it names its appeal_id)",
 )
-def appeal(decision_id: str, body: AppealIn, ledger: LedgerDep, principal: AppealRecorder) -> dict[str, Any]:
+def appeal(decision_id: str, body: AppealIn, ledger: LedgerDep, principal: AppealWriter) -> dict[str, Any]:
     data = {"decision_id": decision_id, **body.model_dump(mode="json", exclude_unset=True)}
     return receipt(ledger, "decision.appealed", data, principal)
 

@@ -5,10 +5,12 @@ decision by seq and leaf hash; its proof pack (`/trace/pack`) proves those entri
 signed checkpoint. `verify_trace` verifies the pack (`verify_pack`, with the same pinned keys),
 then that the trace speaks of exactly the pack's entries:
 
-- every node (the lineage's, the evaluations, policies, approvals, stage changes, reviews, appeals
-  and the erasure) names an entry of the pack, and its `leaf_hash` is that entry's leaf hash;
-- its `kind` fits the entry's kind, its `id` is the object the entry is about, its `ts` the
-  entry's time;
+- every node (the lineage's, the evaluations, policies, approvals, stage changes, reviews, appeals,
+  the erasure, and the members further kinds declare) names an entry of the pack, and its
+  `leaf_hash` is that entry's leaf hash;
+- its `kind` fits the entry's kind (the entry kinds a node kind stands for are the trace roles
+  the kind registry declares, `ledger.kinds.spec.TraceRole`), its `id` is the object the entry is
+  about, its `ts` the entry's time;
 - the decision's own node is there; `seqs` lists exactly the nodes' entries, and exactly the
   entries the pack proves; every edge joins two nodes of the trace.
 
@@ -24,36 +26,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.kinds.registry import KindRegistry
+from ledger.kinds.spec import BUILTIN_TRACE_MEMBERS
 from ledger.log.canonical import CanonicalError, canonical_json
 from ledger.log.note import Verifier
 from ledger.verification.proofpack import PackError, PackReport, verify_pack
 
-__all__ = ["NODE_ENTRY_KINDS", "TraceNode", "trace_nodes", "verify_trace"]
+__all__ = ["TraceNode", "trace_nodes", "verify_trace"]
 
-# the entry kinds a node of each kind can stand for
-NODE_ENTRY_KINDS: dict[str, tuple[str, ...]] = {
-    "dataset": ("dataset.registered",),
-    "run": ("training_run.recorded",),
-    "model": ("model.registered",),
-    "decision": ("decision.recorded",),
-    "evaluation": ("evaluation.recorded",),
-    "policy": ("policy.published",),
-    "approval": ("approval.recorded",),
-    "stage_change": ("model.promoted", "model.retired"),
-    "review": ("decision.reviewed",),
-    "appeal": ("decision.appealed",),
-    "erasure": ("subject.erased",),
-}
-_LINEAGE_KINDS = frozenset({"dataset", "run", "model", "decision"})
-_PARTS = {  # trace member -> the kind of its nodes
-    "evaluations": "evaluation",
-    "policies": "policy",
-    "approvals": "approval",
-    "stage_changes": "stage_change",
-    "reviews": "review",
-    "appeals": "appeal",
-}
-_TRACE_MEMBERS = frozenset({"decision_id", "lineage", "erasure", "edges", "seqs", *_PARTS})
+_PARTS = ("evaluations", "policies", "approvals", "stage_changes", "reviews", "appeals")  # built-in node lists
+_FIXED_MEMBERS = frozenset({"decision_id", "edges", "seqs"} | BUILTIN_TRACE_MEMBERS)
 _NODE_MEMBERS = frozenset({"id", "kind", "seq", "ts", "leaf_hash", "attributes"})
 _HEX = frozenset("0123456789abcdef")
 
@@ -92,7 +74,7 @@ def _node(value: object, where: str, kinds: frozenset[str]) -> TraceNode:
     if not isinstance(node_id, str) or not node_id:
         raise PackError(f"{name}: id is not a non-empty string")
     if kind not in kinds:
-        raise PackError(f"{name}: kind {kind!r} is not one of {', '.join(sorted(kinds))}")
+        raise PackError(f"{name}: kind {kind!r} is not one of {', '.join(sorted(kinds)) or 'the declared kinds'}")
     if type(seq) is not int or seq < 0:
         raise PackError(f"{name}: seq is not a non-negative integer")
     if not isinstance(ts, str):
@@ -104,25 +86,33 @@ def _node(value: object, where: str, kinds: frozenset[str]) -> TraceNode:
     return TraceNode(node_id, kind, seq, ts, leaf, dict(fields["attributes"]))
 
 
-def _trace(trace: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _members(trace, _TRACE_MEMBERS, "the trace")
+def _extra_members(kinds: KindRegistry) -> dict[str, frozenset[str]]:
+    """The trace members further kinds declare (beyond the built-in ones), with their node kinds."""
+    return {m: nodes for m, nodes in kinds.trace_members().items() if m not in BUILTIN_TRACE_MEMBERS}
 
 
-def trace_nodes(trace: Mapping[str, Any]) -> list[TraceNode]:
-    """Every node of a trace's JSON form, checked for shape: the lineage's, then each part's."""
-    fields = _trace(trace)
+def _trace(trace: Mapping[str, Any], kinds: KindRegistry) -> Mapping[str, Any]:
+    return _members(trace, _FIXED_MEMBERS | frozenset(_extra_members(kinds)), "the trace")
+
+
+def trace_nodes(trace: Mapping[str, Any], kinds: KindRegistry) -> list[TraceNode]:
+    """Every node of a trace's JSON form, checked for shape: the lineage's, then each part's.
+    `kinds` says which members a trace has and which node kinds each holds (their trace roles)."""
+    fields = _trace(trace, kinds)
+    members = kinds.trace_members()
     lineage = fields["lineage"]
     if not isinstance(lineage, Mapping):
         raise PackError("the trace's lineage is not a JSON object")
     found = [
-        _node(value, f"lineage.nodes[{i}]", _LINEAGE_KINDS)
+        _node(value, f"lineage.nodes[{i}]", members.get("lineage", frozenset()))
         for i, value in enumerate(_list(lineage.get("nodes"), "lineage.nodes"))
     ]
-    for member, kind in _PARTS.items():
+    for member in (*_PARTS, *sorted(_extra_members(kinds))):
         values = _list(fields[member], member)
-        found.extend(_node(value, f"{member}[{i}]", frozenset({kind})) for i, value in enumerate(values))
+        allowed = members.get(member, frozenset())
+        found.extend(_node(value, f"{member}[{i}]", allowed) for i, value in enumerate(values))
     if fields["erasure"] is not None:
-        found.append(_node(fields["erasure"], "erasure", frozenset({"erasure"})))
+        found.append(_node(fields["erasure"], "erasure", members.get("erasure", frozenset())))
     return found
 
 
@@ -137,17 +127,30 @@ _IDS: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
-def _check_node(node: TraceNode, leaves: dict[int, str], envelopes: dict[int, dict[str, Any]]) -> None:
+def _expected_id(node: TraceNode, envelope: dict[str, Any], extra_nodes: frozenset[str]) -> str:
+    """The node id the entry implies: `<node>:<seq>` for nodes of members further kinds declare."""
+    if node.kind in extra_nodes:
+        return f"{node.kind}:{envelope['seq']}"
+    data = envelope["data"] if isinstance(envelope["data"], dict) else {}
+    return _IDS[node.kind]({**envelope, "data": data}) if node.kind in _IDS else str(envelope["subject"])
+
+
+def _check_node(
+    node: TraceNode,
+    leaves: dict[int, str],
+    envelopes: dict[int, dict[str, Any]],
+    node_entry_kinds: dict[str, tuple[str, ...]],
+    extra_nodes: frozenset[str],
+) -> None:
     name = f"node {node.id} (entry {node.seq})"
     if node.seq not in leaves:
         raise PackError(f"{name} is not in the pack")
     if node.leaf_hash != leaves[node.seq]:
         raise PackError(f"{name}: leaf_hash {node.leaf_hash} is not the entry's leaf hash {leaves[node.seq]}")
     envelope = envelopes[node.seq]
-    if envelope["kind"] not in NODE_ENTRY_KINDS[node.kind]:
+    if envelope["kind"] not in node_entry_kinds.get(node.kind, ()):
         raise PackError(f"{name}: a node of kind {node.kind!r}, but its entry is a {envelope['kind']!r} entry")
-    data = envelope["data"] if isinstance(envelope["data"], dict) else {}
-    expected = _IDS[node.kind]({**envelope, "data": data}) if node.kind in _IDS else envelope["subject"]
+    expected = _expected_id(node, envelope, extra_nodes)
     if node.id != expected:
         raise PackError(f"{name}: its entry is about {expected!r}")
     if node.ts != envelope["ts"]:
@@ -177,17 +180,22 @@ def _unwrap(pack: bytes, trace: Mapping[str, Any]) -> Mapping[str, Any]:
     return inner
 
 
-def verify_trace(pack: bytes, trace: Mapping[str, Any], *, trusted_keys: list[Verifier] | None = None) -> PackReport:
+def verify_trace(
+    pack: bytes, trace: Mapping[str, Any], *, kinds: KindRegistry, trusted_keys: list[Verifier] | None = None
+) -> PackReport:
     """Verify `pack` (`verify_pack`) and that the trace (its JSON form, or the whole trace
-    response) agrees with it, node by node (see the module doc); raise PackError naming the
-    first disagreement, or return the pack's report."""
+    response) agrees with it, node by node (see the module doc), reading which entry kinds each
+    node kind stands for from the trace roles of `kinds`; raise PackError naming the first
+    disagreement, or return the pack's report."""
     report = verify_pack(pack, trusted_keys=trusted_keys)
-    fields = _trace(_unwrap(pack, trace))
-    nodes = trace_nodes(fields)
+    fields = _trace(_unwrap(pack, trace), kinds)
+    nodes = trace_nodes(fields, kinds)
     leaves = {item["seq"]: item["leaf_hash"] for item in json.loads(pack)["entries"]}
     envelopes = {envelope["seq"]: envelope for envelope in report.entries}
+    node_entry_kinds = kinds.node_entry_kinds()
+    extra_nodes = frozenset(node for nodes_ in _extra_members(kinds).values() for node in nodes_)
     for node in nodes:
-        _check_node(node, leaves, envelopes)
+        _check_node(node, leaves, envelopes, node_entry_kinds, extra_nodes)
     ids = {node.id for node in nodes}
     decision = f"decision:{fields['decision_id']}"
     if decision not in ids:

@@ -23,11 +23,11 @@ import uvicorn
 from fastapi import FastAPI
 
 from govledger.cli import service_routers
+from govledger.registry import open_ledger
 from ledger.access.api_keys import create_api_key
 from ledger.api import Ledger, local_actor
 from ledger.client import GovledgerClient
 from ledger.config import Settings
-from ledger.lineage import open_governance_ledger
 from ledger.service import create_app
 from ledger.storage.sequencer import CheckpointPolicy
 
@@ -102,7 +102,7 @@ class LiveServer:
 
 @pytest.fixture
 def live(db_url: str, home: Path) -> Iterator[LiveServer]:
-    ledger = open_governance_ledger(
+    ledger = open_ledger(
         Settings(database_url=db_url, home=home), policy=CheckpointPolicy(after_batch=True, max_delay_s=None)
     )
     ledger.init(origin="client.example/log")

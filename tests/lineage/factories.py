@@ -118,7 +118,18 @@ ADMIN = Actor("local:admin", "admin")
 
 
 def policy_text(version: str) -> str:
-    return f"name: four-fifths\nversion: '{version}'\nrules: []\n"
+    """A four-fifths policy with the one rule `evaluation` reports (every evaluation is re-judged
+    against its published policy when it is appended)."""
+    return f"name: four-fifths\nversion: '{version}'\n{IMPACT_RATIO_RULE}"
+
+
+IMPACT_RATIO_RULE = """rules:
+  - id: impact-ratio-sex
+    metric: impact_ratio
+    by: [sex]
+    comparison: ">="
+    threshold: 0.8
+"""
 
 
 def policy(version: str = "1", *, approvals: int = 0, activate: bool = True) -> dict[str, Any]:

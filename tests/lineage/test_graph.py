@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, event
 
+from govledger.registry import full_registry
 from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.lineage import graph_cutoff, graph_levels
@@ -33,6 +34,8 @@ from tests.lineage.factories import (
     run,
     sha,
 )
+
+KINDS = full_registry()  # the trace roles of every kind
 
 
 @dataclass
@@ -383,7 +386,9 @@ def test_trace_with_pack_verifies(gov: Ledger, world: World) -> None:
     assert set(result) == {"trace", "pack"}
     report = verify_pack(canonical_json(result["pack"]))
     assert [entry["seq"] for entry in report.entries] == result["trace"]["seqs"]
-    assert verify_trace(canonical_json(result["pack"]), result["trace"]) == report  # erasure and review nodes too
+    assert (
+        verify_trace(canonical_json(result["pack"]), result["trace"], kinds=KINDS) == report
+    )  # erasure and review nodes too
     assert report.purpose == "trace of decision d-1"
     by_seq = {entry["seq"]: entry for entry in report.entries}
     assert by_seq[world.seq["d-1"]]["kind"] == "decision.recorded"

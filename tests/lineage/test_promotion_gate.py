@@ -13,9 +13,11 @@ from ledger.api import Ledger
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PromotionBlockedError
 from ledger.lineage import rebuild_projections
 from ledger.log.entry import Actor
-from tests.lineage.factories import DATA_SCIENTIST, dataset, model, run, sha
+from tests.lineage.factories import DATA_SCIENTIST, IMPACT_RATIO_RULE, dataset, model, run, sha
 
-POLICY_TEXT = "name: four-fifths\nversion: '1'\nrules: []\n"
+POLICY_TEXT = f"name: four-fifths\nversion: '1'\n{IMPACT_RATIO_RULE}"
+# the same rule as a warning: evaluations are re-judged against the policy they name
+WARNING_POLICY_TEXT = POLICY_TEXT.replace("threshold: 0.8\n", "threshold: 0.8\n    severity: warn\n") + "# warn\n"
 ADMIN = Actor("local:admin", "admin")
 
 
@@ -51,9 +53,9 @@ def rule(verdict: str = "pass", *, value: float | None = 0.91, severity: str = "
 
 
 def evaluation(
-    evaluation_id: str, verdict: str = "passed", rules: list[dict[str, Any]] | None = None
+    evaluation_id: str, verdict: str = "passed", rules: list[dict[str, Any]] | None = None, *, text: str = POLICY_TEXT
 ) -> dict[str, Any]:
-    text_sha = hashlib.sha256(POLICY_TEXT.encode()).hexdigest()
+    text_sha = hashlib.sha256(text.encode()).hexdigest()
     return {
         "evaluation_id": evaluation_id,
         "model": {"name": "credit", "version": "1"},
@@ -142,7 +144,9 @@ def test_warnings_and_insufficient_evidence(registered: Ledger) -> None:
         actor=ADMIN,
     )
     assert refused(gov).errors[0]["type"] == "insufficient_evidence"
-    gov.append("evaluation.recorded", evaluation("ev-2", "passed", [rule("fail", severity="warn")]), actor=ADMIN)
+    gov.append("policy.published", policy(WARNING_POLICY_TEXT, version="2", approvals=0), actor=ADMIN)
+    warned = evaluation("ev-2", "passed", [rule("fail", value=0.62, severity="warn")], text=WARNING_POLICY_TEXT)
+    gov.append("evaluation.recorded", {**warned, "policy": {**warned["policy"], "version": "2"}}, actor=ADMIN)
     gov.append("model.promoted", PROMOTE, actor=ADMIN)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from govledger.registry import full_registry
 from ledger.api import Ledger
 from ledger.lineage.trace import Trace, decision_trace, trace_with_pack
 from ledger.log import merkle
@@ -28,6 +29,8 @@ from tests.lineage.factories import (
     policy_text,
     sha,
 )
+
+KINDS = full_registry()  # the trace roles of every kind
 
 REASON = "income verified by phone; the applicant qualifies"
 
@@ -108,12 +111,12 @@ def test_evaluations_and_their_policies_are_nodes_with_edges(gov: Ledger, chain:
         (f"stage_change:{s['prod-1']}", "staged", "model:credit@1"),
         (f"review:{s['review-1']}", "reviewed", "decision:d-1"),
     }
-    node_ids = {n.id for n in trace_nodes(trace.as_json())}
+    node_ids = {n.id for n in trace_nodes(trace.as_json(), KINDS)}
     assert all(e.source in node_ids and e.target in node_ids for e in trace.edges)
     wanted = ("ev-1", "ev-2", "ev-3", "policy-1", "policy-2", "appr-1", "prod-1", "review-1", "d-1")
     assert {s[k] for k in wanted} <= set(trace.seqs)
     assert not {s[k] for k in ("ev-other", "policy-3", "policy-4", "ev-late", "policy-5", "d-2")} & set(trace.seqs)
-    assert trace.seqs == sorted({n.seq for n in trace_nodes(trace.as_json())})
+    assert trace.seqs == sorted({n.seq for n in trace_nodes(trace.as_json(), KINDS)})
 
 
 def test_the_active_policy_is_a_node_even_with_nothing_evaluated_under_it(gov: Ledger, chain: EvaluatedChain) -> None:
@@ -142,7 +145,7 @@ def test_reviews_name_the_reviewer_and_the_reason(gov: Ledger, chain: EvaluatedC
 def test_every_node_carries_its_leaf_hash(gov: Ledger, chain: EvaluatedChain) -> None:
     trace = trace_of(gov, "d-1")
     as_json = trace.as_json()
-    nodes = trace_nodes(as_json)
+    nodes = trace_nodes(as_json, KINDS)
     kinds = {n.kind for n in nodes}
     assert kinds == {
         "dataset",
@@ -169,12 +172,12 @@ def test_every_node_carries_its_leaf_hash(gov: Ledger, chain: EvaluatedChain) ->
 def test_the_trace_is_checked_offline_against_its_pack(gov: Ledger, chain: EvaluatedChain) -> None:
     result = trace_with_pack(gov, "d-1")
     pack, trace = canonical_json(result["pack"]), result["trace"]
-    report = verify_trace(pack, trace)
+    report = verify_trace(pack, trace, kinds=KINDS)
     assert [e["seq"] for e in report.entries] == trace["seqs"]
     kinds = {e["seq"]: e["kind"] for e in report.entries}
     assert kinds[chain.seq["ev-2"]] == "evaluation.recorded" and kinds[chain.seq["policy-1"]] == "policy.published"
     # the whole HTTP response (pack and trace side by side) is accepted as well
-    assert verify_trace(pack, {"pack": result["pack"], "trace": trace}).size == report.size
+    assert verify_trace(pack, {"pack": result["pack"], "trace": trace}, kinds=KINDS).size == report.size
 
 
 def altered(trace: dict[str, Any], change: Any) -> dict[str, Any]:
@@ -217,7 +220,7 @@ def test_a_trace_that_disagrees_with_its_pack_is_rejected(
     result = trace_with_pack(gov, "d-1")
     pack = canonical_json(result["pack"])
     with pytest.raises(PackError, match=message):
-        verify_trace(pack, altered(result["trace"], change))
+        verify_trace(pack, altered(result["trace"], change), kinds=KINDS)
 
 
 def test_a_pack_that_does_not_cover_the_trace_or_was_altered_is_rejected(gov: Ledger, chain: EvaluatedChain) -> None:
@@ -225,12 +228,12 @@ def test_a_pack_that_does_not_cover_the_trace_or_was_altered_is_rejected(gov: Le
     trace = result["trace"]
     short = build_pack(gov, [seq for seq in trace["seqs"] if seq != chain.seq["ev-2"]])
     with pytest.raises(PackError, match=f"node evaluation:ev-2 \\(entry {chain.seq['ev-2']}\\) is not in the pack"):
-        verify_trace(short, trace)
+        verify_trace(short, trace, kinds=KINDS)
     pack = json.loads(canonical_json(result["pack"]))
     item = next(i for i in pack["entries"] if i["seq"] == chain.seq["ev-2"])
     item["leaf_hash"] = first_evaluation(trace)["leaf_hash"]  # another node's hash
     with pytest.raises(PackError, match="does not hash to its leaf_hash"):
-        verify_trace(canonical_json(pack), trace)
+        verify_trace(canonical_json(pack), trace, kinds=KINDS)
 
 
 def test_trace_queries_stay_few(gov: Ledger, chain: EvaluatedChain) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from govledger.registry import open_ledger
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.lineage import open_governance_ledger
 from ledger.lineage import tables as t
 from ledger.lineage.decisions import record_decisions
 from ledger.log.entry import Actor
@@ -92,7 +92,7 @@ def _request(i: int, *, selected: bool, score: int, input_value: dict[str, Any] 
 @pytest.fixture
 def example(tmp_path: Path, home: Path) -> Iterator[tuple[Ledger, dict[str, str]]]:
     """A ledger whose decisions reproduce the worked example (SQLite: the arithmetic is the point)."""
-    ledger = open_governance_ledger(
+    ledger = open_ledger(
         Settings(database_url=f"sqlite:///{tmp_path / 'example.db'}", home=home),
         policy=CheckpointPolicy(after_batch=True, max_delay_s=None),
     )

@@ -8,10 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
+from govledger.registry import full_registry
 from ledger.lineage import rebuild_projections
 from ledger.verification.trace_check import verify_trace
 from tests.lineage.factories import SCORING_SERVICE, build_chain, decision
 from tests.service.conftest import Service
+
+KINDS = full_registry()  # the trace roles of every kind
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +67,7 @@ async def test_an_appeal_is_recorded_answered_by_a_review_and_traced(
     assert {"source": reviewed["id"], "target": "appeal:apl-1", "relation": "answers"} in trace["edges"]
     assert appeal["seq"] in trace["seqs"]
     pack_bytes = (await client.get("/v1/decisions/d-1/trace/pack", headers=service.headers("auditor"))).content
-    report = verify_trace(pack_bytes, trace)
+    report = verify_trace(pack_bytes, trace, kinds=KINDS)
     assert appeal["seq"] in {entry["seq"] for entry in report.entries}
     assert appeal["leaf_hash"] == {item["seq"]: item["leaf_hash"] for item in pack["entries"]}[appeal["seq"]]
     assert rebuild_projections(service.ledger, check=True).matches

@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 
+from govledger.registry import open_ledger
 from ledger.access.api_keys import Role, create_api_key
 from ledger.api import local_actor
 from ledger.config import Settings
-from ledger.lineage import open_governance_ledger
 from ledger.storage.sequencer import CheckpointPolicy
 from tests.client.conftest import free_port
 from tests.lineage.factories import build_chain, decision
@@ -91,7 +91,7 @@ def _decision_batch(batch: int) -> list[dict[str, Any]]:
 
 def test_two_worker_processes_record_every_decision_once(db_url: str, home: Path) -> None:
     settings = Settings(database_url=db_url, home=home)
-    with open_governance_ledger(settings, policy=CheckpointPolicy(after_batch=True, max_delay_s=None)) as ledger:
+    with open_ledger(settings, policy=CheckpointPolicy(after_batch=True, max_delay_s=None)) as ledger:
         ledger.init(origin="workers.example/log")
         token, _ = create_api_key(ledger, name="scorer", role=Role.PRODUCER, actor=local_actor())
         build_chain(ledger)
@@ -142,7 +142,7 @@ def test_two_worker_processes_record_every_decision_once(db_url: str, home: Path
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     assert recorded == BATCHES * PER_BATCH
-    with open_governance_ledger(settings) as ledger:
+    with open_ledger(settings) as ledger:
         assert ledger.size == size + BATCHES * PER_BATCH
         seqs = [ledger.get(seq).seq for seq in range(size, ledger.size)]
         assert seqs == list(range(size, size + BATCHES * PER_BATCH))
