@@ -9,7 +9,7 @@ refused (422). So the CLI, the HTTP API and the Python API cannot disagree on a 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +22,18 @@ from ledger.lineage import tables as t
 from ledger.lineage.policy_projector import active_policy
 from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
-from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, require_roles
+from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, json_body_only, require_roles
+from ledger.service.responses import READ, READ_ONE, WRITE
+from ledger.wire import (
+    EvaluationContext,
+    EvaluationReceipt,
+    EvaluationSummary,
+    NewestFirstPage,
+    PolicyList,
+    PolicyReceipt,
+    PolicySummary,
+    RecordedEntry,
+)
 from policies.facts import lineage_facts
 from policies.judge import judge_value
 from policies.loader import parse_policy
@@ -40,13 +51,21 @@ class PublishPolicy(BaseModel):
     activate: bool = Field(default=True, description="make it the policy that gates promotions")
 
 
-def _entry_data(ledger: Ledger, seq: int) -> dict[str, Any]:
+def _entry_data(ledger: Ledger, seq: int) -> RecordedEntry:
     entry = ledger.get(seq)
-    return {"seq": seq, "recorded_at": entry.ts, "recorded_by": entry.actor.as_json(), "data": entry.data}
+    return RecordedEntry.model_validate(
+        {"seq": seq, "recorded_at": entry.ts, "recorded_by": entry.actor.as_json(), "data": entry.data}
+    )
 
 
-@router.post("/policies", status_code=status.HTTP_201_CREATED, summary="Publish (and activate) a policy")
-def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> dict[str, Any]:
+@router.post(
+    "/policies",
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish (and activate) a policy",
+    responses=WRITE,
+    dependencies=[Depends(json_body_only())],
+)
+def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> PolicyReceipt:
     loaded = parse_policy(body.text, source="request body")
     written = ledger.append(
         "policy.published",
@@ -60,11 +79,11 @@ def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> dict
         },
         actor=principal.actor,
     )
-    return {"seq": written.seq, "sha256": loaded.sha256, "name": loaded.policy.name, "version": loaded.policy.version}
+    return PolicyReceipt(written.seq, loaded.sha256, loaded.policy.name, loaded.policy.version)
 
 
-@router.get("/policies", summary="Published policies, oldest first, and which one is active")
-def list_policies(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/policies", summary="Published policies, oldest first, and which one is active", responses=READ)
+def list_policies(ledger: LedgerDep, _caller: Reader) -> PolicyList[PolicySummary]:
     with ledger.engine.connect() as conn:
         rows = conn.execute(select(t.policies).order_by(t.policies.c.seq)).all()
         active = active_policy(conn)
@@ -72,11 +91,13 @@ def list_policies(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
         {c: getattr(row, c) for c in ("sha256", "seq", "name", "version", "activate", "approvals_required")}
         for row in rows
     ]
-    return {"items": items, "active": None if active is None else active.sha256}
+    return PolicyList[PolicySummary].model_validate(
+        {"items": items, "active": None if active is None else active.sha256}
+    )
 
 
-@router.get("/policies/{sha256}", summary="One published policy, with its full text")
-def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/policies/{sha256}", summary="One published policy, with its full text", responses=READ_ONE)
+def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> RecordedEntry:
     with ledger.engine.connect() as conn:
         row = conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == sha256)).first()
         if row is None:
@@ -111,30 +132,36 @@ def _rejudge(ledger: Ledger, conn: Connection, body: EvaluationRecorded) -> None
         raise InvalidInputError("the evaluation's verdicts do not follow from the published policy", problems)
 
 
-@router.post("/evaluations", status_code=status.HTTP_201_CREATED, summary="Record an evaluation (re-judged here)")
-def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> dict[str, Any]:
+@router.post(
+    "/evaluations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an evaluation (re-judged against its published policy)",
+    responses=WRITE,
+    dependencies=[Depends(json_body_only())],
+)
+def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> EvaluationReceipt:
     with ledger.engine.connect() as conn:
         _rejudge(ledger, conn, body)
         existing = conn.execute(
             select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == body.evaluation_id)
         ).first()
     if existing is not None:  # the same inputs give the same entry: answer with it
-        return {"seq": existing.seq, "evaluation_id": body.evaluation_id, "already_recorded": True}
+        return EvaluationReceipt(existing.seq, body.evaluation_id, already_recorded=True)
     written = ledger.append(
         "evaluation.recorded", body.model_dump(mode="json", exclude_unset=True), actor=principal.actor
     )
-    return {"seq": written.seq, "evaluation_id": body.evaluation_id, "already_recorded": False}
+    return EvaluationReceipt(written.seq, body.evaluation_id, already_recorded=False)
 
 
-@router.get("/evaluations", summary="Evaluations, newest first, filtered by model")
+@router.get("/evaluations", summary="Evaluations, newest first, filtered by model", responses=READ)
 def list_evaluations(
     ledger: LedgerDep,
     _caller: Reader,
     name: Annotated[str | None, Query(max_length=120)] = None,
     version: Annotated[str | None, Query(max_length=60)] = None,
     before: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="cursor: next_before of the last page")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-) -> dict[str, Any]:
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page (1 to 1000)")] = 100,
+) -> NewestFirstPage[EvaluationSummary]:
     e = t.evaluations
     query = select(e).order_by(e.c.seq.desc()).limit(limit + 1)
     if name is not None:
@@ -146,11 +173,13 @@ def list_evaluations(
     with ledger.engine.connect() as conn:
         rows = conn.execute(query).all()
     items = [dict(row._mapping) for row in rows[:limit]]
-    return {"items": items, "next_before": items[-1]["seq"] if len(rows) > limit else None}
+    return NewestFirstPage[EvaluationSummary].model_validate(
+        {"items": items, "next_before": items[-1]["seq"] if len(rows) > limit else None}
+    )
 
 
-@router.get("/evaluations/{evaluation_id}", summary="One evaluation with every rule's result")
-def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/evaluations/{evaluation_id}", summary="One evaluation with every rule's result", responses=READ_ONE)
+def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> RecordedEntry:
     with ledger.engine.connect() as conn:
         row = conn.execute(select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == evaluation_id)).first()
         if row is None:
@@ -158,12 +187,18 @@ def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> di
     return _entry_data(ledger, row.seq)
 
 
-@router.get("/evaluation-context", summary="What the ledger knows of a model artifact and an evaluation dataset")
+@router.get(
+    "/evaluation-context",
+    summary="What the ledger knows of a model artifact and an evaluation dataset",
+    responses=READ,
+)
 def evaluation_context(
     ledger: LedgerDep,
     _caller: Reader,
     artifact_sha256: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
     data_sha256: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
-) -> dict[str, Any]:
+) -> EvaluationContext:
     with ledger.engine.connect() as conn:
-        return lineage_facts(conn, artifact_sha256=artifact_sha256, data_sha256=data_sha256).as_json()
+        return EvaluationContext.model_validate(
+            lineage_facts(conn, artifact_sha256=artifact_sha256, data_sha256=data_sha256), from_attributes=True
+        )

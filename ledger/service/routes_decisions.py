@@ -14,10 +14,12 @@ from ledger.lineage import queries
 from ledger.lineage.decisions import MAX_BATCH, record_decisions
 from ledger.privacy.sealing import erase_subject
 from ledger.service.batch_turns import BatchTurns
-from ledger.service.deps import LedgerDep, Reader, require_roles
+from ledger.service.deps import LedgerDep, Reader, json_body_only, require_roles
 from ledger.service.group_commit import DecisionBatcher
 from ledger.service.json_body import parse_json, parse_ndjson
-from ledger.service.params import After, Limit, TimeRange, time_range
+from ledger.service.params import After, IdPath, Limit, TimeRange, time_range
+from ledger.service.responses import READ, READ_ONE, WRITE, errors
+from ledger.wire import BatchResult, DecisionReceipt, DecisionRecord, ErasureReceipt, Page
 
 __all__ = ["router"]
 
@@ -38,6 +40,12 @@ _DECISION_BODY = {
         },
     }
 }
+# A single decision answers its receipt, a batch (array or NDJSON) a BatchResult: 201 when
+# anything was recorded, 200 when every decision was a retry of a recorded one.
+_DECISION_ANSWERS: dict[int | str, dict[str, Any]] = {
+    201: {"model": DecisionReceipt | BatchResult, "description": "recorded (a receipt, or a batch result)"},
+    200: {"model": DecisionReceipt | BatchResult, "description": "nothing new: every decision was already recorded"},
+}
 
 
 def _parse(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
@@ -53,6 +61,9 @@ def _parse(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_DECISION_BODY,
     summary="Record one decision, or a batch (JSON array or NDJSON) in one transaction",
+    response_model=None,
+    responses={**_DECISION_ANSWERS, **WRITE},
+    dependencies=[Depends(json_body_only("application/x-ndjson"))],
 )
 async def post_decisions(request: Request, ledger: LedgerDep, principal: Producer) -> Response:
     decisions, single = _parse(await request.body(), request.headers.get("content-type", ""))
@@ -70,7 +81,7 @@ async def post_decisions(request: Request, ledger: LedgerDep, principal: Produce
     return Response(orjson.dumps(result), status_code=code, media_type="application/json")
 
 
-@router.get("/decisions", summary="Decisions filtered by model, subject, outcome and time")
+@router.get("/decisions", summary="Decisions filtered by model, subject, outcome and time", responses=READ)
 def list_decisions(
     ledger: LedgerDep,
     _caller: Reader,
@@ -81,7 +92,7 @@ def list_decisions(
     adverse: bool | None = None,
     after: After = None,
     limit: Limit = 100,
-) -> dict[str, Any]:
+) -> Page[DecisionRecord]:
     model_filter = None
     if model is not None:
         name, _, version = model.partition("@")
@@ -98,22 +109,26 @@ def list_decisions(
             after=after,
             limit=limit,
         )
-    return page.as_json()
+    return Page[DecisionRecord].model_validate(page, from_attributes=True)
 
 
-@router.get("/decisions/{decision_id}", summary="One decision record (its input stays sealed)")
-def get_decision(decision_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/decisions/{decision_id}", summary="One decision record (its input stays sealed)", responses=READ_ONE)
+def get_decision(decision_id: str, ledger: LedgerDep, _caller: Reader) -> DecisionRecord:
     with ledger.engine.connect() as conn:
-        return queries.get_decision(conn, decision_id)
+        return DecisionRecord.model_validate(queries.get_decision(conn, decision_id))
 
 
-@router.delete("/subjects/{subject_ref}", summary="Erase a subject's personal data (crypto-shredding)")
+@router.delete(
+    "/subjects/{subject_ref}",
+    summary="Erase a subject's personal data (crypto-shredding)",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def erase(
-    subject_ref: str,
+    subject_ref: IdPath,
     ledger: LedgerDep,
     principal: Admin,
     reason: Annotated[str, Query(min_length=1, max_length=1000)],
     legal_basis: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-) -> dict[str, Any]:
+) -> ErasureReceipt:
     written = erase_subject(ledger, subject_ref, reason=reason, actor=principal.actor, legal_basis=legal_basis)
-    return {"seq": written.seq, "ts": written.ts, "leaf_hash": written.leaf_hash.hex(), "subject_ref": subject_ref}
+    return ErasureReceipt(seq=written.seq, ts=written.ts, leaf_hash=written.leaf_hash.hex(), subject_ref=subject_ref)
