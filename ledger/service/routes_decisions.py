@@ -8,10 +8,12 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse, Response
+from pydantic import Field
 
 from ledger.access.api_keys import Principal, Role
 from ledger.lineage import queries
 from ledger.lineage.decisions import MAX_BATCH, record_decisions
+from ledger.lineage.schemas import DecisionRecorded, Identifier, Sha256Hex, ShortText
 from ledger.privacy.sealing import erase_subject
 from ledger.service.batch_turns import BatchTurns
 from ledger.service.deps import LedgerDep, Reader, json_body_only, require_roles
@@ -27,19 +29,53 @@ router = APIRouter(prefix="/v1", tags=["decisions"])
 Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
 Admin = Annotated[Principal, Depends(require_roles())]
 
-_DECISION_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}, "maxItems": MAX_BATCH}]
-                }
+
+class DecisionRequest(DecisionRecorded):
+    """A decision as a producer sends it: the `decision.recorded` payload without the lineage
+    fields the service fills in from the log (artifact, run, datasets, promotion), and with the
+    raw `input` (any JSON value, sealed on arrival under the subject's key, with its
+    `input_schema_version`). Only documents the body: the route parses it itself (orjson, NDJSON)."""
+
+    model_artifact_sha256: Sha256Hex | None = None  # type: ignore[assignment]
+    training_run_id: Identifier | None = None  # type: ignore[assignment]
+    dataset_ids: list[Identifier] | None = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    promotion_seq: int | None = Field(default=None, ge=0)  # type: ignore[assignment]
+    input: Any = None
+    input_schema_version: ShortText | None = None
+
+
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """`schema` with every `#/$defs/...` reference replaced by its definition (the OpenAPI
+    request body is written by hand here, so it cannot point into `components`)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(v, defs) for v in schema]
+    return schema
+
+
+def _decision_body() -> dict[str, Any]:
+    raw = DecisionRequest.model_json_schema()
+    one = _inlined(raw, raw.get("$defs", {}))
+    # an input (not null) comes with the version of its schema (`ledger.lineage.decisions`)
+    one["if"] = {"required": ["input"], "properties": {"input": {"not": {"type": "null"}}}}
+    one["then"] = {"required": ["input_schema_version"], "properties": {"input_schema_version": {"type": "string"}}}
+    many = {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_BATCH}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"oneOf": [one, many]}},
+                "application/x-ndjson": {"schema": {"type": "string", "description": "one decision per line"}},
             },
-            "application/x-ndjson": {"schema": {"type": "string"}},
-        },
+        }
     }
-}
+
+
+_DECISION_BODY = _decision_body()
 # A single decision answers its receipt, a batch (array or NDJSON) a BatchResult: 201 when
 # anything was recorded, 200 when every decision was a retry of a recorded one.
 _DECISION_ANSWERS: dict[int | str, dict[str, Any]] = {

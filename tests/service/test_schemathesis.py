@@ -19,8 +19,6 @@ Checks adapted, and why (neither hides a failure the description could have prev
   entries store exactly what was meant). A 422 is accepted only when every finding in its body
   has one of those types (`RULES_BEYOND_JSON_SCHEMA`); any other 422 on valid input fails.
 - `negative_data_rejection` counts 413 (body over the size limit) as the refusal it is.
-- Not finished: `POST /v1/decisions` documents its body as any object (the service parses it
-  itself, for speed and NDJSON), so a 422 there on schema-valid input is not yet a failure.
 - `use_after_free`, `ensure_resource_availability` and `object_level_authorization` need the
   stateful phase (links between operations); the service's writes are appends, never deletes of
   what a later call reads, and one admin key sees everything, so these find nothing to act on
@@ -61,15 +59,8 @@ RULES_BEYOND_JSON_SCHEMA = frozenset(
 )
 
 
-# Not finished (see the module docstring): the decision body is documented as any object, so
-# valid-by-schema decisions are refused by the rules `ledger.lineage.decisions` applies.
-UNDOCUMENTED_BODY = frozenset({"POST /v1/decisions"})
-
-
 def positive_data_acceptance_beyond_json_schema(ctx: Any, response: Any, case: Any) -> bool | None:
     """`positive_data_acceptance`, except for a 422 whose findings are all rules JSON Schema cannot state."""
-    if response.status_code == 422 and case.operation.label in UNDOCUMENTED_BODY:
-        return None
     if response.status_code == 422:
         findings = response.json()["error"]["errors"]
         if findings and all(f.get("type") in RULES_BEYOND_JSON_SCHEMA for f in findings):
