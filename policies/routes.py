@@ -23,7 +23,7 @@ from ledger.lineage.policy_projector import active_policy
 from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, json_body_only, require_roles
-from ledger.service.responses import READ, READ_ONE, WRITE
+from ledger.service.responses import READ, READ_ONE, WRITE, errors
 from ledger.wire import (
     EvaluationContext,
     EvaluationReceipt,
@@ -62,7 +62,7 @@ def _entry_data(ledger: Ledger, seq: int) -> RecordedEntry:
     "/policies",
     status_code=status.HTTP_201_CREATED,
     summary="Publish (and activate) a policy",
-    responses=WRITE,
+    responses=errors(401, 403, 409, 413, 415, 422),
     dependencies=[Depends(json_body_only())],
 )
 def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> PolicyReceipt:
@@ -82,7 +82,9 @@ def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> Poli
     return PolicyReceipt(written.seq, loaded.sha256, loaded.policy.name, loaded.policy.version)
 
 
-@router.get("/policies", summary="Published policies, oldest first, and which one is active", responses=READ)
+@router.get(
+    "/policies", summary="Published policies, oldest first, and which one is active", responses=errors(401, 403)
+)
 def list_policies(ledger: LedgerDep, _caller: Reader) -> PolicyList[PolicySummary]:
     with ledger.engine.connect() as conn:
         rows = conn.execute(select(t.policies).order_by(t.policies.c.seq)).all()

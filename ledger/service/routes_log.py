@@ -10,7 +10,7 @@ from ledger.errors import NotFoundError
 from ledger.lineage import queries
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader
 from ledger.service.params import Limit, TimeRange, time_range
-from ledger.service.responses import READ, READ_ONE
+from ledger.service.responses import READ, READ_ONE, errors
 from ledger.wire import Checkpoint, ConsistencyProof, Entry, EntryWithProof, InclusionProof, Page
 
 __all__ = ["router"]
@@ -58,7 +58,7 @@ def list_entries(
 @router.get(
     "/checkpoints/latest",
     summary="The newest signed checkpoint (C2SP signed note); 404 before the first",
-    responses=READ_ONE,
+    responses=errors(401, 403, 404),
 )
 def latest_checkpoint(ledger: LedgerDep, _caller: Reader) -> Checkpoint:
     checkpoint = ledger.latest_checkpoint()
