@@ -79,13 +79,15 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 Reader = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.CI, Role.APPROVER, Role.AUDITOR))]
 
 
-def json_body_only(*also: str) -> Callable[[Request], Awaitable[None]]:
+def json_body_only(*also: str) -> Callable[[Request, Principal], Awaitable[None]]:
     """A dependency refusing (415) a body sent as anything but JSON (or the media types in
     `also`): without it a form or text body was read as JSON and refused as "not valid" (422),
-    which hid what was wrong. A request without a Content-Type is read as JSON."""
+    which hid what was wrong. A request without a Content-Type is read as JSON. It asks for the
+    caller first (FastAPI reuses the answer for the route's role check), so a request without a
+    valid key is a 401 whatever it sends."""
     accepted = ("application/json", *also)
 
-    async def check(request: Request) -> None:
+    async def check(request: Request, _caller: Caller) -> None:
         given = request.headers.get("content-type")
         if given is None:
             return
