@@ -303,6 +303,15 @@ def test_client_imports_neither_the_server_nor_the_data_stack() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_client_results_are_the_service_wire_models() -> None:
+    import ledger.client as client
+    import ledger.wire as wire
+
+    for name in ("Receipt", "DecisionReceipt", "BatchResult", "PolicyReceipt", "EvaluationReceipt", "Page"):
+        assert getattr(client, name) is getattr(wire, name), name
+    assert client.EvaluationPage is wire.NewestFirstPage and client.PolicyList is wire.PolicyList
+
+
 # Every operation the service publishes -> the client method that calls it (a new endpoint fails here).
 COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "/v1/entries/{seq}"): "get_entry",
