@@ -81,3 +81,58 @@ def test_time_parameters_give_pattern_and_date_time_format(spec: dict[str, Any])
                 assert outer["format"] == "date-time" and string["pattern"].startswith("^\\d{4}"), (method, path)
                 seen += 1
     assert seen >= 16
+
+
+def test_wire_models_keep_every_field_the_service_had() -> None:
+    """Pydantic drops what a response model does not declare: a projection column or a JSON field
+    added without its wire field would silently vanish from the API. Compare them here."""
+    from ledger.lineage import tables as t
+    from ledger.lineage.graph_results import Edge, Graph, Node
+    from ledger.log.entry import Actor, Entry
+    from ledger.storage.proofs import ConsistencyProof, InclusionProof
+    from ledger.wire import (
+        AppealRecord,
+        ApprovalRecord,
+        DatasetRecord,
+        DatasetRow,
+        DecisionRecord,
+        EvaluationSummary,
+        GraphEdge,
+        GraphNode,
+        LineageGraph,
+        ModelRecord,
+        ReviewRecord,
+        RunRecord,
+    )
+    from ledger.wire import ConsistencyProof as WireConsistency
+    from ledger.wire import Entry as WireEntry
+    from ledger.wire import InclusionProof as WireInclusion
+
+    entry = {"recorded_at", "recorded_by", "data"}
+    for table, model, added in [
+        (t.datasets, DatasetRow, entry),
+        (t.datasets, DatasetRecord, entry),
+        (t.runs, RunRecord, entry),
+        (t.models, ModelRecord, entry),
+        (t.approvals, ApprovalRecord, entry),
+        (t.decisions, DecisionRecord, entry),
+        (t.reviews, ReviewRecord, entry),
+        (t.appeals, AppealRecord, entry),
+        (t.evaluations, EvaluationSummary, set()),
+    ]:
+        assert {c.name for c in table.columns} | added == set(model.model_fields), model.__name__
+    node = Node("dataset:a", "dataset", 1, "2026-01-01T00:00:00.000000Z")
+    edge = Edge("run:r", "dataset:a", "trained_on")
+    domain = [
+        (InclusionProof(1, 2, b"\0" * 32, [], b"\0" * 32).as_json(), WireInclusion),
+        (ConsistencyProof(1, 2, b"\0" * 32, b"\0" * 32, []).as_json(), WireConsistency),
+        (Graph("dataset:a", "upstream", [node], [edge]).as_json(), LineageGraph),
+        (node.as_json(), GraphNode),
+        (edge.as_json(), GraphEdge),
+    ]
+    actor = Actor("system", "govledger")
+    stored = Entry(0, "2026-01-01T00:00:00.000000Z", "log.created", None, actor, {}, "00", b"{}", b"\0" * 32)
+    domain.append((stored.as_json(), WireEntry))
+    for shape, model in domain:
+        assert set(shape) == set(model.model_fields), model.__name__
+    assert set(actor.as_json()) == {"id", "name"}
