@@ -4,10 +4,10 @@ proof pack that lets a reader check every entry offline. Every role reads."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from ledger.lineage.graph import DEFAULT_DECISION_LIMIT, lineage_graph, models_in_production
 from ledger.lineage.trace import decision_trace
@@ -15,7 +15,7 @@ from ledger.service.deps import LedgerDep, Reader
 from ledger.service.params import UTC_PATTERN, IdPath
 from ledger.service.responses import READ, READ_ONE
 from ledger.verification.proofpack import build_pack
-from ledger.wire import DecisionTrace, LineageGraph, ModelsInProduction, ProductionModel
+from ledger.wire import DecisionTrace, LineageGraph, ModelsInProduction, ProductionModel, ProofPack
 
 __all__ = ["router"]
 
@@ -28,9 +28,6 @@ AsOf = Annotated[
         json_schema_extra={"format": "date-time"},
     ),
 ]
-_JSON_FILE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {"schema": {"type": "object"}}}, "description": "the proof pack"}
-}
 
 
 @router.get(
@@ -93,8 +90,9 @@ def trace(decision_id: IdPath, ledger: LedgerDep, _caller: Reader) -> Response:
 @router.get(
     "/decisions/{decision_id}/trace/pack",
     summary="The proof pack of a decision's trace, as a file (its exact canonical bytes)",
-    response_class=Response,
-    responses={**_JSON_FILE, **READ_ONE},
+    response_class=JSONResponse,
+    response_model=ProofPack,
+    responses=READ_ONE,
 )
 def trace_pack(decision_id: IdPath, ledger: LedgerDep, _caller: Reader) -> Response:
     with ledger.read_snapshot() as conn:

@@ -36,9 +36,14 @@ from ledger.wire.lineage import (
     ModelRecord,
     ModelsInProduction,
     ProductionModel,
+    ProofPack,
+    ProofPackItem,
     Receipt,
     ReviewRecord,
     RunRecord,
+    Trace,
+    TraceLineage,
+    TraceNode,
 )
 from ledger.wire.log import Checkpoint, ConsistencyProof, Entry, EntryWithProof, InclusionProof
 from ledger.wire.pages import Items, NewestFirstPage, Page
@@ -80,8 +85,13 @@ __all__ = [
     "PolicyReceipt",
     "PolicySummary",
     "ProductionModel",
+    "ProofPack",
+    "ProofPackItem",
     "Receipt",
     "RecordedEntry",
     "ReviewRecord",
     "RunRecord",
+    "Trace",
+    "TraceLineage",
+    "TraceNode",
 ]

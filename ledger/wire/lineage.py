@@ -33,9 +33,14 @@ __all__ = [
     "ModelRecord",
     "ModelsInProduction",
     "ProductionModel",
+    "ProofPack",
+    "ProofPackItem",
     "Receipt",
     "ReviewRecord",
     "RunRecord",
+    "Trace",
+    "TraceLineage",
+    "TraceNode",
 ]
 
 
@@ -213,9 +218,55 @@ class ModelsInProduction(BaseModel):
     models: list[ProductionModel]
 
 
-class DecisionTrace(BaseModel):
-    """Everything behind one decision (`trace`: nodes with seq and leaf hash, edges) and `pack`,
-    the proof pack of every entry in it (see docs/ledger-format.md for both formats)."""
+class ProofPackItem(BaseModel):
+    """One entry of a proof pack: its exact canonical body, leaf hash and inclusion path."""
 
-    pack: dict[str, Any]
-    trace: dict[str, Any]
+    seq: int
+    body: str
+    leaf_hash: str
+    path: list[str]
+
+
+class ProofPack(BaseModel):
+    """A proof pack (docs/ledger-format.md): entries proven against one signed checkpoint, with
+    the key entries that let a reader rebuild the key ring; checked offline by `verify-pack`."""
+
+    format: str
+    origin: str
+    purpose: str | None
+    checkpoint: str = Field(description="C2SP signed note")
+    key_entries: list[ProofPackItem]
+    entries: list[ProofPackItem]
+
+
+class TraceNode(GraphNode):
+    """A node of a decision trace, with the leaf hash of the entry that recorded it."""
+
+    leaf_hash: str
+
+
+class TraceLineage(LineageGraph):
+    nodes: list[TraceNode]  # type: ignore[assignment]  # the graph's nodes, each with its leaf hash
+
+
+class Trace(BaseModel):
+    """Everything behind one decision (docs/ledger-format.md, the trace format)."""
+
+    decision_id: str
+    lineage: TraceLineage
+    evaluations: list[TraceNode]
+    policies: list[TraceNode]
+    approvals: list[TraceNode]
+    stage_changes: list[TraceNode]
+    reviews: list[TraceNode]
+    appeals: list[TraceNode]
+    erasure: TraceNode | None
+    edges: list[GraphEdge]
+    seqs: list[int] = Field(description="every entry involved, sorted: the entries of the pack")
+
+
+class DecisionTrace(BaseModel):
+    """A decision's trace and `pack`, the proof pack of every entry in it."""
+
+    pack: ProofPack
+    trace: Trace
