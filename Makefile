@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages the project needs at run time (installed with apt-get when run as root).
 SYSTEM_PACKAGES ?= libharfbuzz-subset0 poppler-utils fonts-dejavu-core
 
-.PHONY: setup system-packages demo test lint format bench bench-service bench-gate clean
+.PHONY: setup system-packages demo test lint format bench bench-service bench-gate bench-install clean
 
 setup: $(STAMP)
 
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-packages
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[all,dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
 demo: setup
@@ -50,6 +50,9 @@ bench-service: setup
 
 bench-gate: setup
 	$(PY) -m bench.gate_bench
+
+bench-install: setup
+	$(PY) -m bench.install_bench
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

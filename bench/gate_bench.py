@@ -30,16 +30,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
-import platform
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +43,8 @@ import pandas as pd
 import shap
 import skops.io as sio
 from fairlearn.metrics import MetricFrame, selection_rate
-from rich.console import Console
 
-from bench.seconds_table import Result, fmt_s, markdown_table, rich_table
+from bench.harness import Result, Target, console, environment, fmt, load_average, print_report, timed
 from govledger.demo.adult import prepare_adult_csvs
 from govledger.demo.training import train_baseline
 from policies.artifacts import TRUSTED_TYPES, load_model, save_model
@@ -63,8 +58,6 @@ PACKS = ("nyc-ll144", "ecoa-credit")
 GATE_BEYOND_LOAD_S = 5.0  # the target: the whole gate within 5 s beyond model loading
 MAX_OVERHEAD = 1.20  # ... and no more than 20% over the bare library calls
 
-console = Console(stderr=True)
-
 
 # -- setup --------------------------------------------------------------------------------------
 def build_inputs(work: Path, rows: int) -> tuple[Path, Path]:
@@ -76,12 +69,6 @@ def build_inputs(work: Path, rows: int) -> tuple[Path, Path]:
     data_path = work / f"eval-{rows}.csv"
     pd.read_csv(prepared.eval.path).sample(n=rows, replace=True, random_state=0).to_csv(data_path, index=False)
     return model_path, data_path
-
-
-def timed(call: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
 
 
 def gate(model_path: Path, data_path: Path, policy: LoadedPolicy) -> Any:
@@ -173,26 +160,6 @@ def profile_shares(model_path: Path, data_path: Path, policy: LoadedPolicy) -> t
 
 
 # -- driver ----------------------------------------------------------------------------------------
-def environment() -> list[str]:
-    try:
-        revision = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        revision = "unknown"
-    import fairlearn
-    import sklearn
-
-    return [
-        f"date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        f"python {platform.python_version()}, scikit-learn {sklearn.__version__}, fairlearn {fairlearn.__version__}, "
-        f"shap {shap.__version__}, pandas {pd.__version__}",
-        f"govledger revision: {revision}",
-        f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
-    ]
-
-
 def run(rows: int, trials: int, notes: list[str]) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="govledger-gate-bench-") as tmp:
@@ -229,30 +196,30 @@ def run(rows: int, trials: int, notes: list[str]) -> list[Result]:
                     parts[name][part].append(timed(call))
 
         load_s, bare_load_s = statistics.median(loads), statistics.median(bare_loads)
-        results.append(Result("model loading (load_model)", load_s, "skops.io.load, no type audit", bare_load_s))
+        results.append(Result("model loading (load_model)", load_s, "s", "skops.io.load, no type audit", bare_load_s))
         for name in PACKS:
             gate_s = statistics.median(gates[name])
             part_s = {part: statistics.median(times) for part, times in parts[name].items()}
             bare_s = sum(part_s.values())
             beyond = gate_s - load_s
-            notes.append(f"{name} bare calls: " + "; ".join(f"{k} {fmt_s(v)}" for k, v in part_s.items()))
+            notes.append(f"{name} bare calls: " + "; ".join(f"{k} {fmt(v, 's')}" for k, v in part_s.items()))
             results += [
-                Result(f"{name}: whole gate", gate_s, "bare calls + skops.io.load", bare_s + bare_load_s),
+                Result(f"{name}: whole gate", gate_s, "s", "bare calls + skops.io.load", bare_s + bare_load_s),
                 Result(
                     f"{name}: gate beyond model loading",
                     beyond,
+                    "s",
                     "sum of bare calls",
                     bare_s,
-                    f"gate ≤ {GATE_BEYOND_LOAD_S:.0f} s",
-                    beyond <= GATE_BEYOND_LOAD_S,
+                    Target("<=", GATE_BEYOND_LOAD_S),
                 ),
                 Result(
                     f"{name}: overhead over bare calls",
                     beyond,
+                    "s",
                     "sum of bare calls",
                     bare_s,
-                    f"ratio ≤ {MAX_OVERHEAD:.2f}×",
-                    beyond <= MAX_OVERHEAD * bare_s,
+                    Target("<=", MAX_OVERHEAD, of="ratio"),
                 ),
             ]
 
@@ -271,20 +238,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the evaluation file (default 100,000)")
     parser.add_argument("--trials", type=int, default=3, help="interleaved timed trials (default 3)")
     args = parser.parse_args(argv)
-    header = environment()
+    header = environment(["scikit-learn", "fairlearn", "shap", "pandas"])
     started = time.perf_counter()
     notes: list[str] = []
     results = run(max(2, args.rows), max(1, args.trials), notes)
-    out = Console(width=None if sys.stdout.isatty() else 220)
     command = " ".join(["python -m bench.gate_bench", *(sys.argv[1:] if argv is None else argv)])
-    for line in [command, *header, f"run time: {time.perf_counter() - started:.0f} s", *notes]:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
-    out.print(
-        rich_table(results, title="policy gate vs bare library calls (ratio = gate ÷ baseline)", value_header="Gate")
+    lines = [*header, f"run time: {time.perf_counter() - started:.0f} s", f"load average at end: {load_average()}"]
+    print_report(
+        command,
+        [*lines, *notes],
+        results,
+        title="policy gate vs bare library calls (ratio = gate ÷ baseline)",
+        value_header="Gate",
     )
-    out.print(markdown_table(results, value_header="Gate"), markup=False, highlight=False, soft_wrap=True)
-    met = [r for r in results if r.met is not None]
-    out.print(f"targets met: {sum(bool(r.met) for r in met)}, not met: {sum(r.met is False for r in met)}")
     return 0
 
 

@@ -47,52 +47,56 @@ import argparse
 import base64
 import bisect
 import contextlib
-import math
 import os
-import platform
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledger.api import Ledger, local_actor
-from ledger.log.entry import Actor, format_ts, make_draft, seal
-from ledger.log.subtrees import Frontier
-from ledger.storage.sequencer import CheckpointPolicy
-
-KIND = "note.recorded"
-ENTRY_BYTES = 300  # the realistic size of one canonical entry
-BATCH = 1_000
-BUILD_BATCH = 10_000
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-VOCABULARY = (
-    "model dataset approval risk review fairness drift audit release owner metric threshold sign-off bias "
-    "lineage retrain incident control evidence"
+from bench.harness import (
+    BATCH,
+    BUILD_BATCH,
+    DEFAULT_PG_URL,
+    KIND,
+    Item,
+    LedgerWriter,
+    Result,
+    Target,
+    build_ledger,
+    compare,
+    console,
+    environment,
+    for_entries,
+    for_seconds,
+    latencies_ms,
+    load_average,
+    note_items,
+    open_ledger,
+    percentile,
+    postgres_error,
+    postgres_schema,
+    print_report,
+    seal_body,
+    sqlite_url,
 )
-WORDS = tuple(VOCABULARY.split())
+from ledger.api import Ledger, local_actor
+from ledger.log.entry import Actor, format_ts
+from ledger.log.subtrees import Frontier
 
-Item = dict[str, Any]
-console = Console(stderr=True)
+TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 # -- configuration and results --------------------------------------------------------------
@@ -110,148 +114,6 @@ class Config:
     postgres_url: str | None
 
 
-@dataclass(frozen=True)
-class Target:
-    op: str  # ">=" or "<="
-    bound: float
-
-    def met(self, value: float) -> bool:
-        return value >= self.bound if self.op == ">=" else value <= self.bound
-
-
-@dataclass(frozen=True)
-class Result:
-    section: str
-    measure: str
-    value: float
-    unit: str  # "entries/s" or "ms"
-    baseline: str
-    baseline_value: float
-    target: Target | None = None
-
-    @property
-    def ratio(self) -> float:
-        return self.value / self.baseline_value if self.baseline_value else math.nan
-
-    @property
-    def met(self) -> bool | None:
-        return None if self.target is None else self.target.met(self.value)
-
-
-def fmt(value: float, unit: str) -> str:
-    if math.isnan(value):
-        return "n/a"
-    if unit == "ms":
-        return f"{value:,.3f} ms" if value < 100 else f"{value:,.0f} ms"
-    return f"{value:,.0f} {unit}"
-
-
-def fmt_target(result: Result) -> str:
-    if result.target is None:
-        return ""
-    return f"{result.target.op} {fmt(result.target.bound, result.unit)}"
-
-
-def fmt_met(result: Result) -> str:
-    return {None: "", True: "yes", False: "NO"}[result.met]
-
-
-def fmt_ratio(ratio: float) -> str:
-    if math.isnan(ratio):
-        return "n/a"
-    return f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.3g}×"
-
-
-def columns(result: Result) -> list[str]:
-    return [
-        result.section,
-        result.measure,
-        fmt(result.value, result.unit),
-        result.baseline,
-        fmt(result.baseline_value, result.unit),
-        fmt_ratio(result.ratio),
-        fmt_target(result),
-        fmt_met(result),
-    ]
-
-
-HEADERS = ["Section", "Measure", "govledger", "Baseline", "Baseline figure", "Ratio", "Target", "Met"]
-
-
-def rich_table(results: Sequence[Result]) -> Table:
-    table = Table(title="govledger vs baselines (ratio = govledger ÷ baseline)")
-    for header in HEADERS:
-        table.add_column(header, justify="right" if header in ("govledger", "Baseline figure", "Ratio") else "left")
-    for result in results:
-        table.add_row(*columns(result))
-    return table
-
-
-def markdown_table(results: Sequence[Result]) -> str:
-    lines = [
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "|".join("---:" if h in ("govledger", "Baseline figure", "Ratio") else "---" for h in HEADERS) + "|",
-    ]
-    lines += ["| " + " | ".join(columns(result)) + " |" for result in results]
-    return "\n".join(lines)
-
-
-# -- timing helpers ---------------------------------------------------------------------------
-Work = Callable[[], int]  # does one unit of work, returns how many entries it handled
-Trial = Callable[[Work], float]  # runs a Work for one trial, returns entries/s
-
-
-def for_seconds(seconds: float) -> Trial:
-    """A trial that repeats the work for at least `seconds` (for work that does not change the data)."""
-
-    def trial(work: Work) -> float:
-        done, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            done += work()
-        return done / (time.perf_counter() - start)
-
-    return trial
-
-
-def for_entries(entries: int) -> Trial:
-    """A trial of a fixed number of entries, so that every contender's table grows by the same amount
-    and ledger and baseline are timed at the same table sizes (append cost grows with the table)."""
-
-    def trial(work: Work) -> float:
-        done, start = 0, time.perf_counter()
-        while done < entries:
-            done += work()
-        return done / (time.perf_counter() - start)
-
-    return trial
-
-
-def compare(subject: Work, baselines: Sequence[Work], trial: Trial, trials: int) -> tuple[float, list[float]]:
-    """Median throughput of `subject` and of each baseline over interleaved trials."""
-    subject_rates: list[float] = []
-    baseline_rates: list[list[float]] = [[] for _ in baselines]
-    for _ in range(trials):
-        subject_rates.append(trial(subject))
-        for rates, baseline in zip(baseline_rates, baselines, strict=True):
-            rates.append(trial(baseline))
-    return statistics.median(subject_rates), [statistics.median(rates) for rates in baseline_rates]
-
-
-def latencies_ms(call: Callable[[], object], samples: int) -> list[float]:
-    out = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        call()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
 # -- payloads -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Sealed:
@@ -262,39 +124,6 @@ class Sealed:
     closes: bytes
     kind: str
     subject: str | None
-
-
-def seal_body(data: Item, subject: str | None, actor: Actor, seq: int, prev: bytes) -> tuple[bytes, bytes]:
-    """The exact bytes (and leaf hash) the ledger would store for this payload at `seq`."""
-    entry = seal(
-        make_draft(KIND, data, actor=actor, subject=subject), seq=seq, ts=format_ts(datetime.now(UTC)), prev=prev
-    )
-    return entry.body, entry.leaf_hash
-
-
-def words(rng: random.Random, length: int) -> str:
-    out = ""
-    while len(out) < length:
-        out += rng.choice(WORDS) + " "
-    return out[:length].rstrip() or "x"
-
-
-def subject_names(count: int) -> list[str]:
-    """`count` distinct subjects such as ``model:drift-v3``."""
-    return [f"model:{WORDS[i % len(WORDS)]}-v{i // len(WORDS)}" for i in range(count)]
-
-
-def note_item(rng: random.Random, actor: Actor, subjects: Sequence[str]) -> Item:
-    """A `note.recorded` item, subject drawn uniformly, whose canonical entry is about ENTRY_BYTES long."""
-    refs = [rng.randrange(1_000_000) for _ in range(rng.randrange(4))]
-    subject = rng.choice(subjects)
-    fixed = len(seal_body({"text": "", "refs": refs}, subject, actor, 500_000, bytes(32))[0])
-    return {"kind": KIND, "data": {"text": words(rng, ENTRY_BYTES - fixed), "refs": refs}, "subject": subject}
-
-
-def note_items(count: int, actor: Actor, subjects: int, seed: int = 7) -> list[Item]:
-    rng, names = random.Random(seed), subject_names(subjects)
-    return [note_item(rng, actor, names) for _ in range(count)]
 
 
 def sealed_rows(items: Sequence[Item], actor: Actor) -> list[Sealed]:
@@ -309,23 +138,6 @@ def sealed_rows(items: Sequence[Item], actor: Actor) -> list[Sealed]:
 
 
 # -- writers ------------------------------------------------------------------------------------
-class LedgerWriter:
-    """Appends items from a pool through the public API, one call per `single()` / `batch()`."""
-
-    def __init__(self, ledger: Ledger, pool: Sequence[Item], actor: Actor) -> None:
-        self.ledger, self.pool, self.actor = ledger, pool, actor
-        self.next = 0
-
-    def single(self) -> int:
-        item = self.pool[self.next % len(self.pool)]
-        self.next += 1
-        self.ledger.append(KIND, item["data"], actor=self.actor, subject=item["subject"])
-        return 1
-
-    def batch(self, size: int) -> int:
-        return len(self.ledger.append_many(self.pool[:size], actor=self.actor))
-
-
 Batch = list[tuple[int, Sealed]]
 Committer = Callable[[Batch], None]
 
@@ -421,21 +233,6 @@ def raw_postgres(conninfo: str, schema: str) -> Iterator[Committer]:
         conn.close()
 
 
-@contextlib.contextmanager
-def open_ledger(url: str, home: Path, name: str) -> Iterator[Ledger]:
-    """A fresh, initialised ledger with the default checkpoint policy; closed afterwards."""
-    ledger = Ledger.open(url, home=home, policy=CheckpointPolicy())
-    try:
-        ledger.init(origin=f"bench.govledger.local/{name}")
-        yield ledger
-    finally:
-        ledger.close()
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
 # -- 1-3: appends -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Baseline:
@@ -492,7 +289,7 @@ def throughput_rows(
 ) -> list[Result]:
     """One result row per baseline, all for the same govledger figure."""
     return [
-        Result(backend, measure, figure, "entries/s", f"{baseline.label}, {how}", baseline_figure, target)
+        Result(measure, figure, "entries/s", f"{baseline.label}, {how}", baseline_figure, target, section=backend)
         for baseline, baseline_figure in zip(baselines, baseline_figures, strict=True)
     ]
 
@@ -509,32 +306,6 @@ def sqlite_appends(cfg: Config, work: Path, pool: Sequence[Item], rows: Sequence
             Baseline("raw sqlite3 replaying the ledger's SQL", replay, start=1),
         ]
         return append_results("SQLite", ledger, baselines, pool, rows, actor, cfg, 50_000)
-
-
-def postgres_error(url: str) -> str | None:
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return None
-
-
-@contextlib.contextmanager
-def postgres_schema(url: str) -> Iterator[str]:
-    """A fresh schema on the server at `url`, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def postgres_appends(
@@ -556,19 +327,6 @@ def postgres_appends(
 
 
 # -- 4-5: the big ledger: deep verify and proofs --------------------------------------------------
-def build_ledger(ledger: Ledger, pool: Sequence[Item], actor: Actor, entries: int) -> list[tuple[int, float]]:
-    """Grow `ledger` to `entries` entries with append_many in batches of BUILD_BATCH.
-
-    Returns (size, perf_counter) after every batch, starting with the initial size.
-    """
-    size = ledger.size
-    marks = [(size, time.perf_counter())]
-    while size < entries:
-        size += len(ledger.append_many(pool[: min(BUILD_BATCH, entries - size)], actor=actor))
-        marks.append((size, time.perf_counter()))
-    return marks
-
-
 def build_note(marks: Sequence[tuple[int, float]]) -> str:
     """The build rate overall and in its first and last tenth: append cost grows with the table."""
 
@@ -619,8 +377,12 @@ def verify_results(ledger: Ledger, path: Path, cfg: Config) -> list[Result]:
     )
     target = Target(">=", 200_000)
     return [
-        Result("SQLite", "deep verify", verify, "entries/s", "raw sqlite3 read + sha256 per row", hashed, target),
-        Result("SQLite", "deep verify", verify, "entries/s", "raw sqlite3 read of the rows alone", read, target),
+        Result(
+            "deep verify", verify, "entries/s", "raw sqlite3 read + sha256 per row", hashed, target, section="SQLite"
+        ),
+        Result(
+            "deep verify", verify, "entries/s", "raw sqlite3 read of the rows alone", read, target, section="SQLite"
+        ),
     ]
 
 
@@ -654,15 +416,17 @@ def latency_rows(
 ) -> list[Result]:
     return [
         Result(
-            "SQLite",
             f"{measure} median",
             statistics.median(timings),
             "ms",
             f"{baseline} median",
             statistics.median(base),
             median_target,
+            section="SQLite",
         ),
-        Result("SQLite", f"{measure} p99", percentile(timings, 99), "ms", f"{baseline} p99", percentile(base, 99)),
+        Result(
+            f"{measure} p99", percentile(timings, 99), "ms", f"{baseline} p99", percentile(base, 99), section="SQLite"
+        ),
     ]
 
 
@@ -774,45 +538,39 @@ def coverage(cfg: Config, work: Path, pool: Sequence[Item], actor: Actor) -> lis
     base, target = "one Ed25519 sign", Target("<=", 1000.0)
     p50, p99 = statistics.median(sign), percentile(sign, 99)
     return [
-        Result("SQLite", "checkpoint coverage p50 (polled)", statistics.median(polled), "ms", f"{base} median", p50),
-        Result("SQLite", "checkpoint coverage p99 (polled)", percentile(polled, 99), "ms", f"{base} p99", p99, target),
         Result(
-            "SQLite", "checkpoint coverage p50 (ts columns)", statistics.median(stamped), "ms", f"{base} median", p50
+            "checkpoint coverage p50 (polled)", statistics.median(polled), "ms", f"{base} median", p50, section="SQLite"
         ),
         Result(
-            "SQLite", "checkpoint coverage p99 (ts columns)", percentile(stamped, 99), "ms", f"{base} p99", p99, target
+            "checkpoint coverage p99 (polled)",
+            percentile(polled, 99),
+            "ms",
+            f"{base} p99",
+            p99,
+            target,
+            section="SQLite",
+        ),
+        Result(
+            "checkpoint coverage p50 (ts columns)",
+            statistics.median(stamped),
+            "ms",
+            f"{base} median",
+            p50,
+            section="SQLite",
+        ),
+        Result(
+            "checkpoint coverage p99 (ts columns)",
+            percentile(stamped, 99),
+            "ms",
+            f"{base} p99",
+            p99,
+            target,
+            section="SQLite",
         ),
     ]
 
 
 # -- driver ---------------------------------------------------------------------------------------
-def git_revision() -> str:
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "--no-optional-locks", "status", "--porcelain", "--", "ledger"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{commit}{' (ledger/ has uncommitted changes)' if dirty else ''}"
-
-
-def environment() -> list[str]:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [
-        f"date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, psycopg {psycopg.__version__}",
-        f"govledger revision: {git_revision()}",
-        f"load average at start: {load}",
-    ]
-
-
 def parse_args(argv: Sequence[str] | None) -> Config:
     parser = argparse.ArgumentParser(prog="python -m bench.ledger_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short trials and a 50,000-entry proof ledger (~1 min)")
@@ -878,23 +636,12 @@ def run(cfg: Config) -> tuple[list[Result], list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     cfg = parse_args(argv)
-    header = environment()
+    header = environment(["psycopg"])
     started = time.perf_counter()
     results, notes = run(cfg)
-    out = Console(width=None if sys.stdout.isatty() else 220)
     command = " ".join(["python -m bench.ledger_bench", *(sys.argv[1:] if argv is None else argv)])
-    for line in [
-        f"command: {command}",
-        *header,
-        f"run time: {time.perf_counter() - started:.0f} s",
-        f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
-        *notes,
-    ]:
-        out.print(line)
-    out.print(rich_table(results))
-    out.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
-    missed = [r for r in results if r.met is False]
-    out.print(f"targets met: {sum(r.met is True for r in results)}, missed: {len(missed)}")
+    lines = [*header, f"run time: {time.perf_counter() - started:.0f} s", f"load average at end: {load_average()}"]
+    print_report(command, [*lines, *notes], results, title="govledger vs baselines (ratio = govledger ÷ baseline)")
     return 0
 
 

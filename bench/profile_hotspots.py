@@ -1,4 +1,5 @@
-"""Where govledger spends its time: cProfile of the operations `bench.ledger_bench` measures.
+"""Where govledger spends its time: cProfile of the operations `bench.ledger_bench` measures
+(with the same payloads, from `bench.harness`).
 
 Run from the repository root::
 
@@ -28,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.ledger_bench import BATCH, Item, LedgerWriter, build_ledger, note_items, open_ledger, sqlite_url
+from bench.harness import BATCH, Item, LedgerWriter, build_ledger, note_items, open_ledger, sqlite_url
 from ledger.api import Ledger, local_actor
 
 Work = Callable[[], object]

@@ -31,10 +31,8 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
-import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,7 +45,7 @@ import pandas as pd
 import weasyprint
 from rich.console import Console
 
-from bench.seconds_table import Result, fmt_s, markdown_table, rich_table
+from bench.harness import Result, Target, environment, fmt, load_average, print_report
 from govledger.demo.adult import prepare_adult_csvs
 from govledger.demo.adult_lineage import LICENCE, model_documentation, register_adult_datasets
 from govledger.demo.training import SENSITIVE, TARGET, train_mitigated
@@ -252,63 +250,33 @@ def run(trials: int, decisions: int, notes: list[str]) -> list[Result]:
         med = {k: statistics.median(v) for k, v in times[name].items()}
         target = TARGETS_S[name]
         results += [
-            Result(
-                f"{name}: whole report",
-                med["whole"],
-                bare_label,
-                med["bare"],
-                f"whole ≤ {target:.0f} s",
-                med["whole"] <= target,
-            ),
-            Result(f"{name}: build (prepare)", med["build"], bare_label, med["bare"]),
-            Result(f"{name}: render (HTML + PDF)", med["render"], bare_label, med["bare"]),
+            Result(f"{name}: whole report", med["whole"], "s", bare_label, med["bare"], Target("<=", target)),
+            Result(f"{name}: build (prepare)", med["build"], "s", bare_label, med["bare"]),
+            Result(f"{name}: render (HTML + PDF)", med["render"], "s", bare_label, med["bare"]),
         ]
-        trials_s = {k: ", ".join(fmt_s(x) for x in times[name][k]) for k in ("whole", "bare")}
+        trials_s = {k: ", ".join(fmt(x, "s") for x in times[name][k]) for k in ("whole", "bare")}
         notes.append(f"{name} trials: whole report {trials_s['whole']}; bare {trials_s['bare']}")
     return results
 
 
 # -- driver ----------------------------------------------------------------------------------------
-def environment() -> list[str]:
-    try:
-        revision = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        revision = "unknown"
-    import jinja2
-
-    return [
-        f"date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        f"python {platform.python_version()}, weasyprint {weasyprint.__version__}, jinja2 {jinja2.__version__}",
-        f"govledger revision: {revision}",
-        f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
-    ]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.report_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=5, help="timed trials after one warm-up (default 5)")
     parser.add_argument("--decisions", type=int, default=300, help="decisions logged (default 300)")
     args = parser.parse_args(argv)
-    header = environment()
+    header = environment(["weasyprint", "jinja2"])
     started = time.perf_counter()
     notes: list[str] = []
     results = run(max(1, args.trials), max(1, args.decisions), notes)
-    notes.append(f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    out = Console(width=None if sys.stdout.isatty() else 220)
     command = " ".join(["python -m bench.report_bench", *(sys.argv[1:] if argv is None else argv)])
-    for line in [command, *header, f"run time: {time.perf_counter() - started:.0f} s", *notes]:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
-    out.print(
-        rich_table(
-            results,
-            title="report PDFs vs bare WeasyPrint render (ratio = govledger ÷ baseline)",
-            value_header="govledger",
-        )
+    lines = [*header, f"run time: {time.perf_counter() - started:.0f} s", f"load average at end: {load_average()}"]
+    print_report(
+        command,
+        [*lines, *notes],
+        results,
+        title="report PDFs vs bare WeasyPrint render (ratio = govledger ÷ baseline)",
     )
-    out.print(markdown_table(results, value_header="govledger"), markup=False, highlight=False, soft_wrap=True)
     return 0
 
 

@@ -8,8 +8,8 @@ Run from the repository root::
 
 For each backend (SQLite, then PostgreSQL if reachable) the benchmark prepares a ledger through
 the Python API: init, a producer API key (`create_api_key`, an `access.key_created` entry), and
-the lineage chain of `tests.lineage.factories.build_chain` (datasets, run, model credit@1,
-approval, promotion). On PostgreSQL the ledgers' tables are ANALYZEd before every trial round
+a lineage chain (`build_chain`: datasets, run, model credit@1, an approval by another key,
+promotion). On PostgreSQL the ledgers' tables are ANALYZEd before every trial round
 (see `analyze`: the test server has autovacuum off). It starts ``python -m bench.service_app``
 as a separate process on 127.0.0.1 (uvicorn, one process, its defaults: uvloop and httptools;
 access log off) with GOVLEDGER_DATABASE_URL /
@@ -63,6 +63,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -80,21 +81,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
 from sqlalchemy import text
 
-from bench.http_load import encode_request, run_connections
-from bench.ledger_bench import (
+from bench.harness import (
     DEFAULT_PG_URL,
     Result,
     Target,
+    console,
     environment,
-    markdown_table,
+    load_average,
     percentile,
     postgres_error,
     postgres_schema,
-    rich_table,
+    print_report,
 )
+from bench.http_load import encode_request, run_connections
 from ledger.access.api_keys import Role, create_api_key, split_token
 from ledger.api import Ledger
 from ledger.config import Settings
@@ -103,7 +104,6 @@ from ledger.lineage.decisions import prepare_decisions, record_decisions
 from ledger.log.entry import Actor
 from ledger.storage.db import create_engine
 from ledger.verification.proofpack import verify_pack
-from tests.lineage.factories import build_chain, decision
 
 BATCH = 1_000
 BUILD_BATCH = 10_000
@@ -121,8 +121,6 @@ KEY_NAME = "bench-producer"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 REQUEST_TIMEOUT_S = 120.0
-
-console = Console(stderr=True)
 
 
 @dataclass(frozen=True)
@@ -148,13 +146,91 @@ class Ids:
         return [f"{prefix}-{i:08d}" for i in range(start, start + n)]
 
 
+# -- the lineage the decisions name ---------------------------------------------------------------------
+DATA_SCIENTIST = Actor("key:ds1", "dana (data scientist)")
+RISK_OFFICER = Actor("key:ro1", "rui (risk officer)")
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def dataset(dataset_id: str, *, derived_from: list[str] | None = None) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "dataset_id": dataset_id,
+        "content_sha256": sha(dataset_id),
+        "columns": [{"name": "age", "type": "int"}, {"name": "sex", "type": "category"}, {"name": "y", "type": "int"}],
+        "rows": 1000,
+        "source_uri": f"s3://bucket/{dataset_id}.csv",
+        "licence": "CC-BY-4.0",
+        "sensitive_attributes": ["sex"],
+    }
+    if derived_from:
+        value["derived_from"] = derived_from
+        value["transformation"] = "dropped rows with missing values"
+    return value
+
+
+def build_chain(ledger: Ledger) -> dict[str, Any]:
+    """raw -> clean -> run -> model credit@1 (approved by another person, promoted); returns the
+    lineage facts a decision of credit@1 names."""
+    model = {"name": "credit", "version": "1"}
+    ledger.append("dataset.registered", dataset("adult-raw"), actor=DATA_SCIENTIST)
+    ledger.append("dataset.registered", dataset("adult-clean", derived_from=["adult-raw"]), actor=DATA_SCIENTIST)
+    run = {
+        "run_id": "run-1",
+        "code_version": "git:abc123",
+        "parameters": {"max_depth": 3, "learning_rate": 0.1},
+        "environment": {"python": "3.11", "sklearn": "1.5"},
+        "input_datasets": ["adult-clean"],
+        "metrics": {"auc": 0.87},
+        "artifact_sha256": sha("model-bytes"),
+    }
+    ledger.append("training_run.recorded", run, actor=DATA_SCIENTIST)
+    registered = {"model": model, "artifact_sha256": sha("model-bytes"), "run_id": "run-1", "intended_use": "credit"}
+    ledger.append("model.registered", registered, actor=DATA_SCIENTIST)
+    approval = {"approval_id": "appr-1", "model": model, "decision": "approve", "role": "approver"}
+    ledger.append("approval.recorded", approval, actor=RISK_OFFICER)
+    promotion = {"model": model, "stage": "production", "approval_ids": ["appr-1"]}
+    promoted = ledger.append("model.promoted", promotion, actor=RISK_OFFICER)
+    return {
+        "model": model,
+        "model_artifact_sha256": sha("model-bytes"),
+        "training_run_id": "run-1",
+        "dataset_ids": ["adult-clean"],
+        "promotion_seq": promoted.seq,
+    }
+
+
+def decision(decision_id: str, ledger_facts: dict[str, Any], *, subject: str) -> dict[str, Any]:
+    """A decision of credit@1 without personal input (`decision_request` adds one)."""
+    return {
+        "decision_id": decision_id,
+        "request_id": f"req-{decision_id}",
+        "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+        "ts_start": "2026-11-23T10:00:00Z",
+        "ts_end": "2026-11-23T10:00:00.120Z",
+        "subject_ref": subject,
+        "output": {"decision": "approve", "score": 0.42, "adverse": False},
+        "retention": {"retention_class": "reg-b", "earliest_purge": "2029-01-01"},
+        "not_applicable": {
+            "deployment": "single test deployment",
+            "input": "no personal input in this decision",
+            "reference_database_id": "no matching against a reference database",
+            "explanation": "explanations are not measured here",
+            "notice": "notices are sent by another system",
+        },
+        **ledger_facts,
+    }
+
+
 def decision_request(decision_id: str, *, with_input: bool) -> dict[str, Any]:
     """What a scoring service sends: the server fills the lineage facts in (and seals `input`)."""
     value = decision(decision_id, {"model": dict(MODEL)}, subject=f"applicant-{decision_id}")
     if with_input:
         value["input"] = dict(INPUT)
         value["input_schema_version"] = INPUT_SCHEMA
-        value.get("not_applicable", {}).pop("input", None)  # the factory explains a missing input away
+        value["not_applicable"].pop("input", None)  # `decision` explains a missing input away
     return value
 
 
@@ -494,31 +570,31 @@ class Phase:
             figure = rates["POST /v1/decisions"]
             results += [
                 Result(
-                    self.backend,
                     measure,
                     figure,
                     "decisions/s",
                     "Ledger.append_many in-process, same decisions prepared",
                     rates["append_many"],
                     target,
+                    section=self.backend,
                 ),
                 Result(
-                    self.backend,
                     measure,
                     figure,
                     "decisions/s",
                     f"record_decisions({BATCH:,}) in-process (prepare + append)",
                     rates["record_decisions"],
                     target,
+                    section=self.backend,
                 ),
                 Result(
-                    self.backend,
                     measure,
                     figure,
                     "decisions/s",
                     "trivial POST /bench/echo, same bodies (parsed)",
                     rates["POST /bench/echo"],
                     target,
+                    section=self.backend,
                 ),
             ]
         return results
@@ -568,22 +644,22 @@ class Phase:
             figure, target = rates[f"{clients} {how}"], Target(">=", 1_500)
             results += [
                 Result(
-                    self.backend,
                     measure,
                     figure,
                     "requests/s",
                     f"trivial POST /bench/echo, same conns{', same bodies' if how == 'with input' else ''}",
                     rates[f"{clients} echo"],
                     target,
+                    section=self.backend,
                 ),
                 Result(
-                    self.backend,
                     measure,
                     figure,
                     "requests/s",
                     f"record_decisions(1) in-process, 1 thread, {how}",
                     rates[f"record_decisions(1) {how}"],
                     target,
+                    section=self.backend,
                 ),
             ]
         return results
@@ -633,16 +709,22 @@ class Phase:
                 label = label.replace(f"{BATCH_CLIENTS} conns", f"{MULTI_BATCH_CLIENTS} conns")
             results += [
                 Result(
-                    self.backend, label, rates[key], unit, "the same, 1 worker (this run)", earlier[measure], target
+                    label,
+                    rates[key],
+                    unit,
+                    "the same, 1 worker (this run)",
+                    earlier[measure],
+                    target,
+                    section=self.backend,
                 ),
                 Result(
-                    self.backend,
                     label,
                     rates[key],
                     unit,
                     f"trivial POST /bench/echo, {WORKERS} workers, same conns",
                     rates[f"{key} echo"],
                     target,
+                    section=self.backend,
                 ),
             ]
         return results
@@ -693,13 +775,28 @@ def trace_results(backend: str, latencies: dict[str, list[float]], size: int) ->
     trace, ping, entry = latencies["trace"], latencies["ping"], latencies["entry"]
     median, target = statistics.median, Target("<=", 50.0)
     return [
-        Result(backend, f"{measure} median", median(trace), "ms", "GET /bench/ping median", median(ping), target),
         Result(
-            backend, f"{measure} median", median(trace), "ms", "GET /v1/entries/{seq} median", median(entry), target
+            f"{measure} median", median(trace), "ms", "GET /bench/ping median", median(ping), target, section=backend
         ),
-        Result(backend, f"{measure} p99", percentile(trace, 99), "ms", "GET /bench/ping p99", percentile(ping, 99)),
         Result(
-            backend, f"{measure} p99", percentile(trace, 99), "ms", "GET /v1/entries/{seq} p99", percentile(entry, 99)
+            f"{measure} median",
+            median(trace),
+            "ms",
+            "GET /v1/entries/{seq} median",
+            median(entry),
+            target,
+            section=backend,
+        ),
+        Result(
+            f"{measure} p99", percentile(trace, 99), "ms", "GET /bench/ping p99", percentile(ping, 99), section=backend
+        ),
+        Result(
+            f"{measure} p99",
+            percentile(trace, 99),
+            "ms",
+            "GET /v1/entries/{seq} p99",
+            percentile(entry, 99),
+            section=backend,
         ),
     ]
 
@@ -845,23 +942,12 @@ def _terminate(signum: int, _frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     cfg = parse_args(argv)
-    header = environment()
+    header = environment(["psycopg"])
     started = time.perf_counter()
     results, notes = run(cfg)
-    out = Console(width=None if sys.stdout.isatty() else 220)
     command = " ".join(["python -m bench.service_bench", *(sys.argv[1:] if argv is None else argv)])
-    for line in [
-        f"command: {command}",
-        *header,
-        f"run time: {time.perf_counter() - started:.0f} s",
-        f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
-        *notes,
-    ]:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
-    out.print(rich_table(results))
-    out.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
-    missed = [r for r in results if r.met is False]
-    out.print(f"targets met: {sum(r.met is True for r in results)} rows, missed: {len(missed)} rows")
+    lines = [*header, f"run time: {time.perf_counter() - started:.0f} s", f"load average at end: {load_average()}"]
+    print_report(command, [*lines, *notes], results, title="govledger vs baselines (ratio = govledger ÷ baseline)")
     return 0
 
 

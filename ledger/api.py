@@ -301,11 +301,6 @@ class Ledger:
             raise CorruptLedgerError("no checkpoint is stored although one was just signed")
         return latest
 
-    def checkpoint_if_due(self) -> cp.SignedCheckpoint | None:
-        self._ensure_signer()
-        stored = self._sequencer.checkpoint(only_if_due=True)
-        return None if stored is None else cp.parse_unverified(stored.note)
-
     def rotate_key(self, *, actor: Actor, reason: str | None = None) -> Receipt:
         """Replace the checkpoint key: a `key.rotated` entry signed by old and new key."""
         if os.environ.get(SIGNING_KEY_ENV):

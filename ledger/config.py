@@ -1,5 +1,8 @@
 """Settings from the environment, read when asked (never at import time), overridable by CLI options.
 
+The variables are read and checked by pydantic-settings (`ledger.environment`); a bad value is
+refused naming the variable and the value.
+
 | variable | meaning | default |
 |---|---|---|
 | GOVLEDGER_DATABASE_URL | sqlite:///FILE or postgresql://… | sqlite file `govledger.db` in the working directory |
@@ -15,13 +18,10 @@
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ledger.errors import InvalidInputError
 from ledger.log.entry import DEFAULT_MAX_ENTRY_BYTES
 from ledger.storage.db import default_url
 from ledger.storage.sequencer import CheckpointPolicy
@@ -32,21 +32,6 @@ __all__ = ["DEFAULT_KEY_CACHE_S", "DEFAULT_MAX_BATCH_BODY_BYTES", "DEFAULT_MAX_B
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAX_BATCH_BODY_BYTES = 32 * 1024 * 1024  # a batch of up to 10,000 decisions
 DEFAULT_KEY_CACHE_S = 1.0
-
-
-def _number(
-    env: Mapping[str, str], name: str, default: float, kind: type[int] | type[float], *, zero_ok: bool = False
-) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except (ValueError, OverflowError):
-        raise InvalidInputError(f"${name} must be a number, got {raw!r}") from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
-        raise InvalidInputError(f"${name} must be {'zero or ' if zero_ok else ''}positive, got {raw!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -61,20 +46,21 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
-        env = os.environ if env is None else env
+        """The settings the environment (or `env`, instead of it) gives; defaults relative to `cwd`."""
+        from ledger.environment import read_environment  # pydantic-settings: imported when asked
+
+        read = read_environment(env)
         cwd = cwd or Path.cwd()
-        policy = CheckpointPolicy(
-            every_entries=int(_number(env, "GOVLEDGER_CHECKPOINT_EVERY", 100_000, int)),
-            max_delay_s=float(_number(env, "GOVLEDGER_CHECKPOINT_INTERVAL", 0.5, float)),
-        )
         return cls(
-            database_url=env.get("GOVLEDGER_DATABASE_URL") or default_url(cwd),
-            home=Path(env.get("GOVLEDGER_HOME") or cwd / ".govledger"),
-            max_entry_bytes=int(_number(env, "GOVLEDGER_MAX_ENTRY_BYTES", DEFAULT_MAX_ENTRY_BYTES, int)),
-            checkpoint_policy=policy,
-            max_body_bytes=int(_number(env, "GOVLEDGER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, int)),
-            max_batch_body_bytes=int(_number(env, "GOVLEDGER_MAX_BATCH_BODY_BYTES", DEFAULT_MAX_BATCH_BODY_BYTES, int)),
-            key_cache_s=float(_number(env, "GOVLEDGER_KEY_CACHE_SECONDS", DEFAULT_KEY_CACHE_S, float, zero_ok=True)),
+            database_url=read.database_url or default_url(cwd),
+            home=read.home or cwd / ".govledger",
+            max_entry_bytes=read.max_entry_bytes,
+            checkpoint_policy=CheckpointPolicy(
+                every_entries=read.checkpoint_every, max_delay_s=read.checkpoint_interval
+            ),
+            max_body_bytes=read.max_body_bytes,
+            max_batch_body_bytes=read.max_batch_body_bytes,
+            key_cache_s=read.key_cache_s,
         )
 
     def with_overrides(self, *, database_url: str | None = None, home: Path | None = None) -> Settings:

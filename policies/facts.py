@@ -7,13 +7,17 @@ locally (a connection to the ledger) and remotely (the service's `/v1/evaluation
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
-
-from ledger.lineage import tables as t
+from ledger.lineage.registry_reads import (
+    DatasetRecord,
+    datasets_by_id,
+    first_dataset_with_content,
+    newest_model_with_artifact,
+    run_input_ids,
+)
+from ledger.storage.db import Connection
 from ledger.storage.store import fetch_entry_data
 from ledger.wire import EvaluationContext
 
@@ -47,14 +51,14 @@ class LineageFacts:
         )
 
 
-def _dataset(conn: Connection, row: Any) -> DatasetFacts:
-    data = fetch_entry_data(conn, row.seq)
+def _dataset(conn: Connection, record: DatasetRecord) -> DatasetFacts:
+    data = fetch_entry_data(conn, record.seq)
     return DatasetFacts(
-        dataset_id=row.dataset_id,
-        content_sha256=row.content_sha256,
-        seq=row.seq,
-        licence=row.licence,
-        sensitive_attributes=json.loads(row.sensitive_attributes),
+        dataset_id=record.dataset_id,
+        content_sha256=record.content_sha256,
+        seq=record.seq,
+        licence=record.licence,
+        sensitive_attributes=record.sensitive_attributes,
         derived_from=list(data.get("derived_from", [])),
     )
 
@@ -63,12 +67,12 @@ def _with_ancestors(conn: Connection, dataset_ids: list[str]) -> list[DatasetFac
     seen: dict[str, DatasetFacts] = {}
     frontier = list(dataset_ids)
     while frontier:
-        rows = conn.execute(select(t.datasets).where(t.datasets.c.dataset_id.in_(frontier))).all()
+        records = datasets_by_id(conn, frontier)
         frontier = []
-        for row in rows:
-            if row.dataset_id not in seen:
-                facts = _dataset(conn, row)
-                seen[row.dataset_id] = facts
+        for record in records:
+            if record.dataset_id not in seen:
+                facts = _dataset(conn, record)
+                seen[record.dataset_id] = facts
                 frontier += [p for p in facts.derived_from if p not in seen]
     return sorted(seen.values(), key=lambda d: d.seq)
 
@@ -76,9 +80,7 @@ def _with_ancestors(conn: Connection, dataset_ids: list[str]) -> list[DatasetFac
 def lineage_facts(conn: Connection, *, artifact_sha256: str, data_sha256: str) -> LineageFacts:
     """The newest model version registered with this artifact, its training data back through
     derivations, and the registered dataset with this content hash (None where unknown)."""
-    model_row = conn.execute(
-        select(t.models).where(t.models.c.artifact_sha256 == artifact_sha256).order_by(t.models.c.seq.desc()).limit(1)
-    ).first()
+    model_row = newest_model_with_artifact(conn, artifact_sha256)
     model = None
     training: list[DatasetFacts] = []
     if model_row is not None:
@@ -90,13 +92,7 @@ def lineage_facts(conn: Connection, *, artifact_sha256: str, data_sha256: str) -
             "stage": model_row.stage,
             "registration": fetch_entry_data(conn, model_row.seq),
         }
-        inputs = [
-            r[0]
-            for r in conn.execute(select(t.run_inputs.c.dataset_id).where(t.run_inputs.c.run_id == model_row.run_id))
-        ]
-        training = _with_ancestors(conn, inputs)
-    dataset_row = conn.execute(
-        select(t.datasets).where(t.datasets.c.content_sha256 == data_sha256).order_by(t.datasets.c.seq).limit(1)
-    ).first()
+        training = _with_ancestors(conn, run_input_ids(conn, model_row.run_id))
+    dataset_row = first_dataset_with_content(conn, data_sha256)
     evaluation = _dataset(conn, dataset_row) if dataset_row is not None else None
     return LineageFacts(model=model, training_datasets=training, evaluation_dataset=evaluation)

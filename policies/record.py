@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
-from ledger.lineage import tables as t
+from ledger.lineage.policy_reads import published_policy, recorded_evaluation
 from ledger.log.entry import Actor
 from policies.evaluate import Evaluation, FactsProvider
 from policies.facts import LineageFacts, lineage_facts
@@ -59,12 +57,8 @@ def publish_policy(ledger: Ledger, loaded: LoadedPolicy, *, actor: Actor, activa
 def record_evaluation(ledger: Ledger, evaluation: Evaluation, *, actor: Actor) -> Recorded:
     payload = evaluation.payload()
     with ledger.engine.connect() as conn:
-        published = conn.execute(
-            select(t.policies.c.seq).where(t.policies.c.sha256 == evaluation.policy.sha256)
-        ).first()
-        existing = conn.execute(
-            select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == payload["evaluation_id"])
-        ).first()
+        published = published_policy(conn, evaluation.policy.sha256)
+        existing = recorded_evaluation(conn, payload["evaluation_id"])
     if published is None:
         raise NotFoundError(
             f"policy {evaluation.policy.policy.name} version {evaluation.policy.policy.version} "

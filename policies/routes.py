@@ -13,17 +13,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, select
 
 from ledger.access.api_keys import Principal, Role
 from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.lineage import tables as t
-from ledger.lineage.policy_projector import active_policy
+from ledger.lineage.policy_reads import (
+    evaluations_page,
+    newest_active_policy,
+    published_policies,
+    published_policy,
+    recorded_evaluation,
+)
 from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, json_body_only, require_roles
 from ledger.service.responses import READ, READ_ONE, WRITE, errors
+from ledger.storage.db import Connection
 from ledger.wire import (
     EvaluationContext,
     EvaluationReceipt,
@@ -87,8 +92,8 @@ def publish(body: PublishPolicy, ledger: LedgerDep, principal: Approver) -> Poli
 )
 def list_policies(ledger: LedgerDep, _caller: Reader) -> PolicyList[PolicySummary]:
     with ledger.engine.connect() as conn:
-        rows = conn.execute(select(t.policies).order_by(t.policies.c.seq)).all()
-        active = active_policy(conn)
+        rows = published_policies(conn)
+        active = newest_active_policy(conn)
     items = [
         {c: getattr(row, c) for c in ("sha256", "seq", "name", "version", "activate", "approvals_required")}
         for row in rows
@@ -101,14 +106,14 @@ def list_policies(ledger: LedgerDep, _caller: Reader) -> PolicyList[PolicySummar
 @router.get("/policies/{sha256}", summary="One published policy, with its full text", responses=READ_ONE)
 def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> RecordedEntry:
     with ledger.engine.connect() as conn:
-        row = conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == sha256)).first()
+        row = published_policy(conn, sha256)
         if row is None:
             raise NotFoundError(f"no policy with SHA-256 {sha256[:64]!r} is published")
     return _entry_data(ledger, row.seq)
 
 
 def _rejudge(ledger: Ledger, conn: Connection, body: EvaluationRecorded) -> None:
-    row = conn.execute(select(t.policies.c.seq).where(t.policies.c.sha256 == body.policy.sha256)).first()
+    row = published_policy(conn, body.policy.sha256)
     if row is None:
         raise NotFoundError(f"policy {body.policy.sha256[:12]} is not published; a risk officer must publish it first")
     policy = parse_policy(ledger.get(row.seq).data["text"]).policy
@@ -144,9 +149,7 @@ def _rejudge(ledger: Ledger, conn: Connection, body: EvaluationRecorded) -> None
 def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> EvaluationReceipt:
     with ledger.engine.connect() as conn:
         _rejudge(ledger, conn, body)
-        existing = conn.execute(
-            select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == body.evaluation_id)
-        ).first()
+        existing = recorded_evaluation(conn, body.evaluation_id)
     if existing is not None:  # the same inputs give the same entry: answer with it
         return EvaluationReceipt(existing.seq, body.evaluation_id, already_recorded=True)
     written = ledger.append(
@@ -164,26 +167,15 @@ def list_evaluations(
     before: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="cursor: next_before of the last page")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page (1 to 1000)")] = 100,
 ) -> NewestFirstPage[EvaluationSummary]:
-    e = t.evaluations
-    query = select(e).order_by(e.c.seq.desc()).limit(limit + 1)
-    if name is not None:
-        query = query.where(e.c.name == name)
-    if version is not None:
-        query = query.where(e.c.version == version)
-    if before is not None:
-        query = query.where(e.c.seq < before)
     with ledger.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    items = [dict(row._mapping) for row in rows[:limit]]
-    return NewestFirstPage[EvaluationSummary].model_validate(
-        {"items": items, "next_before": items[-1]["seq"] if len(rows) > limit else None}
-    )
+        page = evaluations_page(conn, name=name, version=version, before=before, limit=limit)
+    return NewestFirstPage[EvaluationSummary].model_validate({"items": page.items, "next_before": page.next_before})
 
 
 @router.get("/evaluations/{evaluation_id}", summary="One evaluation with every rule's result", responses=READ_ONE)
 def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> RecordedEntry:
     with ledger.engine.connect() as conn:
-        row = conn.execute(select(t.evaluations.c.seq).where(t.evaluations.c.evaluation_id == evaluation_id)).first()
+        row = recorded_evaluation(conn, evaluation_id)
         if row is None:
             raise NotFoundError(f"evaluation {evaluation_id[:200]!r} is not recorded")
     return _entry_data(ledger, row.seq)

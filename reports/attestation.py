@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from ledger.api import Ledger
-from ledger.lineage import tables as t
+from ledger.lineage.report_reads import latest_report_seq
 from ledger.log import merkle
 from reports.checklist import ChecklistItem
 from reports.document import Content
@@ -19,13 +17,8 @@ __all__ = ["CHECKLIST", "build_attestation"]
 
 def _previous(ledger: Ledger, before: int) -> dict[str, Any] | None:
     with ledger.engine.connect() as conn:
-        row = conn.execute(
-            select(t.reports.c.seq)
-            .where(t.reports.c.report_kind == "attestation", t.reports.c.seq < before)
-            .order_by(t.reports.c.seq.desc())
-            .limit(1)
-        ).first()
-    return None if row is None else {"seq": row.seq, **ledger.get(row.seq).data}
+        seq = latest_report_seq(conn, "attestation", before=before)
+    return None if seq is None else {"seq": seq, **ledger.get(seq).data}
 
 
 def build_attestation(ledger: Ledger, evidence: Evidence) -> Content:

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError, PrivacyError
-from ledger.lineage import tables as t
-from ledger.log.entry import entry_from_row, format_ts
+from ledger.lineage.decision_reads import PeriodDecision, decisions_in_period, erasure_seqs
+from ledger.lineage.registry_reads import model_version
+from ledger.log.entry import format_ts
 from ledger.privacy.sealing import ErasedInput, read_decision_input
-from ledger.storage.tables import entries
+from ledger.storage.db import Connection
 from reports.bias_audit_data import AuditRecord, DimensionTable, scoring_audit, selection_audit
 from reports.checklist import ChecklistItem
 from reports.document import Content
@@ -94,9 +93,8 @@ def _score(output: Any) -> float | None:
     return float(score)
 
 
-def _read(conn: Connection, row: Any, sex_field: str, race_field: str) -> _Decision:
-    entry = entry_from_row(row.seq, bytes(row.body), bytes(row.leaf_hash))
-    data = entry.data
+def _read(conn: Connection, row: PeriodDecision, sex_field: str, race_field: str) -> _Decision:
+    data = row.entry.data
     sealed = data.get("input")
     clear: Any = None
     reason: str | None = None
@@ -203,31 +201,10 @@ def build_bias_audit(
         )
     size = evidence.size
     with ledger.read_snapshot() as conn:
-        model = conn.execute(
-            select(t.models).where(t.models.c.name == name, t.models.c.version == version, t.models.c.seq < size)
-        ).first()
+        model = model_version(conn, name, version, as_of=size)
         if model is None:
             raise NotFoundError(f"model {name}@{version} is not registered (as of entry {size - 1})")
-        rows = conn.execute(
-            select(
-                t.decisions.c.seq,
-                t.decisions.c.decision_id,
-                t.decisions.c.subject_ref,
-                t.decisions.c.adverse,
-                t.decisions.c.ts,
-                entries.c.body,
-                entries.c.leaf_hash,
-            )
-            .join(entries, entries.c.seq == t.decisions.c.seq)
-            .where(
-                t.decisions.c.name == name,
-                t.decisions.c.version == version,
-                t.decisions.c.ts >= start,
-                t.decisions.c.ts < end,
-                t.decisions.c.seq < size,
-            )
-            .order_by(t.decisions.c.seq)
-        ).all()
+        rows = decisions_in_period(conn, name, version, since=start, until=end, as_of=size)
         if not rows:
             raise InvalidInputError(
                 f"model {name}@{version} recorded no decisions from {since} to {until} "
@@ -236,12 +213,7 @@ def build_bias_audit(
             )
         decisions = [_read(conn, row, sex_field, race_field) for row in rows]
         erased_subjects = sorted({d.subject_ref for d in decisions if d.unreadable_reason == ERASED})
-        erasure_seqs: list[int] = []
-        for chunk_start in range(0, len(erased_subjects), 500):
-            chunk = erased_subjects[chunk_start : chunk_start + 500]
-            erasure_seqs += conn.execute(
-                select(t.erasures.c.seq).where(t.erasures.c.subject_ref.in_(chunk), t.erasures.c.seq < size)
-            ).scalars()
+        erasures = erasure_seqs(conn, erased_subjects, as_of=size)
 
     registration = ledger.get(model.seq)
     registered = registration.data
@@ -275,7 +247,7 @@ def build_bias_audit(
     last_ref = evidence.cite(last.seq, "last decision in the audit period")
     erasure_refs = [
         evidence.cite(seq, "subject erasure: its decisions count as unknown")
-        for seq in sorted(erasure_seqs)[:MAX_ERASURES_CITED]
+        for seq in sorted(erasures)[:MAX_ERASURES_CITED]
     ]
 
     records = [d.record for d in decisions]
@@ -314,7 +286,7 @@ def build_bias_audit(
         "fields": {"sex": sex_field, "race": race_field},
         "assessed": len(decisions),
         "unknown_reasons": unknown_reasons,
-        "erasures": {"total": len(erasure_seqs), "cited": erasure_refs},
+        "erasures": {"total": len(erasures), "cited": erasure_refs},
         "selection": [_table_context(table, title) for table, title in zip(selection, SELECTION_TITLES, strict=True)],
         "scoring": None
         if scoring is None

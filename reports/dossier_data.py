@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, case, func, literal_column, select
 
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
-from ledger.lineage import tables as t
+from ledger.lineage import decision_reads, policy_reads, registry_reads
 from ledger.log.entry import Entry
+from ledger.storage.db import Connection
 from reports.evidence import Evidence
 
 __all__ = ["DossierReader", "fmt", "when"]
@@ -122,22 +122,14 @@ class DossierReader:
         return self._entries[seq], self.evidence.cite(seq, label)
 
     def model(self, name: str, version: str) -> dict[str, Any]:
-        row = self.conn.execute(
-            select(t.models).where(t.models.c.name == name, t.models.c.version == version, t.models.c.seq < self.size)
-        ).first()
+        row = registry_reads.model_version(self.conn, name, version, as_of=self.size)
         if row is None:
             raise NotFoundError(f"model {name}@{version} is not registered (as of entry {self.size - 1})")
         entry, ref = self.cite(row.seq, f"registration of model {name}@{version} (documentation, artifact)")
         return {**entry.data, "seq": row.seq, "ref": ref, "ts": when(entry.ts), "actor": entry.actor}
 
     def stage_changes(self, name: str, version: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            select(t.stage_changes)
-            .where(
-                t.stage_changes.c.name == name, t.stage_changes.c.version == version, t.stage_changes.c.seq < self.size
-            )
-            .order_by(t.stage_changes.c.seq)
-        ).all()
+        rows = registry_reads.stage_changes(self.conn, name, version, as_of=self.size)
         changes = []
         for row in rows:
             entry, ref = self.cite(row.seq, f"{name}@{version} moved to {row.stage}")
@@ -155,9 +147,7 @@ class DossierReader:
         return changes
 
     def versions(self, name: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            select(t.models).where(t.models.c.name == name, t.models.c.seq < self.size).order_by(t.models.c.seq)
-        ).all()
+        rows = registry_reads.model_versions(self.conn, name, as_of=self.size)
         result = []
         for row in rows:
             entry, ref = self.cite(row.seq, f"registration of {name}@{row.version} (version lineage)")
@@ -175,11 +165,11 @@ class DossierReader:
         return result
 
     def run(self, run_id: str) -> dict[str, Any]:
-        row = self.conn.execute(select(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.seq < self.size)).first()
-        if row is None:  # the projector refuses a model whose run is unknown; a damaged projection would get here
+        seq = registry_reads.run_seq(self.conn, run_id, as_of=self.size)
+        if seq is None:  # the projector refuses a model whose run is unknown; a damaged projection would get here
             raise NotFoundError(f"training run {run_id!r} is not recorded")
-        entry, ref = self.cite(row.seq, f"training run {run_id} (code, parameters, environment, inputs)")
-        return {**entry.data, "seq": row.seq, "ref": ref, "ts": when(entry.ts), "actor": entry.actor}
+        entry, ref = self.cite(seq, f"training run {run_id} (code, parameters, environment, inputs)")
+        return {**entry.data, "seq": seq, "ref": ref, "ts": when(entry.ts), "actor": entry.actor}
 
     def datasets(self, roots: dict[str, list[str]]) -> list[dict[str, Any]]:
         """Every dataset named in `roots` ({dataset_id: [roles]}) and, recursively, those it was
@@ -188,13 +178,9 @@ class DossierReader:
         found: dict[str, dict[str, Any]] = {}
         pending = sorted(roles)
         while pending:
-            rows = self.conn.execute(
-                select(t.datasets.c.dataset_id, t.datasets.c.seq).where(
-                    t.datasets.c.dataset_id.in_(pending), t.datasets.c.seq < self.size
-                )
-            ).all()
+            rows = registry_reads.datasets_by_id(self.conn, pending, as_of=self.size)
             pending = []
-            for row in sorted(rows, key=lambda r: r.seq):
+            for row in rows:
                 entry, ref = self.cite(row.seq, f"dataset {row.dataset_id} (hash, source, licence, derivation)")
                 found[row.dataset_id] = {
                     **dict.fromkeys(_DATASET_OPTIONAL),
@@ -215,7 +201,7 @@ class DossierReader:
 
     def policies(self) -> dict[str, dict[str, Any]]:
         """Every published policy as of the checkpoint, by hash, with its YAML's references."""
-        rows = self.conn.execute(select(t.policies).where(t.policies.c.seq < self.size).order_by(t.policies.c.seq))
+        rows = policy_reads.published_policies(self.conn, as_of=self.size)
         return {row.sha256: {"seq": row.seq, "name": row.name, "version": row.version} for row in rows}
 
     def policy(self, info: dict[str, Any], sha256: str, label: str) -> dict[str, Any]:
@@ -231,51 +217,35 @@ class DossierReader:
         }
 
     def active_policy(self) -> tuple[str, dict[str, Any]] | None:
-        row = self.conn.execute(
-            select(t.policies)
-            .where(t.policies.c.activate.is_(True), t.policies.c.seq < self.size)
-            .order_by(t.policies.c.seq.desc())
-            .limit(1)
-        ).first()
+        row = policy_reads.newest_active_policy(self.conn, as_of=self.size)
         if row is None:
             return None
         return row.sha256, {"seq": row.seq, "name": row.name, "version": row.version}
 
     def evaluations(self, artifact: str) -> list[dict[str, Any]]:
         """Evaluations of the artifact, newest first, as recorded."""
-        rows = self.conn.execute(
-            select(t.evaluations.c.seq)
-            .where(t.evaluations.c.artifact_sha256 == artifact, t.evaluations.c.seq < self.size)
-            .order_by(t.evaluations.c.seq.desc())
-        ).all()
+        seqs = policy_reads.evaluation_seqs_of_artifact(self.conn, artifact, as_of=self.size)
         result = []
-        for row in rows:
-            entry, ref = self.cite(row.seq, "evaluation of the model artifact (rule results, per-group tables)")
-            result.append({**entry.data, "seq": row.seq, "ref": ref, "ts": when(entry.ts), "actor": entry.actor.name})
+        for seq in seqs:
+            entry, ref = self.cite(seq, "evaluation of the model artifact (rule results, per-group tables)")
+            result.append({**entry.data, "seq": seq, "ref": ref, "ts": when(entry.ts), "actor": entry.actor.name})
         return result
 
     def evaluation_seq(self, evaluation_id: str) -> int | None:
-        return self.conn.execute(
-            select(t.evaluations.c.seq).where(
-                t.evaluations.c.evaluation_id == evaluation_id, t.evaluations.c.seq < self.size
-            )
-        ).scalar()
+        recorded = policy_reads.recorded_evaluation(self.conn, evaluation_id, as_of=self.size)
+        return None if recorded is None else recorded.seq
 
     def approvals(self, name: str, version: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            select(t.approvals.c.seq)
-            .where(t.approvals.c.name == name, t.approvals.c.version == version, t.approvals.c.seq < self.size)
-            .order_by(t.approvals.c.seq)
-        ).all()
+        seqs = registry_reads.approval_seqs(self.conn, name, version, as_of=self.size)
         result = []
-        for row in rows:
-            entry, ref = self.cite(row.seq, f"approval decision on {name}@{version}")
+        for seq in seqs:
+            entry, ref = self.cite(seq, f"approval decision on {name}@{version}")
             result.append(
                 {
                     "comment": None,
                     "evaluation_id": None,
                     **entry.data,
-                    "seq": row.seq,
+                    "seq": seq,
                     "ref": ref,
                     "ts": when(entry.ts),
                     "actor": entry.actor,
@@ -284,34 +254,19 @@ class DossierReader:
         return result
 
     def decisions_by_month(self, name: str, version: str) -> dict[str, Any]:
-        d = t.decisions
-        where = (d.c.name == name, d.c.version == version, d.c.seq < self.size)
-        month = func.substr(d.c.ts, literal_column("1"), literal_column("7"))  # same SQL text in GROUP BY (PG)
-        adverse = func.sum(case((d.c.adverse.is_(True), 1), else_=0))
-        rows = self.conn.execute(
-            select(month.label("month"), func.count(), adverse, func.min(d.c.seq), func.max(d.c.seq))
-            .where(*where)
-            .group_by(month)
-            .order_by(month)
-        ).all()
-        months = [{"month": r[0], "count": fmt(int(r[1])), "adverse": fmt(int(r[2]))} for r in rows]
-        first = min((r[3] for r in rows), default=None)
-        last = max((r[4] for r in rows), default=None)
+        rows = decision_reads.decisions_by_month(self.conn, name, version, as_of=self.size)
+        months = [{"month": r.month, "count": fmt(r.count), "adverse": fmt(r.adverse)} for r in rows]
+        first = min((r.first_seq for r in rows), default=None)
+        last = max((r.last_seq for r in rows), default=None)
         refs = {}
         if first is not None and last is not None:
             refs["first"] = self.cite(first, f"first decision logged by {name}@{version}")[1]
             refs["last"] = self.cite(last, f"latest decision logged by {name}@{version}")[1]
-        total = sum(int(r[1]) for r in rows)
+        total = sum(r.count for r in rows)
         return {"months": months, "total": fmt(total), "refs": refs}
 
     def reviews(self, name: str, version: str) -> dict[str, Any]:
-        d, r = t.decisions, t.reviews
-        rows = self.conn.execute(
-            select(r.c.seq, r.c.outcome)
-            .join(d, d.c.decision_id == r.c.decision_id)
-            .where(d.c.name == name, d.c.version == version, r.c.seq < self.size)
-            .order_by(r.c.seq)
-        ).all()
+        rows = decision_reads.review_outcomes(self.conn, name, version, as_of=self.size)
         counts: dict[str, int] = {}
         for row in rows:
             counts[row.outcome] = counts.get(row.outcome, 0) + 1

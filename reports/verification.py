@@ -10,10 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from ledger.api import Ledger
-from ledger.lineage import tables as t
+from ledger.lineage.report_reads import issued_report_seq
 
 __all__ = ["ReportCheck", "check_report", "check_report_hash"]
 
@@ -44,13 +42,13 @@ def check_report(ledger: Ledger, pdf: bytes) -> ReportCheck:
 def check_report_hash(ledger: Ledger, digest: str) -> ReportCheck:
     """The same check for a PDF known only by its SHA-256 (lower-case hex)."""
     with ledger.engine.connect() as conn:
-        row = conn.execute(select(t.reports.c.seq).where(t.reports.c.pdf_sha256 == digest)).first()
-    if row is None:
+        seq = issued_report_seq(conn, digest)
+    if seq is None:
         return ReportCheck(digest, issued=False)
-    entry = ledger.get(row.seq)
+    entry = ledger.get(seq)
     if entry.data.get("pdf_sha256") != digest:  # the projection must agree with the log itself
         return ReportCheck(digest, issued=False)
     checkpoint = ledger.checkpoint()
-    proof = ledger.inclusion_proof(row.seq, checkpoint.size)
+    proof = ledger.inclusion_proof(seq, checkpoint.size)
     proof.verify()
-    return ReportCheck(digest, True, row.seq, entry.as_json(), checkpoint.size, proof.as_json())
+    return ReportCheck(digest, True, seq, entry.as_json(), checkpoint.size, proof.as_json())

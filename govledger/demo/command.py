@@ -14,13 +14,11 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from fastapi import FastAPI
 from sqlalchemy import text
 
-from govledger.demo.service_steps import run_service_demo
 from ledger.api import Ledger, local_actor
 from ledger.cli.context import out
 from ledger.config import Settings
@@ -29,6 +27,9 @@ from ledger.log import merkle
 from ledger.log.checkpoint import open_signed
 from ledger.storage.db import create_engine
 from ledger.storage.sequencer import CheckpointPolicy
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["register"]
 
@@ -133,6 +134,8 @@ def run_demo(
             f"tree {saved.size} is a prefix of tree {latest.size} ({len(consistency.path)} hashes): "
             "[green]verified[/green]"
         )
+
+        from govledger.demo.service_steps import run_service_demo  # the HTTP stack, only when the demo runs
 
         run_service_demo(ledger, _step, 8, decisions, workdir)
         number = extra(ledger, workdir, _step, 14) if extra is not None else 14

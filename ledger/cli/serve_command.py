@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from fastapi import APIRouter
 
 from ledger.cli.context import state
 from ledger.cli.errors import fail
 from ledger.cli.serve_workers import PortInUseError, check_port_free, serve_processes
-from ledger.lineage import open_governance_ledger
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 __all__ = ["register"]
 
@@ -46,6 +47,7 @@ def register(app: typer.Typer, routers: Callable[[], Sequence[APIRouter]], facto
         """Serve the REST API (OpenAPI docs at /docs); checkpoints are signed every 0.5 s while entries arrive."""
         import uvicorn
 
+        from ledger.lineage import open_governance_ledger
         from ledger.service import create_app
 
         settings = state(ctx).settings()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ledger.client.api import ClientError, ServiceUnavailable
-from ledger.client.logger_core import RETRYABLE_STATUS, Item, LoggerCore, log
+from ledger.client.logger_core import Item, LoggerCore, log
 
 __all__ = ["DropReporting", "DropTally", "utc_text"]
 
@@ -123,19 +123,16 @@ class DropReporting(LoggerCore):
             self._changed.notify_all()
 
     def _report_one(self, category: str, tally: DropTally, *, retries: bool) -> None:
-        attempt = 0
-        while True:
-            try:
-                self.client.record_dropped(
-                    client_id=self.client_id,
-                    count=tally.count,
-                    first_dropped_at=utc_text(tally.first),
-                    last_dropped_at=utc_text(tally.last),
-                    reason=tally.reason(category),
-                )
-                return
-            except ClientError as exc:
-                if not retries or (not isinstance(exc, ServiceUnavailable) and exc.status not in RETRYABLE_STATUS):
-                    raise
-                attempt += 1
-                self._retry_wait(attempt, exc, f"reporting {tally.count} dropped decisions")
+        def report() -> None:
+            self.client.record_dropped(
+                client_id=self.client_id,
+                count=tally.count,
+                first_dropped_at=utc_text(tally.first),
+                last_dropped_at=utc_text(tally.last),
+                reason=tally.reason(category),
+            )
+
+        if retries:
+            self._with_retries(report, f"reporting {tally.count} dropped decisions")
+        else:
+            report()

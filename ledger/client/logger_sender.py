@@ -15,8 +15,8 @@ from __future__ import annotations
 import queue
 import time
 
-from ledger.client.api import BatchResult, ClientError, ServiceUnavailable
-from ledger.client.logger_core import RETRYABLE_STATUS, GiveUpError, Item, log
+from ledger.client.api import BatchResult, ClientError
+from ledger.client.logger_core import GiveUpError, Item, log
 from ledger.client.logger_drops import DropReporting
 
 __all__ = ["Sender"]
@@ -90,15 +90,10 @@ class Sender(DropReporting):
             self._settle(len(part), sent=len(result.recorded), duplicates=len(result.duplicates))
 
     def _send(self, part: list[Item]) -> BatchResult:
-        attempt = 0
-        while True:
-            try:
-                return self.client.record_encoded_decisions([encoded for _, encoded in part])
-            except ClientError as exc:
-                if not isinstance(exc, ServiceUnavailable) and exc.status not in RETRYABLE_STATUS:
-                    raise
-                attempt += 1
-                self._retry_wait(attempt, exc, f"sending {len(part)} decisions")
+        encoded = [body for _, body in part]
+        return self._with_retries(
+            lambda: self.client.record_encoded_decisions(encoded), f"sending {len(part)} decisions"
+        )
 
     def _settle(self, count: int, *, sent: int = 0, duplicates: int = 0) -> None:
         with self._changed:

@@ -14,21 +14,19 @@ pseudonymous reference and, optionally, the input in clear). Before anything is 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ledger.api import Ledger
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError
-from ledger.lineage import tables as t
+from ledger.lineage.decision_reads import recorded_decisions
+from ledger.lineage.registry_reads import model_version, run_input_ids
 from ledger.log.entry import format_ts
 from ledger.privacy.sealing import SubjectKeyRaceError, SubjectKeys, seal_input, subject_keys_for
-from ledger.storage.db import rows_matching
-from ledger.storage.tables import entries
 
 __all__ = ["MAX_BATCH", "PreparedDecisions", "prepare_decisions", "record_decisions"]
 
@@ -55,28 +53,18 @@ def _invalid(position: int, message: str, loc: Sequence[str | int] = ()) -> Inva
 
 
 def _model_facts(conn: Connection, name: str, version: str) -> dict[str, Any]:
-    row = conn.execute(select(t.models).where(t.models.c.name == name, t.models.c.version == version)).first()
+    row = model_version(conn, name, version)
     if row is None:
         raise NotFoundError(f"model {name}@{version} is not registered")
     if row.stage != "production":
         raise ConflictError(f"model {name}@{version} is not in production (stage: {row.stage})")
-    datasets = conn.execute(select(t.run_inputs.c.dataset_id).where(t.run_inputs.c.run_id == row.run_id)).scalars()
+    datasets = run_input_ids(conn, row.run_id)
     return {
         "model_artifact_sha256": row.artifact_sha256,
         "training_run_id": row.run_id,
         "dataset_ids": sorted(datasets),
         "promotion_seq": row.stage_seq,
     }
-
-
-def _existing(conn: Connection, ids: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
-    """{decision_id: (seq, recorded data)} of the ids already in the log (usually none)."""
-    recorded = dict(rows_matching(conn, t.decisions, ["decision_id", "seq"], "decision_id", ids))
-    if not recorded:
-        return {}
-    bodies = conn.execute(select(entries.c.seq, entries.c.body).where(entries.c.seq.in_(list(recorded.values()))))
-    data = {seq: json.loads(bytes(body).decode("utf-8"))["data"] for seq, body in bodies}
-    return {decision_id: (seq, data[seq]) for decision_id, seq in recorded.items()}
 
 
 def prepare_decisions(ledger: Ledger, requests: Sequence[Any]) -> PreparedDecisions:
@@ -107,7 +95,7 @@ def prepare_decisions(ledger: Ledger, requests: Sequence[Any]) -> PreparedDecisi
 
     prepared = PreparedDecisions(now_ts=format_ts(datetime.now(UTC)))
     with ledger.engine.connect() as conn, conn.begin():  # reads only: the writes go with the append
-        existing = _existing(conn, [d[0]["decision_id"] for d in drafts])
+        existing = recorded_decisions(conn, [d[0]["decision_id"] for d in drafts])
         fresh = []
         for data, raw_input, schema_version in drafts:
             previous = existing.get(data["decision_id"])

@@ -37,19 +37,21 @@ from sqlalchemy import Connection
 
 from ledger.errors import NotFoundError
 from ledger.lineage import tables as t
-from ledger.lineage.graph_cutoff import _cutoff, last_seq_at
-from ledger.lineage.graph_inputs import DIRECTIONS, KINDS, _as_of, _graph_request
-from ledger.lineage.graph_inputs import _id_problem as _id_problem
-from ledger.lineage.graph_inputs import _problem as _problem
-from ledger.lineage.graph_inputs import _raise_problems as _raise_problems
-from ledger.lineage.graph_levels import DEFAULT_DECISION_LIMIT, _model_id, _model_query
-from ledger.lineage.graph_levels import ModelKey as ModelKey
-from ledger.lineage.graph_levels import _decisions as _decisions
-from ledger.lineage.graph_levels import _Walk as _Walk
+from ledger.lineage.graph_cutoff import last_seq_at, seq_cutoff
+from ledger.lineage.graph_inputs import (
+    DIRECTIONS,
+    KINDS,
+    graph_request,
+    parse_as_of,
+)
+from ledger.lineage.graph_levels import (
+    DEFAULT_DECISION_LIMIT,
+    Walk,
+    model_node_id,
+    model_query,
+)
 from ledger.lineage.graph_results import Edge, Graph, Node
-from ledger.lineage.graph_walks import Level as Level
-from ledger.lineage.graph_walks import _walk_downstream
-from ledger.lineage.graph_walks import _walk_upstream as _walk_upstream
+from ledger.lineage.graph_walks import walk_downstream, walk_upstream
 
 __all__ = [
     "DEFAULT_DECISION_LIMIT",
@@ -80,9 +82,9 @@ def lineage_graph(
     (at `as_of`) raises NotFoundError. Downstream decisions are capped at `decision_limit`
     (earliest first), and the graph then says `truncated`.
     """
-    moment = _graph_request(kind, object_id, direction, as_of, decision_limit)
-    walk = _Walk(conn, None if moment is None else _cutoff(conn, moment), decision_limit)
-    (_walk_upstream if direction == "upstream" else _walk_downstream)(walk, kind, [object_id])
+    moment = graph_request(kind, object_id, direction, as_of, decision_limit)
+    walk = Walk(conn, None if moment is None else seq_cutoff(conn, moment), decision_limit)
+    (walk_upstream if direction == "upstream" else walk_downstream)(walk, kind, [object_id])
     root = f"{kind}:{object_id}"
     if root not in walk.nodes:
         when = "" if moment is None else f" as of {moment}"
@@ -92,12 +94,12 @@ def lineage_graph(
 
 def models_in_production(conn: Connection, as_of: str | None = None) -> list[dict[str, Any]]:
     """The model versions in production now, or at `as_of`, by name and version."""
-    moment = _as_of(as_of)
-    walk = _Walk(conn, None if moment is None else _cutoff(conn, moment))
-    query = _model_query(walk, stage="production").order_by(t.models.c.name, t.models.c.version)
+    moment = parse_as_of(as_of)
+    walk = Walk(conn, None if moment is None else seq_cutoff(conn, moment))
+    query = model_query(walk, stage="production").order_by(t.models.c.name, t.models.c.version)
     return [
         {
-            "id": _model_id(row.name, row.version),
+            "id": model_node_id(row.name, row.version),
             "name": row.name,
             "version": row.version,
             "seq": row.seq,

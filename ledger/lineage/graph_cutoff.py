@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from ledger.errors import CorruptLedgerError, InvalidInputError
-from ledger.lineage.graph_inputs import _as_of, _problem
+from ledger.lineage.graph_inputs import input_problem, parse_as_of
 from ledger.storage import store
 from ledger.storage.tables import entries
 
@@ -28,13 +28,13 @@ def _probes(below: int, above: int) -> list[int]:
 
 def last_seq_at(conn: Connection, as_of: str) -> int:
     """The last sequence number whose entry has ts <= `as_of` (RFC 3339 UTC), or -1 if none."""
-    moment = _as_of(as_of)
+    moment = parse_as_of(as_of)
     if moment is None:
-        raise InvalidInputError("as_of is required", [_problem("as_of", "is required", "missing")])
-    return _cutoff(conn, moment)
+        raise InvalidInputError("as_of is required", [input_problem("as_of", "is required", "missing")])
+    return seq_cutoff(conn, moment)
 
 
-def _cutoff(conn: Connection, as_of: str) -> int:
+def seq_cutoff(conn: Connection, as_of: str) -> int:
     """`last_seq_at` for an `as_of` already in the fixed-width form of entry times.
 
     A k-ary search over point lookups of `entries.ts` (valid because entry times never decrease

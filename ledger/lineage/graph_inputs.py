@@ -24,17 +24,17 @@ _IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
 _UTC_TIME: TypeAdapter[str] = TypeAdapter(UtcTime)
 
 
-def _problem(field_name: str, message: str, kind: str) -> dict[str, Any]:
+def input_problem(field_name: str, message: str, kind: str) -> dict[str, Any]:
     return {"loc": [field_name], "msg": message, "type": kind}
 
 
-def _raise_problems(problems: list[dict[str, Any]]) -> None:
+def raise_problems(problems: list[dict[str, Any]]) -> None:
     if problems:
         summary = "; ".join(f"{p['loc'][0]}: {p['msg']}" for p in problems)
         raise InvalidInputError(f"invalid lineage query ({summary})", problems)
 
 
-def _id_problem(kind: str, object_id: object) -> str | None:
+def id_problem(kind: str, object_id: object) -> str | None:
     """Why `object_id` cannot name an object of `kind`, or None."""
     if not isinstance(object_id, str):
         return "must be a string"
@@ -68,33 +68,33 @@ def _as_of_problems(as_of: object, problems: list[dict[str, Any]]) -> str | None
     try:
         return _normalised_time(as_of)
     except ValueError as exc:
-        problems.append(_problem("as_of", str(exc), "datetime"))
+        problems.append(input_problem("as_of", str(exc), "datetime"))
         return None
 
 
-def _as_of(as_of: object) -> str | None:
+def parse_as_of(as_of: object) -> str | None:
     """`as_of` normalised, or InvalidInputError naming the field."""
     problems: list[dict[str, Any]] = []
     moment = _as_of_problems(as_of, problems)
-    _raise_problems(problems)
+    raise_problems(problems)
     return moment
 
 
-def _graph_request(
+def graph_request(
     kind: object, object_id: object, direction: object, as_of: object, decision_limit: object
 ) -> str | None:
     """Check every argument, raising one InvalidInputError listing each bad field; the normalised as_of."""
     problems: list[dict[str, Any]] = []
     if kind not in KINDS:
-        problems.append(_problem("kind", f"must be one of {', '.join(KINDS)}", "enum"))
+        problems.append(input_problem("kind", f"must be one of {', '.join(KINDS)}", "enum"))
     else:
-        message = _id_problem(str(kind), object_id)
+        message = id_problem(str(kind), object_id)
         if message is not None:
-            problems.append(_problem("object_id", message, "identifier"))
+            problems.append(input_problem("object_id", message, "identifier"))
     if direction not in DIRECTIONS:
-        problems.append(_problem("direction", f"must be one of {', '.join(DIRECTIONS)}", "enum"))
+        problems.append(input_problem("direction", f"must be one of {', '.join(DIRECTIONS)}", "enum"))
     if type(decision_limit) is not int or decision_limit < 1:
-        problems.append(_problem("decision_limit", "must be a positive integer", "greater_than_equal"))
+        problems.append(input_problem("decision_limit", "must be a positive integer", "greater_than_equal"))
     moment = _as_of_problems(as_of, problems)
-    _raise_problems(problems)
+    raise_problems(problems)
     return moment

@@ -1,7 +1,7 @@
 """Building a lineage graph's nodes and edges, one level (decisions, models, runs, datasets) at a time.
 
 Why: each level is one indexed query over its projection, joined to `entries` for the times and
-cut off at the walk's `as_of` sequence number; IN lists go in chunks. `_Walk` collects what the
+cut off at the walk's `as_of` sequence number; IN lists go in chunks. `Walk` collects what the
 levels find; the order in which levels are visited is in `ledger.lineage.graph_walks`.
 """
 
@@ -25,7 +25,7 @@ _CHUNK = 500  # values per IN list
 ModelKey = tuple[str, str]
 
 
-class _Walk:
+class Walk:
     """What a traversal has found, and the cutoff it reads the projections at (None: everything)."""
 
     def __init__(self, conn: Connection, cutoff: int | None, decision_limit: int = DEFAULT_DECISION_LIMIT) -> None:
@@ -59,11 +59,11 @@ class _Walk:
         return Graph(root, direction, nodes, edges, as_of, self.cutoff, self.truncated)
 
 
-def _model_id(name: str, version: str) -> str:
+def model_node_id(name: str, version: str) -> str:
     return f"model:{name}@{version}"
 
 
-def _model_key(model: str) -> ModelKey:
+def parse_model_key(model: str) -> ModelKey:
     name, _, version = model.partition("@")
     return name, version
 
@@ -71,13 +71,13 @@ def _model_key(model: str) -> ModelKey:
 # -- fetching one level: each adds its nodes and their links, and returns its rows -----------------
 
 
-def _decision_query(w: _Walk) -> Select[Any]:
+def _decision_query(w: Walk) -> Select[Any]:
     d = t.decisions
     columns = (d.c.decision_id, d.c.seq, d.c.ts, d.c.name, d.c.version, d.c.outcome, d.c.adverse, d.c.subject_ref)
     return select(*columns).where(*w.upto(d.c.seq))
 
 
-def _decisions(w: _Walk, column: Any, values: Iterable[Any], *, limited: bool = False) -> list[Any]:
+def decisions_where(w: Walk, column: Any, values: Iterable[Any], *, limited: bool = False) -> list[Any]:
     query = _decision_query(w)
     if limited:
         query = query.order_by(t.decisions.c.seq).limit(w.decision_limit + 1)
@@ -93,11 +93,11 @@ def _decisions(w: _Walk, column: Any, values: Iterable[Any], *, limited: bool = 
             {"outcome": row.outcome, "adverse": bool(row.adverse)},
         )
         w.add(node)
-        w.link(node.id, "decided_by", _model_id(row.name, row.version))
+        w.link(node.id, "decided_by", model_node_id(row.name, row.version))
     return rows
 
 
-def _model_query(w: _Walk, *, stage: str | None = None) -> Select[Any]:
+def model_query(w: Walk, *, stage: str | None = None) -> Select[Any]:
     """Models with their stage as of the cutoff (the last stage change at or below it, else
     registered); with `stage`, only the models in that stage then."""
     m, changes = t.models, t.stage_changes
@@ -127,8 +127,8 @@ def _model_query(w: _Walk, *, stage: str | None = None) -> Select[Any]:
     )
 
 
-def _models(w: _Walk, column: Any, values: Iterable[Any]) -> list[Any]:
-    rows = w.rows_in(_model_query(w), column, values)
+def models_where(w: Walk, column: Any, values: Iterable[Any]) -> list[Any]:
+    rows = w.rows_in(model_query(w), column, values)
     for row in rows:
         attributes = {
             "artifact_sha256": row.artifact_sha256,
@@ -136,13 +136,13 @@ def _models(w: _Walk, column: Any, values: Iterable[Any]) -> list[Any]:
             "stage_seq": int(row.stage_seq),
             "stage_ts": row.stage_ts,
         }
-        node = Node(_model_id(row.name, row.version), "model", row.seq, row.ts, attributes)
+        node = Node(model_node_id(row.name, row.version), "model", row.seq, row.ts, attributes)
         w.add(node)
         w.link(f"run:{row.run_id}", "produced", node.id)
     return rows
 
 
-def _runs(w: _Walk, column: Any, values: Iterable[Any]) -> list[Any]:
+def runs_where(w: Walk, column: Any, values: Iterable[Any]) -> list[Any]:
     """One row per (run, input dataset)."""
     r, inputs = t.runs, t.run_inputs
     query = (
@@ -157,7 +157,7 @@ def _runs(w: _Walk, column: Any, values: Iterable[Any]) -> list[Any]:
     return rows
 
 
-def _datasets(w: _Walk, ids: Sequence[str], *, upstream: bool) -> list[Any]:
+def datasets_where(w: Walk, ids: Sequence[str], *, upstream: bool) -> list[Any]:
     """The datasets `ids` and every ancestor (upstream) or descendant (downstream), in one
     recursive query; each row is a dataset (`node`) and the dataset it was reached from (`via`)."""
     if not ids:

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import tuple_
 
 from ledger.lineage import tables as t
-from ledger.lineage.graph_levels import _datasets, _decisions, _model_key, _models, _runs, _Walk
+from ledger.lineage.graph_levels import Walk, datasets_where, decisions_where, models_where, parse_model_key, runs_where
 
 __all__ = ["Level"]
 
 _MODEL_KEY = tuple_(t.models.c.name, t.models.c.version)
 _DECISION_MODEL = tuple_(t.decisions.c.name, t.decisions.c.version)
 
-Level = Callable[[_Walk, list[str]], list[str]]
+Level = Callable[[Walk, list[str]], list[str]]
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -31,50 +31,50 @@ def _model_ids(rows: Iterable[Any]) -> list[str]:
     return _unique(f"{row.name}@{row.version}" for row in rows)
 
 
-def _decisions_up(w: _Walk, ids: list[str]) -> list[str]:
-    return _model_ids(_decisions(w, t.decisions.c.decision_id, ids))
+def _decisions_up(w: Walk, ids: list[str]) -> list[str]:
+    return _model_ids(decisions_where(w, t.decisions.c.decision_id, ids))
 
 
-def _models_up(w: _Walk, ids: list[str]) -> list[str]:
-    return _unique(row.run_id for row in _models(w, _MODEL_KEY, map(_model_key, ids)))
+def _models_up(w: Walk, ids: list[str]) -> list[str]:
+    return _unique(row.run_id for row in models_where(w, _MODEL_KEY, map(parse_model_key, ids)))
 
 
-def _runs_up(w: _Walk, ids: list[str]) -> list[str]:
-    return _unique(row.dataset_id for row in _runs(w, t.runs.c.run_id, ids))
+def _runs_up(w: Walk, ids: list[str]) -> list[str]:
+    return _unique(row.dataset_id for row in runs_where(w, t.runs.c.run_id, ids))
 
 
-def _datasets_up(w: _Walk, ids: list[str]) -> list[str]:
-    _datasets(w, ids, upstream=True)
+def _datasets_up(w: Walk, ids: list[str]) -> list[str]:
+    datasets_where(w, ids, upstream=True)
     return []
 
 
-def _datasets_down(w: _Walk, ids: list[str]) -> list[str]:
-    return _unique(row.dataset_id for row in _datasets(w, ids, upstream=False))
+def _datasets_down(w: Walk, ids: list[str]) -> list[str]:
+    return _unique(row.dataset_id for row in datasets_where(w, ids, upstream=False))
 
 
-def _run_root(w: _Walk, ids: list[str]) -> list[str]:
-    return _unique(row.run_id for row in _runs(w, t.runs.c.run_id, ids))
+def _run_root(w: Walk, ids: list[str]) -> list[str]:
+    return _unique(row.run_id for row in runs_where(w, t.runs.c.run_id, ids))
 
 
-def _model_root(w: _Walk, ids: list[str]) -> list[str]:
-    return _model_ids(_models(w, _MODEL_KEY, map(_model_key, ids)))
+def _model_root(w: Walk, ids: list[str]) -> list[str]:
+    return _model_ids(models_where(w, _MODEL_KEY, map(parse_model_key, ids)))
 
 
-def _decision_root(w: _Walk, ids: list[str]) -> list[str]:
-    _decisions(w, t.decisions.c.decision_id, ids)
+def _decision_root(w: Walk, ids: list[str]) -> list[str]:
+    decisions_where(w, t.decisions.c.decision_id, ids)
     return []
 
 
-def _runs_down(w: _Walk, dataset_ids: list[str]) -> list[str]:
-    return _unique(row.run_id for row in _runs(w, t.run_inputs.c.dataset_id, dataset_ids))
+def _runs_down(w: Walk, dataset_ids: list[str]) -> list[str]:
+    return _unique(row.run_id for row in runs_where(w, t.run_inputs.c.dataset_id, dataset_ids))
 
 
-def _models_down(w: _Walk, run_ids: list[str]) -> list[str]:
-    return _model_ids(_models(w, t.models.c.run_id, run_ids))
+def _models_down(w: Walk, run_ids: list[str]) -> list[str]:
+    return _model_ids(models_where(w, t.models.c.run_id, run_ids))
 
 
-def _decisions_down(w: _Walk, model_ids: list[str]) -> list[str]:
-    _decisions(w, _DECISION_MODEL, map(_model_key, model_ids), limited=True)
+def _decisions_down(w: Walk, model_ids: list[str]) -> list[str]:
+    decisions_where(w, _DECISION_MODEL, map(parse_model_key, model_ids), limited=True)
     return []
 
 
@@ -97,12 +97,12 @@ _UPSTREAM_ORDER = ("decision", "model", "run", "dataset")
 _DOWNSTREAM_ORDER = ("dataset", "run", "model", "decision")
 
 
-def _walk_upstream(w: _Walk, kind: str, ids: list[str]) -> None:
+def walk_upstream(w: Walk, kind: str, ids: list[str]) -> None:
     for level in _UPSTREAM_ORDER[_UPSTREAM_ORDER.index(kind) :]:
         ids = _UPSTREAM[level](w, ids)
 
 
-def _walk_downstream(w: _Walk, kind: str, ids: list[str]) -> None:
+def walk_downstream(w: Walk, kind: str, ids: list[str]) -> None:
     ids = _DOWNSTREAM_ROOT[kind](w, ids)
     for level in _DOWNSTREAM_ORDER[_DOWNSTREAM_ORDER.index(kind) + 1 :]:
         ids = _DOWNSTREAM[level](w, ids)

@@ -23,17 +23,10 @@ from ledger.api import Ledger
 from ledger.errors import NotFoundError
 from ledger.lineage import tables as t
 from ledger.lineage import trace_parts as parts
-from ledger.lineage.graph import (
-    Edge,
-    Graph,
-    Node,
-    _decisions,
-    _id_problem,
-    _problem,
-    _raise_problems,
-    _Walk,
-    _walk_upstream,
-)
+from ledger.lineage.graph_inputs import id_problem, input_problem, raise_problems
+from ledger.lineage.graph_levels import Walk, decisions_where
+from ledger.lineage.graph_results import Edge, Graph, Node
+from ledger.lineage.graph_walks import walk_upstream
 from ledger.verification.proofpack import build_pack
 
 __all__ = ["Trace", "decision_trace", "trace_with_pack"]
@@ -109,16 +102,16 @@ def decision_trace(conn: Connection, decision_id: str) -> Trace:
     The lineage (model, run, datasets back through derived_from) is read as the log stood when
     the decision was recorded, so the model's stage is the one it was decided under.
     """
-    message = _id_problem("decision", decision_id)
-    _raise_problems([] if message is None else [_problem("decision_id", message, "identifier")])
-    walk = _Walk(conn, None)
-    found = _decisions(walk, t.decisions.c.decision_id, [decision_id])
+    message = id_problem("decision", decision_id)
+    raise_problems([] if message is None else [input_problem("decision_id", message, "identifier")])
+    walk = Walk(conn, None)
+    found = decisions_where(walk, t.decisions.c.decision_id, [decision_id])
     if not found:
         raise NotFoundError(f"decision {decision_id!r} is not in the log")
     decision = found[0]
     walk.cutoff = decision.seq
     model_id = f"model:{decision.name}@{decision.version}"
-    _walk_upstream(walk, "model", [f"{decision.name}@{decision.version}"])
+    walk_upstream(walk, "model", [f"{decision.name}@{decision.version}"])
     key = (decision.name, decision.version)
     evaluations = parts.evaluations(conn, walk.nodes[model_id].attributes["artifact_sha256"], decision.seq)
     policies = parts.policies(conn, [node.attributes["policy_sha256"] for node in evaluations], decision.seq)

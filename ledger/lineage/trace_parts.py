@@ -22,7 +22,8 @@ from sqlalchemy import Connection, func, or_, select
 
 from ledger.errors import CorruptLedgerError
 from ledger.lineage import tables as t
-from ledger.lineage.graph import Edge, ModelKey, Node, _Walk
+from ledger.lineage.graph_levels import ModelKey, Walk
+from ledger.lineage.graph_results import Edge, Node
 from ledger.storage.tables import entries
 
 __all__ = [
@@ -229,7 +230,7 @@ def governance_edges(
     return sorted(found)
 
 
-def leaf_hashes(walk: _Walk, seqs: Iterable[int]) -> dict[int, str]:
+def leaf_hashes(walk: Walk, seqs: Iterable[int]) -> dict[int, str]:
     """The stored leaf hash (hex) of each entry, by seq."""
     wanted = sorted(set(seqs))
     rows = walk.rows_in(select(entries.c.seq, entries.c.leaf_hash), entries.c.seq, wanted)

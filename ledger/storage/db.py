@@ -25,6 +25,7 @@ from ledger.storage.wal_maintenance import AUTOCHECKPOINT_PAGES
 
 __all__ = [
     "DEFAULT_DB_FILE",
+    "Connection",  # re-exported: policies and reports annotate the handle they pass back to ledger's reads
     "bulk_insert",
     "create_engine",
     "default_url",

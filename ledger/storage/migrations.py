@@ -1,15 +1,19 @@
-"""Bring a database to the newest schema with Alembic (the service and CLI call this themselves)."""
+"""Bring a database to the newest schema with Alembic (the service and CLI call this themselves).
+
+Alembic is imported by the functions that use it, not with this module: importing it costs about
+0.1 s, which `import govledger.cli` (and so `govledger --help`) should not pay.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from alembic import command
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["alembic_config", "check_models_match", "current_revision", "head_revision", "upgrade_to_head"]
 
@@ -23,17 +27,23 @@ def _script_location() -> Path:
 
 
 def alembic_config(engine: Engine) -> Config:
-    config = Config()
+    from alembic.config import Config
+
+    config = Config(stdout=sys.stdout)  # not Config()'s default: the stdout of when alembic was imported
     config.set_main_option("script_location", str(_script_location()))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return config
 
 
 def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -42,6 +52,8 @@ def upgrade_to_head(engine: Engine) -> None:
     """Apply every pending migration in one transaction (a no-op when already at head)."""
     if current_revision(engine) == head_revision(engine):
         return
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
@@ -50,6 +62,8 @@ def upgrade_to_head(engine: Engine) -> None:
 
 def check_models_match(engine: Engine) -> None:
     """`alembic check`: raise if `ledger.storage.tables` and the migrations disagree."""
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.connect() as conn:
         config.attributes["connection"] = conn

@@ -1,4 +1,11 @@
-"""Repository for the log tables: every SQL statement the ledger runs lives here.
+"""Repository for the log tables (entries, log head, checkpoints): the writes, and the reads the
+log itself needs (head, entries, subtree hashes, checkpoints).
+
+SQL lives in repositories: this one for the log; for the projections, `ledger.lineage.projector`
+(writes) and `ledger.lineage.queries` and the `ledger.lineage.*_reads` modules (reads, which
+join a projection row to the entry that proves it); `ledger.access.api_keys` and
+`ledger.privacy.sealing` for the keys. `policies` and `reports` call those functions and import
+no SQLAlchemy (an import-linter contract checks it).
 
 Functions take an open Connection and never commit: the caller (the sequencer, the Ledger
 facade) owns the transaction, so a batch is one transaction.

@@ -5,7 +5,7 @@ entries/s on SQLite). One loop per row checks the sequence number, the leaf hash
 bytes, the envelope tail against the columns and the previous leaf (one slice comparison on the
 intact path, `_tail_is`; `_diagnose_tail` names the field only when that fails), time order, the
 stored subtree hashes, and collects the key entries and the roots at checkpoint sizes on the way.
-Keep per-row work inline: no extra calls or indirection in `_scan_entries`.
+Keep per-row work inline: no extra calls or indirection in `scan_entries`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ledger.storage import store
 from ledger.verification.checkpoint_check import KEY_KINDS
 from ledger.verification.issued_report import MAX_PROBLEMS, Progress, VerifyReport
 
-__all__: list[str] = []
+__all__ = ["scan_entries"]
 
 # The envelope after `data`, in RFC 8785 key order. The envelope's own `,"kind":"` is the last raw
 # occurrence in the body: no later field (kind, prev, seq, subject, ts, v) can hold an unescaped quote.
@@ -108,7 +108,7 @@ def _diagnose_tail(body: bytes, kind: str, prev: bytes, seq: int, subject: str |
         report.add(seq, "column_mismatch", f"entry {seq}: kind/subject columns disagree with its body")
 
 
-def _scan_entries(
+def scan_entries(
     conn: Connection, head: store.Head, checkpoints: dict[int, bytes], report: VerifyReport, progress: Progress | None
 ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, bytes]]:
     """Deep pass over every row. Returns the key entries and the recomputed root at each checkpoint size."""

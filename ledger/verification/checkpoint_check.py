@@ -18,14 +18,14 @@ from ledger.log import merkle
 from ledger.log.signing_keys import KeyRing, KeyRingError
 from ledger.storage import store
 from ledger.verification.issued_report import VerifyReport
-from ledger.verification.tree_check import _consistency_from_nodes, _root_from_nodes
+from ledger.verification.tree_check import consistency_from_nodes, root_from_nodes
 
-__all__ = ["KEY_KINDS"]
+__all__ = ["KEY_KINDS", "check_checkpoints", "key_ring_from_log", "verify_against_saved"]
 
 KEY_KINDS = ("log.created", "key.rotated")
 
 
-def _key_ring(
+def key_ring_from_log(
     conn: Connection, key_entries: list[tuple[int, dict[str, Any]]] | None, report: VerifyReport
 ) -> KeyRing | None:
     if key_entries is None:
@@ -60,7 +60,7 @@ def _check_signature(stored: store.StoredCheckpoint, ring: KeyRing | None, repor
     return True
 
 
-def _check_checkpoints(
+def check_checkpoints(
     conn: Connection,
     checkpoints: list[store.StoredCheckpoint],
     ring: KeyRing | None,
@@ -90,14 +90,14 @@ def _check_checkpoints(
             root = roots_at.get(stored.size)
         else:
             try:
-                root = _root_from_nodes(conn, stored.size)
+                root = root_from_nodes(conn, stored.size)
                 if previous is not None:
                     merkle.verify_consistency(
                         previous.size,
                         stored.size,
                         previous.root,
                         stored.root,
-                        _consistency_from_nodes(conn, previous.size, stored.size),
+                        consistency_from_nodes(conn, previous.size, stored.size),
                     )
             except merkle.ProofError as exc:
                 report.add(
@@ -120,7 +120,7 @@ def _check_checkpoints(
         report.latest_checkpoint_size = checkpoints[-1].size
 
 
-def _verify_against(
+def verify_against_saved(
     conn: Connection,
     note: str,
     ring: KeyRing | None,
@@ -152,7 +152,7 @@ def _verify_against(
         )
         return
     try:
-        root = roots_at.get(size) or _root_from_nodes(conn, size)
+        root = roots_at.get(size) or root_from_nodes(conn, size)
     except Exception as exc:
         report.add(seq, "missing_entry", f"cannot rebuild the tree at size {size}: {exc}")
         return
@@ -170,8 +170,8 @@ def _verify_against(
                 size,
                 head.size,
                 claimed.root,
-                _root_from_nodes(conn, head.size),
-                _consistency_from_nodes(conn, size, head.size),
+                root_from_nodes(conn, head.size),
+                consistency_from_nodes(conn, size, head.size),
             )
         except (merkle.ProofError, Exception) as exc:
             report.add(seq, "forked", f"no valid consistency proof from the saved checkpoint to the head: {exc}")

@@ -23,12 +23,12 @@ from sqlalchemy import Connection
 
 from ledger.log.note import Verifier
 from ledger.storage import store
-from ledger.verification.chain_scan import _scan_entries
+from ledger.verification.chain_scan import scan_entries
 from ledger.verification.checkpoint_check import KEY_KINDS as KEY_KINDS
-from ledger.verification.checkpoint_check import _check_checkpoints, _key_ring, _verify_against
+from ledger.verification.checkpoint_check import check_checkpoints, key_ring_from_log, verify_against_saved
 from ledger.verification.issued_report import MAX_PROBLEMS, Problem, VerifyReport
 from ledger.verification.issued_report import Progress as Progress
-from ledger.verification.tree_check import _check_stored_seqs, _root_from_nodes
+from ledger.verification.tree_check import check_stored_seqs, root_from_nodes
 
 __all__ = ["MAX_PROBLEMS", "Problem", "VerifyReport", "verify_log"]
 
@@ -49,17 +49,17 @@ def verify_log(
     roots_at: dict[int, bytes] = {}
     key_entries = None
     if deep:
-        key_entries, roots_at = _scan_entries(conn, head, {c.size: c.root for c in checkpoints}, report, progress)
+        key_entries, roots_at = scan_entries(conn, head, {c.size: c.root for c in checkpoints}, report, progress)
     else:
-        _check_stored_seqs(conn, head, report)
-    ring = _key_ring(conn, key_entries, report)
+        check_stored_seqs(conn, head, report)
+    ring = key_ring_from_log(conn, key_entries, report)
     if ring is not None and trusted_keys and not any(v in ring.verifiers for v in trusted_keys):
         report.add(0, "untrusted_key_ring", "none of the trusted keys is in this log's key ring")
     if ring is not None and ring.origin != head.origin:
         report.add(0, "origin_mismatch", f"log.created names origin {ring.origin!r}, the head says {head.origin!r}")
-    _check_checkpoints(conn, checkpoints, ring, head, roots_at, report)
+    check_checkpoints(conn, checkpoints, ring, head, roots_at, report)
     if not deep and report.ok and head.size:
-        report.root = _root_from_nodes(conn, head.size)
+        report.root = root_from_nodes(conn, head.size)
     uncovered = head.size - report.latest_checkpoint_size
     if uncovered > 0:
         report.warnings.append(
@@ -67,5 +67,5 @@ def verify_log(
             "are not yet covered by a signed checkpoint"
         )
     if against is not None:
-        _verify_against(conn, against, ring, head, roots_at, report)
+        verify_against_saved(conn, against, ring, head, roots_at, report)
     return report

@@ -324,7 +324,7 @@ def _checkpoint(note: str) -> cp.Checkpoint:
         raise PackError(f"checkpoint: malformed ({exc})") from None
 
 
-def _key_ring(items: list[_Item], envelopes: list[dict[str, Any]]) -> KeyRing:
+def key_ring_from_log(items: list[_Item], envelopes: list[dict[str, Any]]) -> KeyRing:
     if items[0].seq != 0:
         raise PackError("key entries do not start with entry 0 (log.created)")
     for item, envelope in zip(items, envelopes, strict=True):
@@ -372,7 +372,7 @@ def verify_pack(data: bytes, *, trusted_keys: list[Verifier] | None = None) -> P
         raise PackError(f"origin mismatch: the checkpoint is for {checkpoint.origin!r}, the pack says {origin!r}")
     key_items = _items(pack["key_entries"], "key entry", "key_entries")
     entry_items = _items(pack["entries"], "entry", "entries")
-    ring = _key_ring(key_items, [_prove(item, checkpoint, f"key entry {item.seq}") for item in key_items])
+    ring = key_ring_from_log(key_items, [_prove(item, checkpoint, f"key entry {item.seq}") for item in key_items])
     if ring.origin != origin:
         raise PackError(f"origin mismatch: the key ring is for {ring.origin!r}, the pack says {origin!r}")
     signed_by = _check_signature(note, ring, checkpoint.size)

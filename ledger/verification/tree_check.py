@@ -14,10 +14,10 @@ from ledger.log.subtrees import consistency_ranges, nodes_for, perfect_subtrees,
 from ledger.storage import store
 from ledger.verification.issued_report import VerifyReport
 
-__all__: list[str] = []
+__all__ = ["check_stored_seqs", "consistency_from_nodes", "root_from_nodes"]
 
 
-def _check_stored_seqs(conn: Connection, head: store.Head, report: VerifyReport) -> None:
+def check_stored_seqs(conn: Connection, head: store.Head, report: VerifyReport) -> None:
     """Fast mode's stand-in for the scan: no entry missing below the head, none stored beyond it."""
     last = store.max_seq(conn)
     missing = store.first_missing_seq(conn, head.size)
@@ -34,11 +34,11 @@ def _check_stored_seqs(conn: Connection, head: store.Head, report: VerifyReport)
         )
 
 
-def _root_from_nodes(conn: Connection, size: int) -> bytes:
+def root_from_nodes(conn: Connection, size: int) -> bytes:
     return range_hash(0, size, store.fetch_nodes(conn, perfect_subtrees(0, size))) if size else merkle.EMPTY_ROOT
 
 
-def _consistency_from_nodes(conn: Connection, old: int, new: int) -> list[bytes]:
+def consistency_from_nodes(conn: Connection, old: int, new: int) -> list[bytes]:
     ranges = consistency_ranges(old, new)
     found = store.fetch_nodes(conn, nodes_for(ranges))
     return [range_hash(start, end, found) for start, end in ranges]

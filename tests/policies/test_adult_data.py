@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import policies
+import govledger.demo
 from govledger.demo.adult import (
     ADULT_DIR,
     COLUMNS,
@@ -40,7 +40,7 @@ def _flip_one_byte(path: Path, offset: int = 1000) -> None:
 
 
 def test_data_lives_inside_the_package() -> None:
-    assert Path(policies.__file__).resolve().parent / "data" / "adult" == ADULT_DIR
+    assert Path(govledger.demo.__file__).resolve().parent / "data" / "adult" == ADULT_DIR
 
 
 def test_packaged_files_match_the_uci_download() -> None:
