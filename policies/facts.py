@@ -7,7 +7,7 @@ locally (a connection to the ledger) and remotely (the service's `/v1/evaluation
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.lineage.registry_reads import (
@@ -19,6 +19,7 @@ from ledger.lineage.registry_reads import (
 )
 from ledger.storage.db import Connection
 from ledger.storage.store import fetch_entry_data
+from ledger.wire import EvaluationContext
 
 __all__ = ["DatasetFacts", "LineageFacts", "lineage_facts"]
 
@@ -39,16 +40,14 @@ class LineageFacts:
     training_datasets: list[DatasetFacts] = field(default_factory=list)  # run inputs and their ancestors
     evaluation_dataset: DatasetFacts | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LineageFacts:
-        evaluation = data.get("evaluation_dataset")
+    def from_wire(cls, context: EvaluationContext) -> LineageFacts:
+        """The facts as the service sent them (`GET /v1/evaluation-context`, `ledger.wire`)."""
+        evaluation = context.evaluation_dataset
         return cls(
-            model=data.get("model"),
-            training_datasets=[DatasetFacts(**d) for d in data.get("training_datasets", [])],
-            evaluation_dataset=DatasetFacts(**evaluation) if evaluation else None,
+            model=context.model,
+            training_datasets=[DatasetFacts(**d.model_dump()) for d in context.training_datasets],
+            evaluation_dataset=None if evaluation is None else DatasetFacts(**evaluation.model_dump()),
         )
 
 

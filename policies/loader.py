@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -22,7 +23,11 @@ PACKS_DIR = Path(__file__).parent / "packs"
 
 
 class PolicyError(MetricInputError):
-    """The policy file is missing, not YAML, or not a valid policy (exit 2 / HTTP 422)."""
+    """The policy file is missing, not YAML, or not a valid policy (exit 2 / HTTP 422). Its one
+    finding has type `policy_text`, so an API client can tell a bad policy from a bad request."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message, errors or [{"loc": ["policy"], "msg": message, "type": "policy_text"}])
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
+from ledger.wire import EvaluationContext
 from policies.facts import LineageFacts
 
 __all__ = ["GateServiceError", "RemoteLedger"]
@@ -48,7 +50,11 @@ class RemoteLedger:
         data = self._call(
             "GET", "/v1/evaluation-context", params={"artifact_sha256": artifact_sha256, "data_sha256": data_sha256}
         )
-        return LineageFacts.from_json(data)
+        try:
+            context = EvaluationContext.model_validate(data)
+        except ValidationError as exc:
+            raise GateServiceError(f"service {self._client.base_url} sent no evaluation context: {exc}") from None
+        return LineageFacts.from_wire(context)
 
     def record(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/v1/evaluations", json=payload)

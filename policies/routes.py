@@ -8,7 +8,7 @@ A submitted evaluation is re-judged against the published policy text by the app
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,7 +25,18 @@ from ledger.lineage.policy_reads import (
 )
 from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
-from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, writer_of
+from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, json_body_only, writer_of
+from ledger.service.responses import READ, READ_ONE, WRITE, errors
+from ledger.wire import (
+    EvaluationContext,
+    EvaluationReceipt,
+    EvaluationSummary,
+    NewestFirstPage,
+    PolicyList,
+    PolicyReceipt,
+    PolicySummary,
+    RecordedEntry,
+)
 from policies.facts import lineage_facts
 from policies.kinds import check_evaluation
 from policies.loader import parse_policy
@@ -43,13 +54,21 @@ class PublishPolicy(BaseModel):
     activate: bool = Field(default=True, description="make it the policy that gates promotions")
 
 
-def _entry_data(ledger: Ledger, seq: int) -> dict[str, Any]:
+def _entry_data(ledger: Ledger, seq: int) -> RecordedEntry:
     entry = ledger.get(seq)
-    return {"seq": seq, "recorded_at": entry.ts, "recorded_by": entry.actor.as_json(), "data": entry.data}
+    return RecordedEntry.model_validate(
+        {"seq": seq, "recorded_at": entry.ts, "recorded_by": entry.actor.as_json(), "data": entry.data}
+    )
 
 
-@router.post("/policies", status_code=status.HTTP_201_CREATED, summary="Publish (and activate) a policy")
-def publish(body: PublishPolicy, ledger: LedgerDep, principal: Publisher) -> dict[str, Any]:
+@router.post(
+    "/policies",
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish (and activate) a policy",
+    responses=errors(401, 403, 409, 413, 415, 422),
+    dependencies=[Depends(json_body_only())],
+)
+def publish(body: PublishPolicy, ledger: LedgerDep, principal: Publisher) -> PolicyReceipt:
     loaded = parse_policy(body.text, source="request body")
     written = ledger.append(
         "policy.published",
@@ -63,11 +82,13 @@ def publish(body: PublishPolicy, ledger: LedgerDep, principal: Publisher) -> dic
         },
         actor=principal.actor,
     )
-    return {"seq": written.seq, "sha256": loaded.sha256, "name": loaded.policy.name, "version": loaded.policy.version}
+    return PolicyReceipt(written.seq, loaded.sha256, loaded.policy.name, loaded.policy.version)
 
 
-@router.get("/policies", summary="Published policies, oldest first, and which one is active")
-def list_policies(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get(
+    "/policies", summary="Published policies, oldest first, and which one is active", responses=errors(401, 403)
+)
+def list_policies(ledger: LedgerDep, _caller: Reader) -> PolicyList[PolicySummary]:
     with ledger.engine.connect() as conn:
         rows = published_policies(conn)
         active = newest_active_policy(conn)
@@ -75,11 +96,13 @@ def list_policies(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
         {c: getattr(row, c) for c in ("sha256", "seq", "name", "version", "activate", "approvals_required")}
         for row in rows
     ]
-    return {"items": items, "active": None if active is None else active.sha256}
+    return PolicyList[PolicySummary].model_validate(
+        {"items": items, "active": None if active is None else active.sha256}
+    )
 
 
-@router.get("/policies/{sha256}", summary="One published policy, with its full text")
-def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/policies/{sha256}", summary="One published policy, with its full text", responses=READ_ONE)
+def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> RecordedEntry:
     with ledger.engine.connect() as conn:
         row = published_policy(conn, sha256)
         if row is None:
@@ -87,35 +110,41 @@ def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any
     return _entry_data(ledger, row.seq)
 
 
-@router.post("/evaluations", status_code=status.HTTP_201_CREATED, summary="Record an evaluation (re-judged here)")
-def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> dict[str, Any]:
+@router.post(
+    "/evaluations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an evaluation (re-judged against its published policy)",
+    responses=WRITE,
+    dependencies=[Depends(json_body_only())],
+)
+def record(body: EvaluationRecorded, ledger: LedgerDep, principal: Evaluator) -> EvaluationReceipt:
     with ledger.engine.connect() as conn:
         existing = recorded_evaluation(conn, body.evaluation_id)
         if existing is not None:  # the same inputs give the same entry: answer with it, once re-judged
             check_evaluation(conn, body)
-            return {"seq": existing.seq, "evaluation_id": body.evaluation_id, "already_recorded": True}
+            return EvaluationReceipt(existing.seq, body.evaluation_id, already_recorded=True)
     written = ledger.append(  # re-judged by the kind's append check (policies.kinds), as on every path
         "evaluation.recorded", body.model_dump(mode="json", exclude_unset=True), actor=principal.actor
     )
-    return {"seq": written.seq, "evaluation_id": body.evaluation_id, "already_recorded": False}
+    return EvaluationReceipt(written.seq, body.evaluation_id, already_recorded=False)
 
 
-@router.get("/evaluations", summary="Evaluations, newest first, filtered by model")
+@router.get("/evaluations", summary="Evaluations, newest first, filtered by model", responses=READ)
 def list_evaluations(
     ledger: LedgerDep,
     _caller: Reader,
     name: Annotated[str | None, Query(max_length=120)] = None,
     version: Annotated[str | None, Query(max_length=60)] = None,
     before: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="cursor: next_before of the last page")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-) -> dict[str, Any]:
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page (1 to 1000)")] = 100,
+) -> NewestFirstPage[EvaluationSummary]:
     with ledger.engine.connect() as conn:
         page = evaluations_page(conn, name=name, version=version, before=before, limit=limit)
-    return {"items": page.items, "next_before": page.next_before}
+    return NewestFirstPage[EvaluationSummary].model_validate({"items": page.items, "next_before": page.next_before})
 
 
-@router.get("/evaluations/{evaluation_id}", summary="One evaluation with every rule's result")
-def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/evaluations/{evaluation_id}", summary="One evaluation with every rule's result", responses=READ_ONE)
+def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> RecordedEntry:
     with ledger.engine.connect() as conn:
         row = recorded_evaluation(conn, evaluation_id)
         if row is None:
@@ -123,12 +152,18 @@ def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> di
     return _entry_data(ledger, row.seq)
 
 
-@router.get("/evaluation-context", summary="What the ledger knows of a model artifact and an evaluation dataset")
+@router.get(
+    "/evaluation-context",
+    summary="What the ledger knows of a model artifact and an evaluation dataset",
+    responses=READ,
+)
 def evaluation_context(
     ledger: LedgerDep,
     _caller: Reader,
     artifact_sha256: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
     data_sha256: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
-) -> dict[str, Any]:
+) -> EvaluationContext:
     with ledger.engine.connect() as conn:
-        return lineage_facts(conn, artifact_sha256=artifact_sha256, data_sha256=data_sha256).as_json()
+        return EvaluationContext.model_validate(
+            lineage_facts(conn, artifact_sha256=artifact_sha256, data_sha256=data_sha256), from_attributes=True
+        )

@@ -19,6 +19,9 @@ from ledger.access.roles import Role
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
 from ledger.service.deps import LedgerDep, Reader, require_roles, writer_of
+from ledger.service.params import UTC_PATTERN, IdPath
+from ledger.service.responses import READ_ONE, errors
+from ledger.wire import IssuedReport
 from reports.document import issue, prepare, render
 from reports.kinds import BUILDERS
 from reports.render import Rendered
@@ -29,9 +32,38 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Viewer = Annotated[Principal, Depends(require_roles(Role.APPROVER, Role.AUDITOR))]
 Issuer = Annotated[Principal, Depends(writer_of("report.issued"))]
-Time = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$", description="RFC 3339 UTC")]
+Time = Annotated[
+    str,
+    Query(
+        pattern=UTC_PATTERN,
+        description="UTC time YYYY-MM-DDTHH:MM:SS[.ffffff]Z",
+        json_schema_extra={"format": "date-time"},
+    ),
+]
 _PDF = "application/pdf"
 _HTML = "text/html; charset=utf-8"
+_REPORT_HEADERS = {
+    "X-Govledger-Pdf-Sha256": {"description": "SHA-256 of the PDF rendering", "schema": {"type": "string"}},
+}
+_ISSUED_HEADERS = {
+    **_REPORT_HEADERS,
+    "X-Govledger-Entry": {"description": "the report.issued entry's seq", "schema": {"type": "string"}},
+}
+_DOCUMENT = {
+    "content": {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        "text/html": {"schema": {"type": "string"}},
+    }
+}
+# Reports are documents: PDF, or HTML by a .html suffix or by Accept; 404 for an unknown subject.
+PREVIEW: dict[int | str, dict[str, Any]] = {
+    200: {**_DOCUMENT, "description": "the preview (says it is not issued)", "headers": _REPORT_HEADERS},
+    **errors(401, 403, 404, 422),
+}
+ISSUE: dict[int | str, dict[str, Any]] = {
+    201: {**_DOCUMENT, "description": "the issued report", "headers": _ISSUED_HEADERS},
+    **errors(401, 403, 404, 409, 422),
+}
 
 
 def _format(request: Request, leaf: str) -> tuple[str, str]:
@@ -64,40 +96,78 @@ async def _issue(ledger: Ledger, principal: Principal, kind: str, fmt: str, **pa
     return _respond(rendered, fmt, seq)
 
 
-@router.get("/dossier/{name}/{version}", summary="Model compliance dossier (preview; .pdf or .html)")
+@router.get(
+    "/dossier/{name}/{version}",
+    response_class=Response,
+    responses=PREVIEW,
+    summary="Model compliance dossier (preview; .pdf or .html)",
+)
 async def dossier(name: str, version: str, request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
     version, fmt = _format(request, version)
     return await _preview(ledger, "dossier", fmt, name=name, version=version)
 
 
-@router.post("/dossier/{name}/{version}/issue", status_code=201, summary="Issue a model compliance dossier")
+@router.post(
+    "/dossier/{name}/{version}/issue",
+    status_code=201,
+    response_class=Response,
+    responses=ISSUE,
+    summary="Issue a model compliance dossier",
+)
 async def issue_dossier(name: str, version: str, request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
     return await _issue(ledger, principal, "dossier", _format(request, "")[1], name=name, version=version)
 
 
-@router.get("/decisions/{decision_id}", summary="Decision trace report (preview; .pdf or .html)")
-async def decision(decision_id: str, request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
+@router.get(
+    "/decisions/{decision_id}",
+    response_class=Response,
+    responses=PREVIEW,
+    summary="Decision trace report (preview; .pdf or .html)",
+)
+async def decision(decision_id: IdPath, request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
     decision_id, fmt = _format(request, decision_id)
     return await _preview(ledger, "decision", fmt, decision_id=decision_id)
 
 
-@router.post("/decisions/{decision_id}/issue", status_code=201, summary="Issue a decision trace report")
-async def issue_decision(decision_id: str, request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
+@router.post(
+    "/decisions/{decision_id}/issue",
+    status_code=201,
+    response_class=Response,
+    responses=ISSUE,
+    summary="Issue a decision trace report",
+)
+async def issue_decision(decision_id: IdPath, request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
     return await _issue(ledger, principal, "decision", _format(request, "")[1], decision_id=decision_id)
 
 
-@router.get("/adverse-action/{decision_id}", summary="Adverse-action notice (preview; .pdf or .html)")
-async def adverse_action(decision_id: str, request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
+@router.get(
+    "/adverse-action/{decision_id}",
+    response_class=Response,
+    responses=PREVIEW,
+    summary="Adverse-action notice (preview; .pdf or .html)",
+)
+async def adverse_action(decision_id: IdPath, request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
     decision_id, fmt = _format(request, decision_id)
     return await _preview(ledger, "adverse-action", fmt, decision_id=decision_id)
 
 
-@router.post("/adverse-action/{decision_id}/issue", status_code=201, summary="Issue an adverse-action notice")
-async def issue_adverse_action(decision_id: str, request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
+@router.post(
+    "/adverse-action/{decision_id}/issue",
+    status_code=201,
+    response_class=Response,
+    responses=ISSUE,
+    summary="Issue an adverse-action notice",
+)
+async def issue_adverse_action(decision_id: IdPath, request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
     return await _issue(ledger, principal, "adverse-action", _format(request, "")[1], decision_id=decision_id)
 
 
-@router.get("/bias-audit/{name}/{version}", summary="NYC LL144 bias audit over a period (preview; .pdf or .html)")
+@router.get(
+    "/bias-audit/{name}/{version}",
+    response_class=Response,
+    responses=PREVIEW,
+    summary="NYC LL144 bias audit over a period (preview; .pdf or .html)",
+)
 async def bias_audit(
     name: str, version: str, request: Request, ledger: LedgerDep, _viewer: Viewer, since: Time, until: Time
 ) -> Response:
@@ -105,7 +175,13 @@ async def bias_audit(
     return await _preview(ledger, "bias-audit", fmt, name=name, version=version, since=since, until=until)
 
 
-@router.post("/bias-audit/{name}/{version}/issue", status_code=201, summary="Issue a bias audit")
+@router.post(
+    "/bias-audit/{name}/{version}/issue",
+    status_code=201,
+    response_class=Response,
+    responses=ISSUE,
+    summary="Issue a bias audit",
+)
 async def issue_bias_audit(
     name: str, version: str, request: Request, ledger: LedgerDep, principal: Issuer, since: Time, until: Time
 ) -> Response:
@@ -113,19 +189,30 @@ async def issue_bias_audit(
     return await _issue(ledger, principal, "bias-audit", fmt, name=name, version=version, since=since, until=until)
 
 
-@router.get("/attestation", summary="Ledger integrity attestation (preview; PDF, or HTML by Accept)")
+@router.get(
+    "/attestation",
+    response_class=Response,
+    responses=PREVIEW,
+    summary="Ledger integrity attestation (preview; PDF, or HTML by Accept)",
+)
 async def attestation(request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
     return await _preview(ledger, "attestation", _format(request, "")[1])
 
 
-@router.post("/attestation/issue", status_code=201, summary="Issue a ledger integrity attestation")
+@router.post(
+    "/attestation/issue",
+    status_code=201,
+    response_class=Response,
+    responses=ISSUE,
+    summary="Issue a ledger integrity attestation",
+)
 async def issue_attestation(request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
     return await _issue(ledger, principal, "attestation", _format(request, "")[1])
 
 
-@router.get("/issued/{pdf_sha256}", summary="Was a PDF with this SHA-256 issued by the ledger?")
-def issued(pdf_sha256: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/issued/{pdf_sha256}", summary="Was a PDF with this SHA-256 issued by the ledger?", responses=READ_ONE)
+def issued(pdf_sha256: str, ledger: LedgerDep, _caller: Reader) -> IssuedReport:
     check = check_report_hash(ledger, pdf_sha256.lower())
     if not check.issued:
         raise NotFoundError(f"no report with PDF SHA-256 {pdf_sha256[:64]!r} was issued by this ledger")
-    return {"issued": True, "entry": check.entry, "inclusion_proof": check.inclusion_proof}
+    return IssuedReport.model_validate({"issued": True, "entry": check.entry, "inclusion_proof": check.inclusion_proof})

@@ -2,7 +2,8 @@
 `DecisionLogger` (non-blocking, batched, idempotent decision logging for scoring services) and
 `dataset_fingerprint` (a reproducible content hash for a file or a DataFrame-like table).
 
-It talks to the service over HTTP only and imports neither the server side (FastAPI,
+It talks to the service over HTTP only, reads its answers with the service's own wire models
+(`ledger.wire`, pydantic), and imports neither the server side (FastAPI,
 SQLAlchemy) nor the data stack (pandas, numpy), so a scoring service can depend on it alone.
 """
 

@@ -4,8 +4,10 @@ Why it exists: producers (training pipelines, scoring services), CI, risk office
 should not each hand-roll HTTP calls, error parsing and cursor loops. The client is a thin,
 typed layer over httpx that keeps the service's contract visible:
 
-- every write returns a small frozen dataclass (`Receipt`, `DecisionReceipt`, `BatchResult`,
-  `PolicyReceipt`, `EvaluationReceipt`); every read returns the service's JSON as plain dicts
+- every answer is parsed with the service's own wire models (`ledger.wire`, the models its
+  OpenAPI description declares): every write returns a small frozen dataclass (`Receipt`,
+  `DecisionReceipt`, `BatchResult`, `PolicyReceipt`, `EvaluationReceipt`); every read returns the
+  service's records as plain dicts
   (records are the service's to shape), and list calls return a `Page` of dicts with the
   `next_after` cursor (`EvaluationPage` and `next_before` for the newest-first evaluations);
   `iter_*` follows the cursor. Documents come back as bytes: `decision_trace_pack` returns the
@@ -16,7 +18,8 @@ typed layer over httpx that keeps the service's contract visible:
   `ServiceUnavailable`, the only errors worth retrying (retrying a decision is safe: decision ids
   are idempotent on the server, and so are evaluation ids; retrying a dataset, run, model or
   policy registration after a lost answer gives 409 when the first attempt was written);
-- nothing here imports the server side (no FastAPI, SQLAlchemy, pydantic), the policy engine or
+- nothing here imports the server side (no FastAPI, SQLAlchemy; pydantic only for the wire
+  models, a base dependency), the policy engine or
   the reports, or the data stack (pandas): the client talks HTTP only, and is what a scoring
   service installs.
 

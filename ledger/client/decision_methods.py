@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from ledger.client.results import BatchResult, DecisionReceipt, Page, Receipt, parse_page, parse_receipt
+from ledger.client.results import BatchResult, DecisionReceipt, ErasureReceipt, Receipt, RecordPage, parse
 from ledger.client.transport import MAX_PAGE, ClientBase, TimeArg, query_params, segment, utc_timestamp
 
 __all__ = ["DecisionMethods", "encode_decision"]
@@ -27,7 +27,7 @@ class DecisionMethods(ClientBase):
     def record_decision(self, decision: Mapping[str, Any]) -> DecisionReceipt:
         """Record one decision (the service fills in the model's lineage and seals `input`).
         A retry of a recorded decision id comes back with ``duplicate=True``."""
-        return DecisionReceipt.from_json(self._post("/v1/decisions", dict(decision)))
+        return parse(DecisionReceipt, self._post("/v1/decisions", dict(decision)))
 
     def record_decisions(self, decisions: Sequence[Mapping[str, Any]]) -> BatchResult:
         """Record a batch (up to 10,000) in one transaction: all or nothing, except that decision
@@ -36,7 +36,7 @@ class DecisionMethods(ClientBase):
             raise TypeError("record_decisions takes a list of decisions; use record_decision for one")
         if not decisions:
             raise ValueError("no decisions to record")
-        return BatchResult.from_json(self._post("/v1/decisions", [dict(d) for d in decisions]))
+        return parse(BatchResult, self._post("/v1/decisions", [dict(d) for d in decisions]))
 
     def record_encoded_decisions(self, encoded: Sequence[bytes]) -> BatchResult:
         """`record_decisions` for decisions already encoded as JSON objects (one bytes each), sent
@@ -44,7 +44,7 @@ class DecisionMethods(ClientBase):
         if not encoded:
             raise ValueError("no decisions to record")
         body = b"[" + b",".join(encoded) + b"]"
-        return BatchResult.from_json(self._request("POST", "/v1/decisions", content=body))
+        return parse(BatchResult, self._request("POST", "/v1/decisions", content=body))
 
     def get_decision(self, decision_id: str) -> dict[str, Any]:
         """One decision record (its input stays sealed)."""
@@ -61,10 +61,11 @@ class DecisionMethods(ClientBase):
         until: TimeArg | None = None,
         after: int | None = None,
         limit: int = 100,
-    ) -> Page:
+    ) -> RecordPage:
         """Decisions filtered by model (``name`` or ``name@version``), subject, outcome, adverse,
         and the time they were recorded in the log (``since`` inclusive, ``until`` exclusive)."""
-        return parse_page(
+        return parse(
+            RecordPage,
             self._get(
                 "/v1/decisions",
                 model=model,
@@ -75,7 +76,7 @@ class DecisionMethods(ClientBase):
                 until=None if until is None else utc_timestamp(until),
                 after=after,
                 limit=limit,
-            )
+            ),
         )
 
     def iter_decisions(
@@ -133,7 +134,7 @@ class DecisionMethods(ClientBase):
             body["new_decision"] = new_decision
         if appeal_id is not None:
             body["appeal_id"] = appeal_id
-        return parse_receipt(self._post(f"/v1/decisions/{segment(decision_id)}/reviews", body))
+        return parse(Receipt, self._post(f"/v1/decisions/{segment(decision_id)}/reviews", body))
 
     def appeal_decision(
         self,
@@ -153,16 +154,16 @@ class DecisionMethods(ClientBase):
             "grounds": grounds,
             "requests": list(requests),
         }
-        return parse_receipt(self._post(f"/v1/decisions/{segment(decision_id)}/appeals", body))
+        return parse(Receipt, self._post(f"/v1/decisions/{segment(decision_id)}/appeals", body))
 
-    def list_appeals(self, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
+    def list_appeals(self, decision_id: str, *, after: int | None = None, limit: int = 100) -> RecordPage:
         """The appeals against one decision, oldest first; NotFoundError if the decision is not recorded."""
-        return parse_page(self._get(f"/v1/decisions/{segment(decision_id)}/appeals", after=after, limit=limit))
+        return parse(RecordPage, self._get(f"/v1/decisions/{segment(decision_id)}/appeals", after=after, limit=limit))
 
-    def list_reviews(self, decision_id: str, *, after: int | None = None, limit: int = 100) -> Page:
+    def list_reviews(self, decision_id: str, *, after: int | None = None, limit: int = 100) -> RecordPage:
         """The human reviews of one decision, oldest first (reviewer in ``recorded_by``, outcome,
         and the full review in ``data``); NotFoundError if the decision is not recorded."""
-        return parse_page(self._get(f"/v1/decisions/{segment(decision_id)}/reviews", after=after, limit=limit))
+        return parse(RecordPage, self._get(f"/v1/decisions/{segment(decision_id)}/reviews", after=after, limit=limit))
 
     def iter_reviews(
         self, decision_id: str, *, after: int | None = None, page_size: int = MAX_PAGE
@@ -180,7 +181,7 @@ class DecisionMethods(ClientBase):
             "last_dropped_at": utc_timestamp(last_dropped_at),
             "reason": reason,
         }
-        return parse_receipt(self._post("/v1/decisions/dropped", body))
+        return parse(Receipt, self._post("/v1/decisions/dropped", body))
 
     def erase_subject(self, subject_ref: str, *, reason: str, legal_basis: str | None = None) -> Receipt:
         """Erase a subject's personal data (crypto-shredding; admin only). The log stays verifiable."""
@@ -189,4 +190,5 @@ class DecisionMethods(ClientBase):
             f"/v1/subjects/{segment(subject_ref)}",
             params=query_params(reason=reason, legal_basis=legal_basis),
         )
-        return parse_receipt(body, kind="subject.erased")
+        erased = parse(ErasureReceipt, body)
+        return Receipt(erased.seq, erased.ts, erased.leaf_hash, "subject.erased")

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
+
+from ledger.wire import ErrorBody
 
 __all__ = [
     "ClientError",
@@ -95,12 +98,13 @@ def error_from_response(response: httpx.Response) -> ClientError:
         if text:
             message = text[:500]
     else:
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            code = str(error.get("code") or code)
-            message = str(error.get("message") or message)
-            listed = error.get("errors")
-            errors = listed if isinstance(listed, list) else []
+        try:  # the service's one error body (`ledger.wire.ErrorBody`)
+            error = ErrorBody.model_validate(body).error
+        except ValidationError:  # not from the service (a proxy, a load balancer): what it says
+            error = None
+        if error is not None:
+            code, message = error.code or code, error.message or message
+            errors = [detail.model_dump() for detail in error.errors]
         elif isinstance(body, dict) and "detail" in body:  # a plain FastAPI/Starlette body
             message = str(body["detail"])
     kind = ServiceUnavailable if status >= 500 else _BY_STATUS.get(status, ClientError)

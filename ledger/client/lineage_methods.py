@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from ledger.client.results import Page, Receipt, parse_page, parse_receipt
+from ledger.client.results import Receipt, RecordPage, parse
 from ledger.client.transport import MAX_PAGE, ClientBase, TimeArg, segment, utc_timestamp
 
 __all__ = ["LineageMethods", "Stage"]
@@ -31,7 +31,7 @@ def _times(since: TimeArg | None, until: TimeArg | None) -> dict[str, str | None
 class LineageMethods(ClientBase):
     def register_dataset(self, dataset: Mapping[str, Any]) -> Receipt:
         """Register a dataset version (`dataset.registered`; see `dataset_fingerprint` for content_sha256)."""
-        return parse_receipt(self._post("/v1/datasets", dict(dataset)))
+        return parse(Receipt, self._post("/v1/datasets", dict(dataset)))
 
     def get_dataset(self, dataset_id: str) -> dict[str, Any]:
         return self._get_object(f"/v1/datasets/{segment(dataset_id)}")
@@ -43,10 +43,10 @@ class LineageMethods(ClientBase):
         until: TimeArg | None = None,
         after: int | None = None,
         limit: int = 100,
-    ) -> Page:
+    ) -> RecordPage:
         """Datasets, oldest first, optionally registered in a time range (``since`` inclusive,
         ``until`` exclusive)."""
-        return parse_page(self._get("/v1/datasets", **_times(since, until), after=after, limit=limit))
+        return parse(RecordPage, self._get("/v1/datasets", **_times(since, until), after=after, limit=limit))
 
     def iter_datasets(
         self,
@@ -62,7 +62,7 @@ class LineageMethods(ClientBase):
 
     def record_run(self, run: Mapping[str, Any]) -> Receipt:
         """Record a training run (`training_run.recorded`)."""
-        return parse_receipt(self._post("/v1/runs", dict(run)))
+        return parse(Receipt, self._post("/v1/runs", dict(run)))
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         return self._get_object(f"/v1/runs/{segment(run_id)}")
@@ -75,11 +75,12 @@ class LineageMethods(ClientBase):
         until: TimeArg | None = None,
         after: int | None = None,
         limit: int = 100,
-    ) -> Page:
+    ) -> RecordPage:
         """Training runs, oldest first, optionally only those that read `input_dataset`, and
         recorded in a time range (``since`` inclusive, ``until`` exclusive)."""
-        return parse_page(
-            self._get("/v1/runs", input_dataset=input_dataset, **_times(since, until), after=after, limit=limit)
+        return parse(
+            RecordPage,
+            self._get("/v1/runs", input_dataset=input_dataset, **_times(since, until), after=after, limit=limit),
         )
 
     def iter_runs(
@@ -100,7 +101,7 @@ class LineageMethods(ClientBase):
 
     def register_model(self, model: Mapping[str, Any]) -> Receipt:
         """Register a model version (`model.registered`)."""
-        return parse_receipt(self._post("/v1/models", dict(model)))
+        return parse(Receipt, self._post("/v1/models", dict(model)))
 
     def get_model(self, name: str, version: str) -> dict[str, Any]:
         return self._get_object(f"/v1/models/{segment(name)}/{segment(version)}")
@@ -114,10 +115,11 @@ class LineageMethods(ClientBase):
         until: TimeArg | None = None,
         after: int | None = None,
         limit: int = 100,
-    ) -> Page:
+    ) -> RecordPage:
         """Model versions, oldest first, by name, current stage and the time they were registered."""
-        return parse_page(
-            self._get("/v1/models", name=name, stage=stage, **_times(since, until), after=after, limit=limit)
+        return parse(
+            RecordPage,
+            self._get("/v1/models", name=name, stage=stage, **_times(since, until), after=after, limit=limit),
         )
 
     def iter_models(
@@ -153,16 +155,16 @@ class LineageMethods(ClientBase):
         if approval_ids is not None:
             body["approval_ids"] = list(approval_ids)
         path = f"/v1/models/{segment(name)}/{segment(version)}/promotions"
-        return parse_receipt(self._post(path, body))
+        return parse(Receipt, self._post(path, body))
 
     def retire(self, name: str, version: str, *, reason: str) -> Receipt:
         """Retire a model version (`model.retired`; approvers)."""
         path = f"/v1/models/{segment(name)}/{segment(version)}/retirement"
-        return parse_receipt(self._post(path, {"reason": reason}))
+        return parse(Receipt, self._post(path, {"reason": reason}))
 
     def record_approval(self, approval: Mapping[str, Any]) -> Receipt:
         """Record an approval or rejection of a model version (`approval.recorded`; approvers)."""
-        return parse_receipt(self._post("/v1/approvals", dict(approval)))
+        return parse(Receipt, self._post("/v1/approvals", dict(approval)))
 
     def get_approval(self, approval_id: str) -> dict[str, Any]:
         """One approval or rejection (approver, model, decision, the evaluation it relies on)."""
@@ -177,9 +179,10 @@ class LineageMethods(ClientBase):
         until: TimeArg | None = None,
         after: int | None = None,
         limit: int = 100,
-    ) -> Page:
+    ) -> RecordPage:
         """Approvals and rejections, oldest first, by model and the time they were recorded."""
-        return parse_page(
+        return parse(
+            RecordPage,
             self._get(
                 "/v1/approvals",
                 model_name=model_name,
@@ -187,7 +190,7 @@ class LineageMethods(ClientBase):
                 **_times(since, until),
                 after=after,
                 limit=limit,
-            )
+            ),
         )
 
     def iter_approvals(

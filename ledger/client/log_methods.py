@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ledger.client.results import Page, parse_page
+from ledger.client.results import RecordPage, parse
 from ledger.client.transport import MAX_PAGE, ClientBase, TimeArg, utc_timestamp
 
 __all__ = ["LogMethods"]
@@ -30,10 +30,11 @@ class LogMethods(ClientBase):
         subject: str | None = None,
         since: TimeArg | None = None,
         until: TimeArg | None = None,
-    ) -> Page:
+    ) -> RecordPage:
         """Entries in sequence order, optionally of one kind or subject, and recorded in a time
         range (``since`` inclusive, ``until`` exclusive)."""
-        return parse_page(
+        return parse(
+            RecordPage,
             self._get(
                 "/v1/entries",
                 after=after,
@@ -42,7 +43,7 @@ class LogMethods(ClientBase):
                 subject=subject,
                 since=None if since is None else utc_timestamp(since),
                 until=None if until is None else utc_timestamp(until),
-            )
+            ),
         )
 
     def iter_entries(

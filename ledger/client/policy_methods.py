@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ledger.client.errors import ClientError
-from ledger.client.results import EvaluationPage, EvaluationReceipt, PolicyList, PolicyReceipt
+from ledger.client.results import EvaluationPage, EvaluationReceipt, PolicyList, PolicyReceipt, Record, parse
 from ledger.client.transport import MAX_PAGE, ClientBase, segment
 
 __all__ = ["PolicyMethods"]
@@ -27,12 +27,12 @@ class PolicyMethods(ClientBase):
         """Publish a policy from its YAML text, sent unchanged (`policy.published`; approvers).
         With ``activate`` (the default) it becomes the policy that gates promotions. Invalid YAML
         or rules are refused with 422, a name and version already published with 409."""
-        return PolicyReceipt.from_json(self._post("/v1/policies", {"text": text, "activate": activate}))
+        return parse(PolicyReceipt, self._post("/v1/policies", {"text": text, "activate": activate}))
 
-    def list_policies(self) -> PolicyList:
+    def list_policies(self) -> PolicyList[Record]:
         """Every published policy, oldest first (sha256, seq, name, version, activate,
         approvals_required), and the SHA-256 of the active one."""
-        return PolicyList.from_json(self._get("/v1/policies"))
+        return parse(PolicyList[Record], self._get("/v1/policies"))
 
     def get_policy(self, sha256: str) -> dict[str, Any]:
         """One published policy by the SHA-256 of its text: ``{"seq", "recorded_at",
@@ -46,7 +46,7 @@ class PolicyMethods(ClientBase):
         (`evaluation.recorded`; ci). The service re-judges every rule from the recorded values and
         refuses (422) rules or verdicts that do not follow from the policy. Recording the same
         evaluation id again answers with the first entry and ``already_recorded=True``."""
-        return EvaluationReceipt.from_json(self._post("/v1/evaluations", dict(evaluation)))
+        return parse(EvaluationReceipt, self._post("/v1/evaluations", dict(evaluation)))
 
     def list_evaluations(
         self,
@@ -55,11 +55,11 @@ class PolicyMethods(ClientBase):
         version: str | None = None,
         before: int | None = None,
         limit: int = 100,
-    ) -> EvaluationPage:
+    ) -> EvaluationPage[Record]:
         """Evaluations, newest first, optionally of one model name (and version); `before` is the
         cursor (`next_before` of the previous page)."""
-        return EvaluationPage.from_json(
-            self._get("/v1/evaluations", name=name, version=version, before=before, limit=limit)
+        return parse(
+            EvaluationPage[Record], self._get("/v1/evaluations", name=name, version=version, before=before, limit=limit)
         )
 
     def iter_evaluations(
@@ -85,7 +85,9 @@ class PolicyMethods(ClientBase):
         return self._get_object("/v1/evaluation-context", artifact_sha256=artifact_sha256, data_sha256=data_sha256)
 
 
-def _iterate_before(fetch: Callable[[int | None], EvaluationPage], before: int | None) -> Iterator[dict[str, Any]]:
+def _iterate_before(
+    fetch: Callable[[int | None], EvaluationPage[Record]], before: int | None
+) -> Iterator[dict[str, Any]]:
     cursor = before
     while True:
         page = fetch(cursor)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from ledger.client.errors import ClientError, ServiceUnavailable, error_from_response
-from ledger.client.results import Page
+from ledger.client.results import RecordPage
 
 __all__ = ["MAX_PAGE", "USER_AGENT", "ClientBase", "TimeArg", "query_params", "segment", "utc_timestamp"]
 
@@ -158,7 +158,7 @@ class ClientBase:
         return self._request("POST", path, json_body=body)
 
     @staticmethod
-    def _iterate(fetch: Callable[[int | None], Page], after: int | None) -> Iterator[dict[str, Any]]:
+    def _iterate(fetch: Callable[[int | None], RecordPage], after: int | None) -> Iterator[dict[str, Any]]:
         """Every item of a list sorted by `seq`, fetching page after page from the `after` cursor."""
         cursor = after
         while True:

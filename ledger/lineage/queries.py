@@ -49,10 +49,7 @@ MAX_PAGE = 1000
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
-    next_after: int | None  # pass back as `after` for the next page
-
-    def as_json(self) -> dict[str, Any]:
-        return {"items": self.items, "next_after": self.next_after}
+    next_after: int | None  # pass back as `after` for the next page (the wire form is `ledger.wire.Page`)
 
 
 def _with_entry(table: Table, *conditions: Any) -> Select[Any]:

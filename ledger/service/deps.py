@@ -9,16 +9,27 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from ledger.access.api_keys import Principal
 from ledger.access.roles import Role
 from ledger.api import Ledger
 from ledger.errors import ForbiddenError
-from ledger.service.errors import UnauthorizedError
+from ledger.service.errors import UnauthorizedError, UnsupportedMediaTypeError
 from ledger.service.principals import PrincipalCache
 
-__all__ = ["MAX_SEQ", "Caller", "LedgerDep", "Reader", "caller", "get_ledger", "require_roles", "writer_of"]
+__all__ = [
+    "MAX_SEQ",
+    "Caller",
+    "LedgerDep",
+    "Reader",
+    "caller",
+    "get_ledger",
+    "json_body_only",
+    "require_roles",
+    "writer_of",
+]
 
 MAX_SEQ = 2**62  # sequence numbers and tree sizes fit a signed 64-bit column with room to spare
 
@@ -33,11 +44,17 @@ async def get_ledger(request: Request) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
-async def caller(request: Request) -> Principal:
+# Declares the bearer scheme in the OpenAPI description (so generated clients and contract tests
+# know every route needs a key); auto_error=False: a missing key is our own 401, not FastAPI's 403.
+_bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer glk_...`")
+
+
+async def caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
     """The principal behind `Authorization: Bearer <token>`, or 401 (see `PrincipalCache`)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = credentials.credentials if credentials is not None else ""
+    if not token.strip():
         raise UnauthorizedError("missing API key: send 'Authorization: Bearer <key>'")
     principals: PrincipalCache = request.app.state.principals
     principal = principals.cached(token.strip())
@@ -79,3 +96,22 @@ def writer_of(kind: str) -> Callable[[Request, Principal], Awaitable[Principal]]
 
 # Every role may read (auditors only read).
 Reader = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.CI, Role.APPROVER, Role.AUDITOR))]
+
+
+def json_body_only(*also: str) -> Callable[[Request, Principal], Awaitable[None]]:
+    """A dependency refusing (415) a body sent as anything but JSON (or the media types in
+    `also`): without it a form or text body was read as JSON and refused as "not valid" (422),
+    which hid what was wrong. A request without a Content-Type is read as JSON. It asks for the
+    caller first (FastAPI reuses the answer for the route's role check), so a request without a
+    valid key is a 401 whatever it sends."""
+    accepted = ("application/json", *also)
+
+    async def check(request: Request, _caller: Caller) -> None:
+        given = request.headers.get("content-type")
+        if given is None:
+            return
+        media_type = given.partition(";")[0].strip().lower()
+        if media_type not in accepted and not media_type.endswith("+json"):
+            raise UnsupportedMediaTypeError(f"the body must be {' or '.join(accepted)}, not {media_type or '(empty)'}")
+
+    return check

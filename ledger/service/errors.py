@@ -1,5 +1,6 @@
 """The one place where errors become HTTP responses, all with the same machine-readable body:
-``{"error": {"code": ..., "message": ..., "errors": [{"loc": [...], "msg": ..., "type": ...}]}}``."""
+``{"error": {"code": ..., "message": ..., "errors": [{"loc": [...], "msg": ..., "type": ...}]}}``,
+declared as `ledger.wire.ErrorBody` (each route lists its statuses with `ledger.service.responses`)."""
 
 from __future__ import annotations
 
@@ -22,17 +23,24 @@ from ledger.errors import (
     SigningKeyError,
 )
 
-__all__ = ["UnauthorizedError", "error_body", "install_error_handlers"]
+__all__ = ["UnauthorizedError", "UnsupportedMediaTypeError", "error_body", "install_error_handlers"]
 
 
 class UnauthorizedError(GovledgerError):
     code = "unauthorized"
 
 
+class UnsupportedMediaTypeError(GovledgerError):
+    """A request body in a media type the route does not read (415)."""
+
+    code = "unsupported_media_type"
+
+
 _STATUS: list[tuple[type[GovledgerError], int]] = [
     (PayloadTooLargeError, 413),
     (InvalidInputError, 422),
     (UnauthorizedError, 401),
+    (UnsupportedMediaTypeError, 415),
     (ForbiddenError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),
@@ -66,5 +74,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8): bad input, as documented
+            errors = [{"loc": ["body"], "msg": str(error.detail), "type": "json_invalid"}]
+            return JSONResponse(error_body("invalid_input", "the body is not valid JSON", errors), status_code=422)
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
+        return JSONResponse(
+            error_body(code, str(error.detail)), status_code=error.status_code, headers=getattr(error, "headers", None)
+        )

@@ -12,22 +12,45 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from ledger.errors import InvalidInputError
 from ledger.lineage.queries import MAX_PAGE
 from ledger.log.entry import format_ts
 from ledger.service.deps import MAX_SEQ
 
-__all__ = ["UTC_PATTERN", "After", "Limit", "TimeRange", "UtcQuery", "normalise_utc", "time_range"]
+__all__ = [
+    "DATE_TIME",
+    "UTC_PATTERN",
+    "After",
+    "IdPath",
+    "Limit",
+    "ModelNamePath",
+    "TimeRange",
+    "UtcQuery",
+    "VersionPath",
+    "normalise_utc",
+    "time_range",
+]
 
 UTC_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
-UtcQuery = Annotated[str | None, Query(pattern=UTC_PATTERN)]
+DATE_TIME = {"format": "date-time"}  # and UTC_PATTERN: the OpenAPI says both what and how it is written
+UtcQuery = Annotated[str | None, Query(pattern=UTC_PATTERN, json_schema_extra=DATE_TIME)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page (1 to 1000)")]
 After = Annotated[
     int | None,
     Query(ge=0, le=MAX_SEQ, description="cursor: the next_after of the previous page (items with a larger seq)"),
 ]
+
+
+# Path segments that the route writes into an entry (or hands to a checked query), documented with
+# the patterns the payload schemas apply (`ledger.lineage.schemas`), so a client knows before
+# sending that an id outside them is refused (422).
+IdPath = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:+-]*$", description="an identifier")
+]
+ModelNamePath = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+VersionPath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")]
 
 
 def normalise_utc(value: str, field: str) -> str:
@@ -53,11 +76,19 @@ class TimeRange:
 async def time_range(
     since: Annotated[
         str | None,
-        Query(pattern=UTC_PATTERN, description="recorded at or after this UTC time (YYYY-MM-DDTHH:MM:SS[.ffffff]Z)"),
+        Query(
+            pattern=UTC_PATTERN,
+            description="recorded at or after this UTC time (YYYY-MM-DDTHH:MM:SS[.ffffff]Z)",
+            json_schema_extra=DATE_TIME,
+        ),
     ] = None,
     until: Annotated[
         str | None,
-        Query(pattern=UTC_PATTERN, description="recorded before this UTC time (exclusive)"),
+        Query(
+            pattern=UTC_PATTERN,
+            description="recorded before this UTC time (exclusive; not before since)",
+            json_schema_extra=DATE_TIME,
+        ),
     ] = None,
 ) -> TimeRange:
     """The `since`/`until` query parameters, checked and normalised (a coroutine: no thread hop)."""

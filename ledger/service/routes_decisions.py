@@ -8,16 +8,20 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse, Response
+from pydantic import Field
 
 from ledger.access.api_keys import Principal
 from ledger.lineage import queries
 from ledger.lineage.decisions import MAX_BATCH, record_decisions
+from ledger.lineage.schemas import DecisionRecorded, Identifier, Sha256Hex, ShortText
 from ledger.privacy.sealing import erase_subject
 from ledger.service.batch_turns import BatchTurns
-from ledger.service.deps import LedgerDep, Reader, writer_of
+from ledger.service.deps import LedgerDep, Reader, json_body_only, writer_of
 from ledger.service.group_commit import DecisionBatcher
 from ledger.service.json_body import parse_json, parse_ndjson
-from ledger.service.params import After, Limit, TimeRange, time_range
+from ledger.service.params import After, IdPath, Limit, TimeRange, time_range
+from ledger.service.responses import READ, READ_ONE, WRITE, errors
+from ledger.wire import BatchResult, DecisionReceipt, DecisionRecord, ErasureReceipt, Page
 
 __all__ = ["router"]
 
@@ -25,18 +29,58 @@ router = APIRouter(prefix="/v1", tags=["decisions"])
 DecisionWriter = Annotated[Principal, Depends(writer_of("decision.recorded"))]
 ErasureWriter = Annotated[Principal, Depends(writer_of("subject.erased"))]
 
-_DECISION_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}, "maxItems": MAX_BATCH}]
-                }
+
+class DecisionRequest(DecisionRecorded):
+    """A decision as a producer sends it: the `decision.recorded` payload without the lineage
+    fields the service fills in from the log (artifact, run, datasets, promotion), and with the
+    raw `input` (any JSON value, sealed on arrival under the subject's key, with its
+    `input_schema_version`). Only documents the body: the route parses it itself (orjson, NDJSON)."""
+
+    model_artifact_sha256: Sha256Hex | None = None  # type: ignore[assignment]
+    training_run_id: Identifier | None = None  # type: ignore[assignment]
+    dataset_ids: list[Identifier] | None = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    promotion_seq: int | None = Field(default=None, ge=0)  # type: ignore[assignment]
+    input: Any = None
+    input_schema_version: ShortText | None = None
+
+
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """`schema` with every `#/$defs/...` reference replaced by its definition (the OpenAPI
+    request body is written by hand here, so it cannot point into `components`)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(v, defs) for v in schema]
+    return schema
+
+
+def _decision_body() -> dict[str, Any]:
+    raw = DecisionRequest.model_json_schema()
+    one = _inlined(raw, raw.get("$defs", {}))
+    # an input (not null) comes with the version of its schema (`ledger.lineage.decisions`)
+    one["if"] = {"required": ["input"], "properties": {"input": {"not": {"type": "null"}}}}
+    one["then"] = {"required": ["input_schema_version"], "properties": {"input_schema_version": {"type": "string"}}}
+    many = {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_BATCH}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"oneOf": [one, many]}},
+                "application/x-ndjson": {"schema": {"type": "string", "description": "one decision per line"}},
             },
-            "application/x-ndjson": {"schema": {"type": "string"}},
-        },
+        }
     }
+
+
+_DECISION_BODY = _decision_body()
+# A single decision answers its receipt, a batch (array or NDJSON) a BatchResult: 201 when
+# anything was recorded, 200 when every decision was a retry of a recorded one.
+_DECISION_ANSWERS: dict[int | str, dict[str, Any]] = {
+    201: {"model": DecisionReceipt | BatchResult, "description": "recorded (a receipt, or a batch result)"},
+    200: {"model": DecisionReceipt | BatchResult, "description": "nothing new: every decision was already recorded"},
 }
 
 
@@ -53,6 +97,9 @@ def _parse(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_DECISION_BODY,
     summary="Record one decision, or a batch (JSON array or NDJSON) in one transaction",
+    response_model=None,
+    responses={**_DECISION_ANSWERS, **WRITE},
+    dependencies=[Depends(json_body_only("application/x-ndjson"))],
 )
 async def post_decisions(request: Request, ledger: LedgerDep, principal: DecisionWriter) -> Response:
     decisions, single = _parse(await request.body(), request.headers.get("content-type", ""))
@@ -70,7 +117,7 @@ async def post_decisions(request: Request, ledger: LedgerDep, principal: Decisio
     return Response(orjson.dumps(result), status_code=code, media_type="application/json")
 
 
-@router.get("/decisions", summary="Decisions filtered by model, subject, outcome and time")
+@router.get("/decisions", summary="Decisions filtered by model, subject, outcome and time", responses=READ)
 def list_decisions(
     ledger: LedgerDep,
     _caller: Reader,
@@ -81,7 +128,7 @@ def list_decisions(
     adverse: bool | None = None,
     after: After = None,
     limit: Limit = 100,
-) -> dict[str, Any]:
+) -> Page[DecisionRecord]:
     model_filter = None
     if model is not None:
         name, _, version = model.partition("@")
@@ -98,22 +145,26 @@ def list_decisions(
             after=after,
             limit=limit,
         )
-    return page.as_json()
+    return Page[DecisionRecord].model_validate(page, from_attributes=True)
 
 
-@router.get("/decisions/{decision_id}", summary="One decision record (its input stays sealed)")
-def get_decision(decision_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/decisions/{decision_id}", summary="One decision record (its input stays sealed)", responses=READ_ONE)
+def get_decision(decision_id: str, ledger: LedgerDep, _caller: Reader) -> DecisionRecord:
     with ledger.engine.connect() as conn:
-        return queries.get_decision(conn, decision_id)
+        return DecisionRecord.model_validate(queries.get_decision(conn, decision_id))
 
 
-@router.delete("/subjects/{subject_ref}", summary="Erase a subject's personal data (crypto-shredding)")
+@router.delete(
+    "/subjects/{subject_ref}",
+    summary="Erase a subject's personal data (crypto-shredding)",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def erase(
-    subject_ref: str,
+    subject_ref: IdPath,
     ledger: LedgerDep,
     principal: ErasureWriter,
     reason: Annotated[str, Query(min_length=1, max_length=1000)],
     legal_basis: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-) -> dict[str, Any]:
+) -> ErasureReceipt:
     written = erase_subject(ledger, subject_ref, reason=reason, actor=principal.actor, legal_basis=legal_basis)
-    return {"seq": written.seq, "ts": written.ts, "leaf_hash": written.leaf_hash.hex(), "subject_ref": subject_ref}
+    return ErasureReceipt(seq=written.seq, ts=written.ts, leaf_hash=written.leaf_hash.hex(), subject_ref=subject_ref)

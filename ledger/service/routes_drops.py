@@ -8,14 +8,16 @@ appends a `decisions.dropped` entry with how many it dropped, when, and why. Pro
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
 from ledger.access.api_keys import Principal
 from ledger.lineage.schemas import DecisionsDropped
-from ledger.service.deps import LedgerDep, writer_of
+from ledger.service.deps import LedgerDep, json_body_only, writer_of
+from ledger.service.responses import WRITE
 from ledger.service.routes_lineage import receipt
+from ledger.wire import Receipt
 
 __all__ = ["router"]
 
@@ -27,6 +29,8 @@ DropWriter = Annotated[Principal, Depends(writer_of("decisions.dropped"))]
     "/decisions/dropped",
     status_code=status.HTTP_201_CREATED,
     summary="Record that a client dropped decision records (how many, when, why)",
+    responses=WRITE,
+    dependencies=[Depends(json_body_only())],
 )
-def record_dropped(body: DecisionsDropped, ledger: LedgerDep, principal: DropWriter) -> dict[str, Any]:
+def record_dropped(body: DecisionsDropped, ledger: LedgerDep, principal: DropWriter) -> Receipt:
     return receipt(ledger, "decisions.dropped", body, principal)

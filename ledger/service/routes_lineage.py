@@ -13,16 +13,33 @@ from ledger.lineage import queries
 from ledger.lineage.schemas import (
     ApprovalRecorded,
     DatasetRegistered,
+    Identifier,
     ModelRegistered,
+    ShortText,
+    Text,
     TrainingRunRecorded,
+    UtcTime,
 )
 from ledger.log.kinds import Payload
-from ledger.service.deps import LedgerDep, Reader, writer_of
-from ledger.service.params import After, Limit, TimeRange, time_range
+from ledger.service.deps import LedgerDep, Reader, json_body_only, writer_of
+from ledger.service.params import After, IdPath, Limit, ModelNamePath, TimeRange, VersionPath, time_range
+from ledger.service.responses import READ, READ_ONE, WRITE
+from ledger.wire import (
+    AppealRecord,
+    ApprovalRecord,
+    DatasetRecord,
+    DatasetRow,
+    ModelRecord,
+    Page,
+    Receipt,
+    ReviewRecord,
+    RunRecord,
+)
 
 __all__ = ["receipt", "router"]
 
 router = APIRouter(prefix="/v1", tags=["lineage"])
+JsonBody = Depends(json_body_only())
 # each write route admits the writers its kind declares (ledger.kinds.spec.KindSpec.writers)
 DatasetWriter = Annotated[Principal, Depends(writer_of("dataset.registered"))]
 RunWriter = Annotated[Principal, Depends(writer_of("training_run.recorded"))]
@@ -35,11 +52,11 @@ AppealWriter = Annotated[Principal, Depends(writer_of("decision.appealed"))]
 Recorded = Annotated[TimeRange, Depends(time_range)]
 
 
-def receipt(ledger: Ledger, kind: str, payload: Payload | dict[str, Any], principal: Principal) -> dict[str, Any]:
+def receipt(ledger: Ledger, kind: str, payload: Payload | dict[str, Any], principal: Principal) -> Receipt:
     """Append one entry exactly as sent (fields the caller left out are not filled in)."""
     data = payload.model_dump(mode="json", exclude_unset=True) if isinstance(payload, Payload) else payload
     written = ledger.append(kind, data, actor=principal.actor)
-    return {"seq": written.seq, "ts": written.ts, "leaf_hash": written.leaf_hash.hex(), "kind": kind}
+    return Receipt(seq=written.seq, ts=written.ts, leaf_hash=written.leaf_hash.hex(), kind=kind)
 
 
 def _read(ledger: Ledger, query: Any, *args: Any, **kwargs: Any) -> Any:
@@ -47,33 +64,44 @@ def _read(ledger: Ledger, query: Any, *args: Any, **kwargs: Any) -> Any:
         return query(conn, *args, **kwargs)
 
 
-@router.post("/datasets", status_code=status.HTTP_201_CREATED, summary="Register a dataset version")
-def register_dataset(body: DatasetRegistered, ledger: LedgerDep, principal: DatasetWriter) -> dict[str, Any]:
+@router.post(
+    "/datasets",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a dataset version",
+    responses=WRITE,
+    dependencies=[JsonBody],
+)
+def register_dataset(body: DatasetRegistered, ledger: LedgerDep, principal: DatasetWriter) -> Receipt:
     return receipt(ledger, "dataset.registered", body, principal)
 
 
-@router.get("/datasets", summary="Datasets, oldest first, filtered by the time they were registered")
+@router.get("/datasets", summary="Datasets, oldest first, filtered by the time they were registered", responses=READ)
 def list_datasets(
     ledger: LedgerDep, _caller: Reader, recorded: Recorded, after: After = None, limit: Limit = 100
-) -> dict[str, Any]:
+) -> Page[DatasetRow]:
     page: queries.Page = _read(
         ledger, queries.list_datasets, since=recorded.since, until=recorded.until, after=after, limit=limit
     )
-    return page.as_json()
+    return Page[DatasetRow].model_validate(page, from_attributes=True)
 
 
-@router.get("/datasets/{dataset_id}", summary="One dataset")
-def get_dataset(dataset_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
-    result: dict[str, Any] = _read(ledger, queries.get_dataset, dataset_id)
-    return result
+@router.get("/datasets/{dataset_id}", summary="One dataset", responses=READ_ONE)
+def get_dataset(dataset_id: str, ledger: LedgerDep, _caller: Reader) -> DatasetRecord:
+    return DatasetRecord.model_validate(_read(ledger, queries.get_dataset, dataset_id))
 
 
-@router.post("/runs", status_code=status.HTTP_201_CREATED, summary="Record a training run")
-def record_run(body: TrainingRunRecorded, ledger: LedgerDep, principal: RunWriter) -> dict[str, Any]:
+@router.post(
+    "/runs",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a training run",
+    responses=WRITE,
+    dependencies=[JsonBody],
+)
+def record_run(body: TrainingRunRecorded, ledger: LedgerDep, principal: RunWriter) -> Receipt:
     return receipt(ledger, "training_run.recorded", body, principal)
 
 
-@router.get("/runs", summary="Training runs, oldest first, filtered by input dataset and time")
+@router.get("/runs", summary="Training runs, oldest first, filtered by input dataset and time", responses=READ)
 def list_runs(
     ledger: LedgerDep,
     _caller: Reader,
@@ -83,7 +111,7 @@ def list_runs(
     ] = None,
     after: After = None,
     limit: Limit = 100,
-) -> dict[str, Any]:
+) -> Page[RunRecord]:
     page: queries.Page = _read(
         ledger,
         queries.list_runs,
@@ -93,21 +121,28 @@ def list_runs(
         after=after,
         limit=limit,
     )
-    return page.as_json()
+    return Page[RunRecord].model_validate(page, from_attributes=True)
 
 
-@router.get("/runs/{run_id}", summary="One training run")
-def get_run(run_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
-    result: dict[str, Any] = _read(ledger, queries.get_run, run_id)
-    return result
+@router.get("/runs/{run_id}", summary="One training run", responses=READ_ONE)
+def get_run(run_id: str, ledger: LedgerDep, _caller: Reader) -> RunRecord:
+    return RunRecord.model_validate(_read(ledger, queries.get_run, run_id))
 
 
-@router.post("/models", status_code=status.HTTP_201_CREATED, summary="Register a model version")
-def register_model(body: ModelRegistered, ledger: LedgerDep, principal: ModelWriter) -> dict[str, Any]:
+@router.post(
+    "/models",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a model version",
+    responses=WRITE,
+    dependencies=[JsonBody],
+)
+def register_model(body: ModelRegistered, ledger: LedgerDep, principal: ModelWriter) -> Receipt:
     return receipt(ledger, "model.registered", body, principal)
 
 
-@router.get("/models", summary="Model versions, oldest first, filtered by name, stage and time registered")
+@router.get(
+    "/models", summary="Model versions, oldest first, filtered by name, stage and time registered", responses=READ
+)
 def list_models(
     ledger: LedgerDep,
     _caller: Reader,
@@ -116,7 +151,7 @@ def list_models(
     stage: Literal["registered", "staging", "production", "retired"] | None = None,
     after: After = None,
     limit: Limit = 100,
-) -> dict[str, Any]:
+) -> Page[ModelRecord]:
     page: queries.Page = _read(
         ledger,
         queries.list_models,
@@ -127,53 +162,64 @@ def list_models(
         after=after,
         limit=limit,
     )
-    return page.as_json()
+    return Page[ModelRecord].model_validate(page, from_attributes=True)
 
 
-@router.get("/models/{name}/{version}", summary="One model version with its stage")
-def get_model(name: str, version: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
-    result: dict[str, Any] = _read(ledger, queries.get_model, name, version)
-    return result
+@router.get("/models/{name}/{version}", summary="One model version with its stage", responses=READ_ONE)
+def get_model(name: str, version: str, ledger: LedgerDep, _caller: Reader) -> ModelRecord:
+    return ModelRecord.model_validate(_read(ledger, queries.get_model, name, version))
 
 
 class PromotionIn(Payload):
     stage: Literal["staging", "production"]
-    reason: Annotated[str, Field(min_length=1, max_length=5000)] | None = None
-    approval_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=20)
+    reason: Text | None = None
+    approval_ids: list[Identifier] = Field(default_factory=list, max_length=20)
 
 
 class RetirementIn(Payload):
-    reason: Annotated[str, Field(min_length=1, max_length=5000)]
+    reason: Text
 
 
 @router.post(
     "/models/{name}/{version}/promotions",
     status_code=status.HTTP_201_CREATED,
     summary="Promote a model version to staging or production",
+    responses=WRITE,
+    dependencies=[JsonBody],
 )
 def promote(
-    name: str, version: str, body: PromotionIn, ledger: LedgerDep, principal: PromotionWriter
-) -> dict[str, Any]:
+    name: ModelNamePath, version: VersionPath, body: PromotionIn, ledger: LedgerDep, principal: PromotionWriter
+) -> Receipt:
     data = {"model": {"name": name, "version": version}, **body.model_dump(mode="json", exclude_unset=True)}
     return receipt(ledger, "model.promoted", data, principal)
 
 
 @router.post(
-    "/models/{name}/{version}/retirement", status_code=status.HTTP_201_CREATED, summary="Retire a model version"
+    "/models/{name}/{version}/retirement",
+    status_code=status.HTTP_201_CREATED,
+    summary="Retire a model version",
+    responses=WRITE,
+    dependencies=[JsonBody],
 )
 def retire(
-    name: str, version: str, body: RetirementIn, ledger: LedgerDep, principal: RetirementWriter
-) -> dict[str, Any]:
+    name: ModelNamePath, version: VersionPath, body: RetirementIn, ledger: LedgerDep, principal: RetirementWriter
+) -> Receipt:
     data = {"model": {"name": name, "version": version}, "reason": body.reason}
     return receipt(ledger, "model.retired", data, principal)
 
 
-@router.post("/approvals", status_code=status.HTTP_201_CREATED, summary="Record an approval or rejection")
-def record_approval(body: ApprovalRecorded, ledger: LedgerDep, principal: ApprovalWriter) -> dict[str, Any]:
+@router.post(
+    "/approvals",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an approval or rejection",
+    responses=WRITE,
+    dependencies=[JsonBody],
+)
+def record_approval(body: ApprovalRecorded, ledger: LedgerDep, principal: ApprovalWriter) -> Receipt:
     return receipt(ledger, "approval.recorded", body, principal)
 
 
-@router.get("/approvals", summary="Approvals, oldest first, filtered by model and time")
+@router.get("/approvals", summary="Approvals, oldest first, filtered by model and time", responses=READ)
 def list_approvals(
     ledger: LedgerDep,
     _caller: Reader,
@@ -182,7 +228,7 @@ def list_approvals(
     model_version: Annotated[str | None, Query(max_length=60)] = None,
     after: After = None,
     limit: Limit = 100,
-) -> dict[str, Any]:
+) -> Page[ApprovalRecord]:
     page: queries.Page = _read(
         ledger,
         queries.list_approvals,
@@ -193,46 +239,49 @@ def list_approvals(
         after=after,
         limit=limit,
     )
-    return page.as_json()
+    return Page[ApprovalRecord].model_validate(page, from_attributes=True)
 
 
-@router.get("/approvals/{approval_id}", summary="One approval or rejection")
-def get_approval(approval_id: str, ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
-    result: dict[str, Any] = _read(ledger, queries.get_approval, approval_id)
-    return result
+@router.get("/approvals/{approval_id}", summary="One approval or rejection", responses=READ_ONE)
+def get_approval(approval_id: str, ledger: LedgerDep, _caller: Reader) -> ApprovalRecord:
+    return ApprovalRecord.model_validate(_read(ledger, queries.get_approval, approval_id))
 
 
 class ReviewIn(Payload):
     outcome: Literal["accepted", "overridden", "reversed"]
-    override_reason: Annotated[str, Field(min_length=1, max_length=5000)] | None = None
-    new_decision: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    reviewed_at: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
-    appeal_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    override_reason: Text | None = None
+    new_decision: ShortText | None = None
+    reviewed_at: UtcTime
+    appeal_id: Identifier | None = None
 
 
 @router.post(
     "/decisions/{decision_id}/reviews",
     status_code=status.HTTP_201_CREATED,
     summary="Record a human review of a decision",
+    responses=WRITE,
+    dependencies=[JsonBody],
 )
-def review(decision_id: str, body: ReviewIn, ledger: LedgerDep, principal: ReviewWriter) -> dict[str, Any]:
+def review(decision_id: IdPath, body: ReviewIn, ledger: LedgerDep, principal: ReviewWriter) -> Receipt:
     data = {"decision_id": decision_id, **body.model_dump(mode="json", exclude_unset=True)}
     return receipt(ledger, "decision.reviewed", data, principal)
 
 
-@router.get("/decisions/{decision_id}/reviews", summary="The human reviews of a decision, oldest first")
+@router.get(
+    "/decisions/{decision_id}/reviews", summary="The human reviews of a decision, oldest first", responses=READ_ONE
+)
 def list_reviews(
     decision_id: str, ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100
-) -> dict[str, Any]:
+) -> Page[ReviewRecord]:
     page: queries.Page = _read(ledger, queries.list_reviews, decision_id, after=after, limit=limit)
-    return page.as_json()
+    return Page[ReviewRecord].model_validate(page, from_attributes=True)
 
 
 class AppealIn(Payload):
-    appeal_id: Annotated[str, Field(min_length=1, max_length=200)]
-    received_at: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
-    channel: Annotated[str, Field(min_length=1, max_length=200)]
-    grounds: Annotated[str, Field(min_length=1, max_length=5000)]
+    appeal_id: Identifier
+    received_at: UtcTime
+    channel: ShortText
+    grounds: Text
     requests: list[Literal["human_review", "correction", "explanation"]] = Field(min_length=1, max_length=3)
 
 
@@ -240,15 +289,19 @@ class AppealIn(Payload):
     "/decisions/{decision_id}/appeals",
     status_code=status.HTTP_201_CREATED,
     summary="Record an appeal against a decision (the review that answers it names its appeal_id)",
+    responses=WRITE,
+    dependencies=[JsonBody],
 )
-def appeal(decision_id: str, body: AppealIn, ledger: LedgerDep, principal: AppealWriter) -> dict[str, Any]:
+def appeal(decision_id: IdPath, body: AppealIn, ledger: LedgerDep, principal: AppealWriter) -> Receipt:
     data = {"decision_id": decision_id, **body.model_dump(mode="json", exclude_unset=True)}
     return receipt(ledger, "decision.appealed", data, principal)
 
 
-@router.get("/decisions/{decision_id}/appeals", summary="The appeals against a decision, oldest first")
+@router.get(
+    "/decisions/{decision_id}/appeals", summary="The appeals against a decision, oldest first", responses=READ_ONE
+)
 def list_appeals(
     decision_id: str, ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100
-) -> dict[str, Any]:
+) -> Page[AppealRecord]:
     page: queries.Page = _read(ledger, queries.list_appeals, decision_id, after=after, limit=limit)
-    return page.as_json()
+    return Page[AppealRecord].model_validate(page, from_attributes=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -10,14 +10,18 @@ from ledger.errors import NotFoundError
 from ledger.lineage import queries
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader
 from ledger.service.params import Limit, TimeRange, time_range
+from ledger.service.responses import READ, READ_ONE, errors
+from ledger.wire import Checkpoint, ConsistencyProof, Entry, EntryWithProof, InclusionProof, Page
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["log"])
 
 
-@router.get("/entries/{seq}", summary="One entry, with its inclusion proof against the latest checkpoint")
-def get_entry(seq: Annotated[int, Path(ge=0, le=MAX_SEQ)], ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get(
+    "/entries/{seq}", summary="One entry, with its inclusion proof against the latest checkpoint", responses=READ_ONE
+)
+def get_entry(seq: Annotated[int, Path(ge=0, le=MAX_SEQ)], ledger: LedgerDep, _caller: Reader) -> EntryWithProof:
     entry = ledger.get(seq)
     checkpoint = ledger.latest_checkpoint()
     value = entry.as_json()
@@ -27,10 +31,12 @@ def get_entry(seq: Annotated[int, Path(ge=0, le=MAX_SEQ)], ledger: LedgerDep, _c
     else:
         value["inclusion_proof"] = None  # not yet covered: ask again within a second
         value["checkpoint"] = None
-    return value
+    return EntryWithProof.model_validate(value)
 
 
-@router.get("/entries", summary="Entries in sequence order, filtered by kind, subject and time recorded")
+@router.get(
+    "/entries", summary="Entries in sequence order, filtered by kind, subject and time recorded", responses=READ
+)
 def list_entries(
     ledger: LedgerDep,
     _caller: Reader,
@@ -41,44 +47,54 @@ def list_entries(
     limit: Limit = 100,
     kind: Annotated[str | None, Query(max_length=64)] = None,
     subject: Annotated[str | None, Query(max_length=256)] = None,
-) -> dict[str, Any]:
+) -> Page[Entry]:
     with ledger.read_snapshot() as conn:  # the time range's seq bounds and the page from one snapshot
         page = queries.list_entries(
             conn, kind=kind, subject=subject, since=recorded.since, until=recorded.until, after=after, limit=limit
         )
-    return page.as_json()
+    return Page[Entry].model_validate(page, from_attributes=True)
 
 
-@router.get("/checkpoints/latest", summary="The newest signed checkpoint (C2SP signed note)")
-def latest_checkpoint(ledger: LedgerDep, _caller: Reader) -> dict[str, Any]:
+@router.get(
+    "/checkpoints/latest",
+    summary="The newest signed checkpoint (C2SP signed note); 404 before the first",
+    responses=errors(401, 403, 404),
+)
+def latest_checkpoint(ledger: LedgerDep, _caller: Reader) -> Checkpoint:
     checkpoint = ledger.latest_checkpoint()
     if checkpoint is None:
         raise NotFoundError("no checkpoint has been signed yet")
     ring = ledger.key_ring()
-    return {
-        "origin": checkpoint.checkpoint.origin,
-        "size": checkpoint.size,
-        "root": checkpoint.root.hex(),
-        "note": checkpoint.note,
-        "keys": [r.verifier.vkey for r in ring.records],
-    }
+    return Checkpoint(
+        origin=checkpoint.checkpoint.origin,
+        size=checkpoint.size,
+        root=checkpoint.root.hex(),
+        note=checkpoint.note,
+        keys=[r.verifier.vkey for r in ring.records],
+    )
 
 
-@router.get("/proofs/consistency", summary="Proof that the tree of size old is a prefix of the tree of size new")
+@router.get(
+    "/proofs/consistency",
+    summary="Proof that the tree of size old is a prefix of the tree of size new (422 beyond the log)",
+    responses=READ,
+)
 def consistency(
     ledger: LedgerDep,
     _caller: Reader,
     old: Annotated[int, Query(ge=0, le=MAX_SEQ)],
     new: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
-) -> dict[str, Any]:
-    return ledger.consistency_proof(old, new).as_json()
+) -> ConsistencyProof:
+    return ConsistencyProof.model_validate(ledger.consistency_proof(old, new).as_json())
 
 
-@router.get("/proofs/inclusion/{seq}", summary="Inclusion proof of one entry in the tree of a given size")
+@router.get(
+    "/proofs/inclusion/{seq}", summary="Inclusion proof of one entry in the tree of a given size", responses=READ_ONE
+)
 def inclusion(
     seq: Annotated[int, Path(ge=0, le=MAX_SEQ)],
     ledger: LedgerDep,
     _caller: Reader,
     size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
-) -> dict[str, Any]:
-    return ledger.inclusion_proof(seq, size).as_json()
+) -> InclusionProof:
+    return InclusionProof.model_validate(ledger.inclusion_proof(seq, size).as_json())

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from govledger.cli import main
+from ledger.wire import DecisionTrace, ProofPack
 from tests.lineage.factories import SCORING_SERVICE, build_evaluated_chain, dataset, decision, model, run
 from tests.service.conftest import Service
 
@@ -144,10 +145,15 @@ async def test_trace_of_an_evaluated_model_names_every_entry_and_checks_offline(
     nodes += [*trace["stage_changes"], *trace["reviews"]]
     assert sorted(leaves) == trace["seqs"] == sorted({n["seq"] for n in nodes})
     assert all(n["leaf_hash"] == leaves[n["seq"]] for n in nodes)
+    # the declared response model describes every field (nothing lost or coerced in a round trip)
+    assert DecisionTrace.model_validate(traced.json()).model_dump(mode="json") == traced.json()
 
     pack_file, trace_file = tmp_path / "trace.govpack.json", tmp_path / "trace.json"
     pack_file.write_bytes(
         (await client.get("/v1/decisions/d-1/trace/pack", headers=service.headers("auditor"))).content
+    )
+    assert ProofPack.model_validate_json(pack_file.read_bytes()).model_dump(mode="json") == json.loads(
+        pack_file.read_bytes()
     )
     trace_file.write_bytes(traced.content)  # the whole response
     assert verify_pack_exit_code(str(pack_file), "--trace", str(trace_file)) == 0
