@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,8 +18,9 @@ import typer
 from rich.console import Console
 
 from ledger.api import Ledger, local_actor
+from ledger.cli.context import state
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 out = Console(highlight=False, soft_wrap=True)
 Output = Annotated[Path, typer.Option("-o", "--output", help="File to write (.pdf or .html; both are written)")]
@@ -48,86 +48,94 @@ def _write(ledger: Ledger, kind: str, output: Path, preview: bool, params: dict[
     out.print(f"{kind} report written to {output} (PDF sha256 {rendered.pdf_sha256}); {note}")
 
 
-def register(app: typer.Typer, open_ledger: Callable[[typer.Context], Ledger]) -> None:
-    report_app = typer.Typer(help="Regulator-ready reports in PDF and HTML, each verifiable against the ledger.")
-    app.add_typer(report_app, name="report")
+app = typer.Typer()
 
-    def run(ctx: typer.Context, kind: str, output: Path, preview: bool, **params: Any) -> None:
-        if output.suffix.lower() not in (".pdf", ".html"):
-            sys.stderr.write("govledger: error: --output must end in .pdf or .html\n")
-            raise typer.Exit(2)
-        ledger = open_ledger(ctx)
-        try:
-            _write(ledger, kind, output, preview, params)
-        finally:
-            ledger.close()
+report_app = typer.Typer(help="Regulator-ready reports in PDF and HTML, each verifiable against the ledger.")
+app.add_typer(report_app, name="report")
 
-    @report_app.command("dossier")
-    def dossier(ctx: typer.Context, name: str, version: str, output: Output, preview: Preview = False) -> None:
-        """Model compliance dossier for one model version (EU AI Act Annex IV; SR 26-2)."""
-        run(ctx, "dossier", output, preview, name=name, version=version)
 
-    @report_app.command("decision")
-    def decision(ctx: typer.Context, decision_id: str, output: Output, preview: Preview = False) -> None:
-        """Decision trace report: the whole chain behind one decision, with proofs."""
-        run(ctx, "decision", output, preview, decision_id=decision_id)
+def run(ctx: typer.Context, kind: str, output: Path, preview: bool, **params: Any) -> None:
+    if output.suffix.lower() not in (".pdf", ".html"):
+        sys.stderr.write("govledger: error: --output must end in .pdf or .html\n")
+        raise typer.Exit(2)
+    ledger = state(ctx).open()
+    try:
+        _write(ledger, kind, output, preview, params)
+    finally:
+        ledger.close()
 
-    @report_app.command("adverse-action")
-    def adverse_action(ctx: typer.Context, decision_id: str, output: Output, preview: Preview = False) -> None:
-        """Adverse-action notice to the applicant (Regulation B 1002.9)."""
-        run(ctx, "adverse-action", output, preview, decision_id=decision_id)
 
-    @report_app.command("bias-audit")
-    def bias_audit(
-        ctx: typer.Context,
-        name: str,
-        version: str,
-        output: Output,
-        since: Annotated[str, typer.Option(help="First decision time included (RFC 3339 UTC)")],
-        until: Annotated[str, typer.Option(help="End of the period, excluded (RFC 3339 UTC)")],
-        auditor: Annotated[str | None, typer.Option(help="Auditor identity printed in the report")] = None,
-        preview: Preview = False,
-    ) -> None:
-        """Bias audit in the form NYC Local Law 144 requires, from recorded decisions."""
-        extra = {"auditor": auditor} if auditor else {}
-        run(ctx, "bias-audit", output, preview, name=name, version=version, since=since, until=until, **extra)
+@report_app.command("dossier")
+def dossier(ctx: typer.Context, name: str, version: str, output: Output, preview: Preview = False) -> None:
+    """Model compliance dossier for one model version (EU AI Act Annex IV; SR 26-2)."""
+    run(ctx, "dossier", output, preview, name=name, version=version)
 
-    @report_app.command("attestation")
-    def attestation(ctx: typer.Context, output: Output, preview: Preview = False) -> None:
-        """Ledger integrity attestation: size, root, signed checkpoint, deep verification, consistency."""
-        run(ctx, "attestation", output, preview)
 
-    @app.command("verify-report")
-    def verify_report(
-        ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(help="A report PDF")],
-        as_json: Annotated[bool, typer.Option("--json")] = False,
-    ) -> None:
-        """Tell whether this exact PDF was issued by the ledger (exit 0) or not (exit 1)."""
-        from reports.verification import check_report
+@report_app.command("decision")
+def decision(ctx: typer.Context, decision_id: str, output: Output, preview: Preview = False) -> None:
+    """Decision trace report: the whole chain behind one decision, with proofs."""
+    run(ctx, "decision", output, preview, decision_id=decision_id)
 
-        try:
-            pdf = file.read_bytes()
-        except OSError as exc:
-            sys.stderr.write(f"govledger: error: cannot read {file}: {exc.strerror}\n")
-            raise typer.Exit(2) from None
-        ledger = open_ledger(ctx)
-        try:
-            check = check_report(ledger, pdf)
-        finally:
-            ledger.close()
-        if as_json:
-            sys.stdout.write(json.dumps(check.as_json(), indent=2) + "\n")
-        elif check.issued and check.entry is not None:
-            data, actor = check.entry["data"], check.entry["actor"]
-            out.print(
-                f"[green]issued[/green]: entry {check.seq} ({data['report_kind']}: {data['subject']}), "
-                f"by {actor['name']} at {check.entry['ts']}; inclusion proven against the checkpoint of size "
-                f"{check.checkpoint_size}"
-            )
-        else:
-            out.print(
-                f"[red]NOT ISSUED[/red] by this ledger: no report.issued entry has SHA-256 {check.pdf_sha256} "
-                "(the file was altered, or comes from elsewhere)"
-            )
-        raise typer.Exit(0 if check.issued else 1)
+
+@report_app.command("adverse-action")
+def adverse_action(ctx: typer.Context, decision_id: str, output: Output, preview: Preview = False) -> None:
+    """Adverse-action notice to the applicant (Regulation B 1002.9)."""
+    run(ctx, "adverse-action", output, preview, decision_id=decision_id)
+
+
+@report_app.command("bias-audit")
+def bias_audit(
+    ctx: typer.Context,
+    name: str,
+    version: str,
+    output: Output,
+    since: Annotated[str, typer.Option(help="First decision time included (RFC 3339 UTC)")],
+    until: Annotated[str, typer.Option(help="End of the period, excluded (RFC 3339 UTC)")],
+    auditor: Annotated[str | None, typer.Option(help="Auditor identity printed in the report")] = None,
+    preview: Preview = False,
+) -> None:
+    """Bias audit in the form NYC Local Law 144 requires, from recorded decisions."""
+    extra = {"auditor": auditor} if auditor else {}
+    run(ctx, "bias-audit", output, preview, name=name, version=version, since=since, until=until, **extra)
+
+
+@report_app.command("attestation")
+def attestation(ctx: typer.Context, output: Output, preview: Preview = False) -> None:
+    """Ledger integrity attestation: size, root, signed checkpoint, deep verification, consistency."""
+    run(ctx, "attestation", output, preview)
+
+
+@app.command("verify-report")
+def verify_report(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A report PDF")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Tell whether this exact PDF was issued by the ledger (exit 0) or not (exit 1)."""
+    from reports.verification import check_report
+
+    try:
+        pdf = file.read_bytes()
+    except OSError as exc:
+        sys.stderr.write(f"govledger: error: cannot read {file}: {exc.strerror}\n")
+        raise typer.Exit(2) from None
+    ledger = state(ctx).open()
+    try:
+        check = check_report(ledger, pdf)
+    finally:
+        ledger.close()
+    if as_json:
+        sys.stdout.write(json.dumps(check.as_json(), indent=2) + "\n")
+    elif check.issued and check.entry is not None:
+        data, actor = check.entry["data"], check.entry["actor"]
+        out.print(
+            f"[green]issued[/green]: entry {check.seq} ({data['report_kind']}: {data['subject']}), "
+            f"by {actor['name']} at {check.entry['ts']}; inclusion proven against the checkpoint of size "
+            f"{check.checkpoint_size}"
+        )
+    else:
+        out.print(
+            f"[red]NOT ISSUED[/red] by this ledger: no report.issued entry has SHA-256 {check.pdf_sha256} "
+            "(the file was altered, or comes from elsewhere)"
+        )
+    raise typer.Exit(0 if check.issued else 1)

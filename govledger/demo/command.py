@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import text
 
-from govledger.registry import full_registry, open_ledger
+from govledger.registry import open_ledger
 from ledger.api import Ledger, local_actor
 from ledger.cli.context import out
 from ledger.config import Settings
@@ -29,9 +28,9 @@ from ledger.storage.db import create_engine
 from ledger.storage.sequencer import CheckpointPolicy
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    pass
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 ORIGIN = "demo.govledger.local/ledger"
 
@@ -54,12 +53,7 @@ def _tamper_copy(source: Path, target: Path) -> tuple[int, str]:
     return seq, "approved -> rejected"
 
 
-ExtraSteps = Callable[[Ledger, Path, Callable[[int, str], None], int], int]
-
-
-def run_demo(
-    workdir: Path, batch: int, decisions: int, extra: ExtraSteps | None = None, *, serve_port: int | None = None
-) -> None:
+def run_demo(workdir: Path, batch: int, decisions: int, *, serve_port: int | None = None) -> None:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -138,7 +132,7 @@ def run_demo(
         from govledger.demo.service_steps import run_service_demo  # the HTTP stack, only when the demo runs
 
         run_service_demo(ledger, _step, 8, decisions, workdir)
-        number = extra(ledger, workdir, _step, 14) if extra is not None else 14
+        number = _policy_and_report_steps(ledger, workdir, 14)
 
         _step(number, "Deep verification: every entry re-hashed, chain, subtrees, checkpoints, signatures")
         tick = time.perf_counter()
@@ -176,8 +170,8 @@ def _serve(settings: Settings, workdir: Path, port: int) -> None:
     """Leave the service running on the demo ledger so the API can be browsed (Ctrl-C stops it)."""
     import uvicorn
 
+    from govledger.service import full_app
     from ledger.access.api_keys import create_api_key
-    from ledger.service import create_app
 
     with open_ledger(settings) as ledger:
         token, _ = create_api_key(ledger, name="demo auditor (browse)", role="auditor", actor=local_actor())
@@ -187,33 +181,32 @@ def _serve(settings: Settings, workdir: Path, port: int) -> None:
         f"e.g. curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/v1/models?stage=production\n"
         "Ctrl-C stops it."
     )
-    app = _app_factory(settings) if _app_factory is not None else create_app(settings, registry=full_registry())
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(full_app(settings), host="127.0.0.1", port=port, log_level="warning")
 
 
-_app_factory: Callable[[Settings], FastAPI] | None = None
+def _policy_and_report_steps(ledger: Ledger, workdir: Path, number: int) -> int:
+    """The steps that need the policy engine and the reports (the gate, decisions of the promoted
+    model, every report kind); returns the number of the next step."""
+    from govledger.demo.policy_steps import run_policy_demo
+    from govledger.demo.report_steps import run_report_demo
+
+    facts = run_policy_demo(ledger, workdir, _step, number)
+    return run_report_demo(ledger, workdir, _step, facts["next"], facts)
 
 
-def register(
-    app: typer.Typer, extra: ExtraSteps | None = None, app_factory: Callable[[Settings], FastAPI] | None = None
+app = typer.Typer()
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo ledger is (re)created")] = Path("out/demo"),
+    batch: Annotated[int, typer.Option(min=100, max=1_000_000, help="Entries in the batch step")] = 50_000,
+    decisions: Annotated[int, typer.Option(min=10, max=10_000, help="Decisions posted through the service")] = 5_000,
+    serve: Annotated[
+        bool, typer.Option(help="Afterwards, serve the API on 127.0.0.1:8000 with the demo ledger")
+    ] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve")] = 8000,
 ) -> None:
-    """`extra`: the policy and report steps; `app_factory`: the full service; both passed in by the
-    composition root."""
-    global _app_factory
-    _app_factory = app_factory
-
-    @app.command()
-    def demo(
-        workdir: Annotated[Path, typer.Option(help="Where the demo ledger is (re)created")] = Path("out/demo"),
-        batch: Annotated[int, typer.Option(min=100, max=1_000_000, help="Entries in the batch step")] = 50_000,
-        decisions: Annotated[
-            int, typer.Option(min=10, max=10_000, help="Decisions posted through the service")
-        ] = 5_000,
-        serve: Annotated[
-            bool, typer.Option(help="Afterwards, serve the API on 127.0.0.1:8000 with the demo ledger")
-        ] = True,
-        port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve")] = 8000,
-    ) -> None:
-        """Run the end-to-end scenario on a fresh embedded SQLite ledger, say what happens at each
-        step, then serve the API on that ledger (--no-serve to stop after the scenario)."""
-        run_demo(workdir, batch, decisions, extra, serve_port=port if serve else None)
+    """Run the end-to-end scenario on a fresh embedded SQLite ledger, say what happens at each
+    step, then serve the API on that ledger (--no-serve to stop after the scenario)."""
+    run_demo(workdir, batch, decisions, serve_port=port if serve else None)

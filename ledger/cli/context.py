@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from ledger.kinds.registry import KindRegistry
 from ledger.lineage import open_governance_ledger
 from ledger.storage.sequencer import CheckpointPolicy
 
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
 __all__ = ["CliState", "err", "out", "print_json", "state"]
 
 out = Console(highlight=False, soft_wrap=True)
@@ -29,9 +32,17 @@ err = Console(stderr=True, highlight=False)
 
 @dataclass
 class CliState:
+    """What the composition root (`govledger.cli`) hands every command through the Typer context:
+    the global options, how to build the kind registry, and the service the `serve` command runs
+    (`service_routers`: the endpoints mounted beside the ledger's; `service_factory`: the import path
+    of a function building the whole service from the environment, what each worker runs). A test
+    can invoke a command module's `app` directly with `obj=CliState(...)`."""
+
     database_url: str | None
     home: Path | None
     kinds: Callable[[], KindRegistry]  # builds the registry (called only by commands that need it)
+    service_routers: Callable[[], Sequence[APIRouter]] = tuple
+    service_factory: str | None = None
 
     def settings(self) -> Settings:
         return Settings.from_env().with_overrides(database_url=self.database_url, home=self.home)
@@ -44,8 +55,10 @@ class CliState:
 
 
 def state(ctx: typer.Context) -> CliState:
+    """The CliState the composition root put in the context (tests pass `obj=CliState(...)`)."""
     value = ctx.find_object(CliState)
-    assert value is not None
+    if value is None:
+        raise RuntimeError("a command ran without its CliState: run it through `govledger` or pass obj=CliState(...)")
     return value
 
 

@@ -22,7 +22,7 @@ from ledger.log.note import NoteError, Verifier, parse_verifier
 from ledger.verification.proofpack import PackError, PackReport, build_pack, verify_pack
 from ledger.verification.trace_check import trace_nodes, verify_trace
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -82,63 +82,66 @@ def _print_report(report: PackReport) -> None:
         )
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def pack(
-        ctx: typer.Context,
-        seqs: Annotated[list[int], typer.Argument(min=0, help="Sequence numbers of the entries to prove")],
-        output: Annotated[Path, typer.Option("-o", "--output", help="Write the proof pack (JSON) here")],
-        purpose: Annotated[
-            str | None, typer.Option(help="Why the pack was made (an unsigned label stored in the pack)")
-        ] = None,
-    ) -> None:
-        """Write a proof pack: the entries, their inclusion proofs, one signed checkpoint and the key entries."""
-        with state(ctx).open() as ledger:
-            data = build_pack(ledger, seqs, purpose=purpose)
-        try:
-            output.write_bytes(data)
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}")
-        report = verify_pack(data)
-        out.print(
-            f"wrote {escape(str(output))}: {len(report.entries)} entries proven against checkpoint size "
-            f"{report.size} of {escape(report.origin)} ({len(data)} bytes)"
-        )
+app = typer.Typer()
 
-    @app.command("verify-pack")
-    def verify_pack_command(
-        ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(help="The proof pack to check")],
-        trusted_key: Annotated[
-            list[str] | None,
-            typer.Option(help="A verifier key you hold out of band (name+id+key); it must be in the pack's key ring"),
-        ] = None,
-        trace: Annotated[
-            Path | None,
-            typer.Option(
-                help="A decision trace (the JSON of GET /v1/decisions/{id}/trace, whole or its `trace`) to "
-                "check against the pack: every node's entry, leaf hash, kind, id and time"
-            ),
-        ] = None,
-        as_json: JsonOption = False,
-    ) -> None:
-        """Check a proof pack offline (no database); exit 0 valid, 1 invalid, 2 bad usage."""
-        pinned = _trusted(trusted_key)
-        data = _read(file)
-        try:
-            report, traced = _verify(data, trace, pinned, state(ctx).kinds)
-        except PackError as exc:
-            if as_json:
-                print_json({"ok": False, "error": str(exc)})
-                raise typer.Exit(EXIT_FAILED) from None
-            fail(f"{'proof pack' if trace is None else 'proof pack or trace'} rejected: {exc}", EXIT_FAILED)
+
+@app.command()
+def pack(
+    ctx: typer.Context,
+    seqs: Annotated[list[int], typer.Argument(min=0, help="Sequence numbers of the entries to prove")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Write the proof pack (JSON) here")],
+    purpose: Annotated[
+        str | None, typer.Option(help="Why the pack was made (an unsigned label stored in the pack)")
+    ] = None,
+) -> None:
+    """Write a proof pack: the entries, their inclusion proofs, one signed checkpoint and the key entries."""
+    with state(ctx).open() as ledger:
+        data = build_pack(ledger, seqs, purpose=purpose)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    report = verify_pack(data)
+    out.print(
+        f"wrote {escape(str(output))}: {len(report.entries)} entries proven against checkpoint size "
+        f"{report.size} of {escape(report.origin)} ({len(data)} bytes)"
+    )
+
+
+@app.command("verify-pack")
+def verify_pack_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The proof pack to check")],
+    trusted_key: Annotated[
+        list[str] | None,
+        typer.Option(help="A verifier key you hold out of band (name+id+key); it must be in the pack's key ring"),
+    ] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(
+            help="A decision trace (the JSON of GET /v1/decisions/{id}/trace, whole or its `trace`) to "
+            "check against the pack: every node's entry, leaf hash, kind, id and time"
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a proof pack offline (no database); exit 0 valid, 1 invalid, 2 bad usage."""
+    pinned = _trusted(trusted_key)
+    data = _read(file)
+    try:
+        report, traced = _verify(data, trace, pinned, state(ctx).kinds)
+    except PackError as exc:
         if as_json:
-            print_json({**report.as_json(), **({} if traced is None else {"trace": traced})})
-        else:
-            _print_report(report)
-            if traced is not None:
-                out.print(
-                    f"trace of decision {escape(str(traced['decision_id']))}: {traced['nodes']} nodes, each "
-                    "matching its entry in the pack (leaf hash, kind, id, time)"
-                )
-        raise typer.Exit(EXIT_OK)
+            print_json({"ok": False, "error": str(exc)})
+            raise typer.Exit(EXIT_FAILED) from None
+        fail(f"{'proof pack' if trace is None else 'proof pack or trace'} rejected: {exc}", EXIT_FAILED)
+    if as_json:
+        print_json({**report.as_json(), **({} if traced is None else {"trace": traced})})
+    else:
+        _print_report(report)
+        if traced is not None:
+            out.print(
+                f"trace of decision {escape(str(traced['decision_id']))}: {traced['nodes']} nodes, each "
+                "matching its entry in the pack (leaf hash, kind, id, time)"
+            )
+    raise typer.Exit(EXIT_OK)

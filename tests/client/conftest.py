@@ -22,8 +22,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from govledger.cli import service_routers
 from govledger.registry import open_ledger
+from govledger.service import service_routers
 from ledger.access.api_keys import create_api_key
 from ledger.api import Ledger, local_actor
 from ledger.client import GovledgerClient

@@ -274,3 +274,27 @@ def test_keys_create_shows_the_key_once_and_stores_only_its_hash(cli, db_url: st
     assert code == 2 and "already exists" in err
     code, _, err = cli("keys", "create", "--role", "superuser", "--name", "x")
     assert code == 2
+
+
+def test_a_command_module_runs_on_its_own_with_the_state_it_is_given(tmp_path: Path) -> None:
+    """Each package's commands are a module-level Typer app: a test can invoke one without the
+    composition root, handing it the CliState the root would (here: a ledger of the core kinds)."""
+    from typer.testing import CliRunner
+
+    from ledger.cli import log_commands
+    from ledger.cli.context import CliState
+    from ledger.kinds.core import CORE_KINDS
+    from ledger.kinds.registry import KindRegistry
+
+    cli_state = CliState(
+        database_url=f"sqlite:///{tmp_path / 'own.db'}", home=tmp_path / "home", kinds=lambda: KindRegistry(CORE_KINDS)
+    )
+    runner = CliRunner()
+    assert runner.invoke(log_commands.app, ["init"], obj=cli_state).exit_code == 0
+    appended = runner.invoke(
+        log_commands.app, ["append", "--kind", "note.recorded", "--data", '{"text": "x"}'], obj=cli_state
+    )
+    assert appended.exit_code == 0, appended.output
+    refused = runner.invoke(log_commands.app, ["append", "--kind", "dataset.registered", "--data", "{}"], obj=cli_state)
+    assert refused.exit_code != 0  # this registry does not know the lineage kinds
+    assert "unknown kind 'dataset.registered'" in str(refused.exception)

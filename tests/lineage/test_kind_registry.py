@@ -20,8 +20,8 @@ from fastapi import APIRouter, Depends, status
 from pydantic import Field
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert, select
 
-from govledger.cli import service_routers
 from govledger.registry import full_registry
+from govledger.service import service_routers
 from ledger.access.api_keys import Principal, create_api_key
 from ledger.access.roles import Role
 from ledger.api import Ledger, local_actor

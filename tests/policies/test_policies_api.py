@@ -15,7 +15,8 @@ import httpx
 import pytest
 import uvicorn
 
-from govledger.cli import main, service_routers
+from govledger.cli import main
+from govledger.service import service_routers
 from ledger.access.api_keys import create_api_key
 from ledger.api import Ledger, local_actor
 from ledger.service import create_app

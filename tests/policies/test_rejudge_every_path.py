@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from govledger.cli import main, service_routers
+from govledger.cli import main
+from govledger.service import service_routers
 from ledger.access.api_keys import create_api_key
 from ledger.api import Ledger, local_actor
 from ledger.errors import InvalidInputError

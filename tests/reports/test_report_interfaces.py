@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from govledger.cli import main, service_routers
+from govledger.cli import main
+from govledger.service import service_routers
 from ledger.access.api_keys import create_api_key
 from ledger.api import local_actor
 from ledger.service import create_app

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from govledger.cli import service_routers
 from govledger.registry import open_ledger
+from govledger.service import service_routers
 from ledger.access.api_keys import create_api_key
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from govledger.cli import service_routers
+from govledger.registry import full_registry
+from govledger.service import service_routers
 from ledger.service import create_app
 
 DOCUMENTS = ("/v1/reports/", "/trace/pack")  # PDF/HTML reports and the proof pack file
@@ -16,7 +17,7 @@ DOCUMENTS = ("/v1/reports/", "/trace/pack")  # PDF/HTML reports and the proof pa
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    return create_app(routers=service_routers()).openapi()
+    return create_app(routers=service_routers(), registry=full_registry()).openapi()
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -7,8 +7,9 @@ from importlib.machinery import ModuleSpec
 
 import pytest
 
-from govledger import cli
-from govledger.cli import main, missing_extra
+from govledger import extras
+from govledger.cli import main
+from govledger.extras import missing_extra
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_a_command_of_an_absent_extra_stops_before_it_runs(
     def without_shap(name: str, package: str | None = None) -> ModuleSpec | None:
         return None if name == "shap" else real(name, package)
 
-    monkeypatch.setattr(cli.importlib.util, "find_spec", without_shap)
+    monkeypatch.setattr(extras.importlib.util, "find_spec", without_shap)
     with pytest.raises(SystemExit) as exited:
         main(["gate", "--policy", "four-fifths", "--model", "m.skops", "--data", "d.csv", "--target", "y"])
     assert exited.value.code == 2
