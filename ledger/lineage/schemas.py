@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from ledger.log.entry import UTC_PATTERN, parse_utc
 from ledger.log.kinds import Payload
 
 __all__ = [
@@ -37,12 +38,22 @@ Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za
 ModelName = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 Version = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="lower-case hex SHA-256")]
+
+
+def _calendar_time(value: str) -> str:
+    """Refuse a string that matches the pattern but names no moment (month 13, hour 99)."""
+    parse_utc(value)  # ValueError -> pydantic's value_error, 422 naming the field
+    return value
+
+
 UtcTime = Annotated[
     str,
     Field(
-        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$",
+        pattern=UTC_PATTERN,
         description="RFC 3339 UTC, e.g. 2026-11-23T10:00:00Z",
+        json_schema_extra={"format": "date-time"},
     ),
+    AfterValidator(_calendar_time),
 ]
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]

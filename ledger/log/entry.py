@@ -117,6 +117,18 @@ class Entry:
         }
 
 
+# How every UTC time govledger accepts is written: RFC 3339, UTC ("Z"), at most microseconds.
+UTC_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
+
+
+def parse_utc(value: str) -> datetime:
+    """The moment a string in UTC_PATTERN names; ValueError when it is not a time of the calendar
+    (2026-13-45T99:00:00Z matches the pattern but names no moment)."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ" if "." in value else "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=UTC
+    )
+
+
 def format_ts(moment: datetime) -> str:
     """RFC 3339 UTC with microseconds; fixed width, so string order is time order."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

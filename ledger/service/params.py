@@ -9,14 +9,13 @@ the instant before it. `since` is inclusive, `until` exclusive; `since` after `u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path, Query
 
 from ledger.errors import InvalidInputError
 from ledger.lineage.queries import MAX_PAGE
-from ledger.log.entry import format_ts
+from ledger.log.entry import UTC_PATTERN, format_ts, parse_utc
 from ledger.service.deps import MAX_SEQ
 
 __all__ = [
@@ -33,7 +32,6 @@ __all__ = [
     "time_range",
 ]
 
-UTC_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
 DATE_TIME = {"format": "date-time"}  # and UTC_PATTERN: the OpenAPI says both what and how it is written
 UtcQuery = Annotated[str | None, Query(pattern=UTC_PATTERN, json_schema_extra=DATE_TIME)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page (1 to 1000)")]
@@ -56,13 +54,13 @@ VersionPath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[A-Za-
 def normalise_utc(value: str, field: str) -> str:
     """`value` (already matching UTC_PATTERN) in the log's form, or 422 naming `field`."""
     try:
-        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ" if "." in value else "%Y-%m-%dT%H:%M:%SZ")
+        moment = parse_utc(value)
     except ValueError:
         raise InvalidInputError(
             f"{field}: {value!r} is not a time of the calendar",
             [{"loc": ["query", field], "msg": "not a valid UTC time", "type": "datetime_parsing"}],
         ) from None
-    return format_ts(moment.replace(tzinfo=UTC))
+    return format_ts(moment)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ client, which is part of the base install, can import it.
 
 from __future__ import annotations
 
-from ledger.wire.common import UTC_PATTERN, Actor, ErrorBody, ErrorDetail, ErrorInfo, RecordedEntry
+from ledger.wire.common import Actor, ErrorBody, ErrorDetail, ErrorInfo, RecordedEntry
 from ledger.wire.governance import (
     DatasetFacts,
     EvaluationContext,
@@ -49,7 +49,6 @@ from ledger.wire.log import Checkpoint, ConsistencyProof, Entry, EntryWithProof,
 from ledger.wire.pages import Items, NewestFirstPage, Page
 
 __all__ = [
-    "UTC_PATTERN",
     "Actor",
     "AppealRecord",
     "ApprovalRecord",

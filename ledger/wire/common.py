@@ -6,9 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["UTC_PATTERN", "Actor", "ErrorBody", "ErrorDetail", "ErrorInfo", "RecordedEntry", "Timestamp"]
-
-UTC_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
+__all__ = ["Actor", "ErrorBody", "ErrorDetail", "ErrorInfo", "RecordedEntry", "Timestamp"]
 
 
 def Timestamp(description: str) -> Any:  # noqa: N802 - reads as a type in field declarations
