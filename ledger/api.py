@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ledger.config import Settings
@@ -51,7 +51,6 @@ from ledger.storage.background_signer import BackgroundCheckpointer
 from ledger.storage.db import create_engine
 from ledger.storage.migrations import upgrade_to_head
 from ledger.storage.sequencer import AppendHook, CheckpointPolicy, Receipt, Sequencer
-from ledger.storage.tables import entries
 from ledger.verification.log_check import VerifyReport, verify_log
 
 __all__ = ["SOFTWARE", "SYSTEM_ACTOR", "Ledger", "local_actor"]
@@ -351,14 +350,9 @@ class Ledger:
     def entries(
         self, *, start: int = 0, limit: int = 100, kind: str | None = None, subject: str | None = None
     ) -> list[Entry]:
-        query = select(entries.c.seq, entries.c.body, entries.c.leaf_hash).where(entries.c.seq >= start)
-        if kind is not None:
-            query = query.where(entries.c.kind == kind)
-        if subject is not None:
-            query = query.where(entries.c.subject == subject)
         with self.read_snapshot() as conn:
-            rows = conn.execute(query.order_by(entries.c.seq).limit(limit)).all()
-        return [entry_from_row(seq, bytes(body), bytes(leaf)) for seq, body, leaf in rows]
+            rows = store.entry_rows_from(conn, start=start, limit=limit, kind=kind, subject=subject)
+        return [entry_from_row(seq, body, leaf) for seq, body, leaf in rows]
 
     def root(self, size: int | None = None) -> bytes:
         with self.read_snapshot() as conn:

@@ -33,6 +33,7 @@ __all__ = [
     "checkpoint_at",
     "create_head",
     "entries_of_kinds",
+    "entry_rows_from",
     "fetch_entry_data",
     "fetch_entry_row",
     "fetch_nodes",
@@ -226,6 +227,20 @@ def entries_of_kinds(conn: Connection, kinds: Sequence[str]) -> list[tuple[int, 
         .where(entries.c.kind.in_(kinds))
         .order_by(entries.c.seq)
     ).all()
+    return [(seq, bytes(body), bytes(leaf)) for seq, body, leaf in rows]
+
+
+def entry_rows_from(
+    conn: Connection, *, start: int, limit: int, kind: str | None = None, subject: str | None = None
+) -> list[tuple[int, bytes, bytes]]:
+    """(seq, body, leaf hash) of up to `limit` entries from `start` on, in sequence order,
+    optionally of one kind and/or about one subject."""
+    query = select(entries.c.seq, entries.c.body, entries.c.leaf_hash).where(entries.c.seq >= start)
+    if kind is not None:
+        query = query.where(entries.c.kind == kind)
+    if subject is not None:
+        query = query.where(entries.c.subject == subject)
+    rows = conn.execute(query.order_by(entries.c.seq).limit(limit)).all()
     return [(seq, bytes(body), bytes(leaf)) for seq, body, leaf in rows]
 
 
