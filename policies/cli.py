@@ -58,8 +58,9 @@ def gate(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Evaluate and report, record nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the evaluation record as JSON")] = False,
 ) -> None:
-    """Evaluate a model under a policy, record the evaluation, and exit 0 passed / 1 blocked /
-    2 bad input / 3 insufficient evidence / 4 service unreachable or refused."""
+    """Evaluate a model under a policy and record it; exit 0 passed, 1 blocked, 2 bad input, 3 insufficient.
+
+    Exit 3: too little evidence to judge (not a pass). Exit 4: the service (--server) was unreachable or refused."""
     from policies.evaluate import FactsProvider, GateInputs, evaluate
     from policies.loader import load_policy
     from policies.outputs import markdown_summary, rule_table, write_junit

@@ -207,6 +207,5 @@ def demo(
     ] = True,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve")] = 8000,
 ) -> None:
-    """Run the end-to-end scenario on a fresh embedded SQLite ledger, say what happens at each
-    step, then serve the API on that ledger (--no-serve to stop after the scenario)."""
+    """Run the end-to-end scenario on a fresh SQLite ledger step by step, then serve its API (--no-serve: stop)."""
     run_demo(workdir, batch, decisions, serve_port=port if serve else None)
