@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, or_, select
 from ledger.access.tables import api_keys
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PromotionBlockedError
 from ledger.lineage import tables as t
-from ledger.lineage.policy_reads import newest_active_policy
+from ledger.lineage.policy_reads import newest_active_policy, published_policy
 from ledger.log.entry import SealedEntry
 from ledger.storage.store import fetch_entry_data
 
@@ -81,9 +81,7 @@ def project_evaluation(conn: Connection, entry: SealedEntry) -> None:
             "model_artifact_sha256",
         )
     policy = data["policy"]
-    published = conn.execute(
-        select(t.policies.c.name, t.policies.c.version).where(t.policies.c.sha256 == policy["sha256"])
-    ).first()
+    published = published_policy(conn, policy["sha256"])
     if published is None:
         raise NotFoundError(f"policy {policy['sha256'][:12]}… is not published; publish it before evaluating under it")
     if (published.name, published.version) != (policy["name"], policy["version"]):

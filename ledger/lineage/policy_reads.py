@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from ledger.errors import CorruptLedgerError
 from ledger.lineage import tables as t
+from ledger.storage.db import before_log_size
 from ledger.storage.store import fetch_entry_data
 
 __all__ = [
@@ -65,10 +66,6 @@ class EvaluationPage:
     next_before: int | None  # pass back as `before` for the next page
 
 
-def _before(column: Any, as_of: int | None) -> list[Any]:
-    return [] if as_of is None else [column < as_of]
-
-
 def _policy(row: Any) -> PublishedPolicy:
     return PublishedPolicy(
         sha256=row.sha256,
@@ -83,14 +80,14 @@ def _policy(row: Any) -> PublishedPolicy:
 def published_policies(conn: Connection, *, as_of: int | None = None) -> list[PublishedPolicy]:
     """Every published policy, oldest first."""
     p = t.policies
-    rows = conn.execute(select(p).where(*_before(p.c.seq, as_of)).order_by(p.c.seq)).all()
+    rows = conn.execute(select(p).where(*before_log_size(p.c.seq, as_of)).order_by(p.c.seq)).all()
     return [_policy(row) for row in rows]
 
 
 def published_policy(conn: Connection, sha256: str, *, as_of: int | None = None) -> PublishedPolicy | None:
     """The policy published with this SHA-256 (its text is in the entry `seq`), or None."""
     p = t.policies
-    row = conn.execute(select(p).where(p.c.sha256 == sha256, *_before(p.c.seq, as_of))).first()
+    row = conn.execute(select(p).where(p.c.sha256 == sha256, *before_log_size(p.c.seq, as_of))).first()
     return None if row is None else _policy(row)
 
 
@@ -106,7 +103,7 @@ def newest_active_policy(conn: Connection, *, as_of: int | None = None) -> Publi
     """The policy that gates promotions: the newest one published with `activate`, or None."""
     p = t.policies
     row = conn.execute(
-        select(p).where(p.c.activate.is_(True), *_before(p.c.seq, as_of)).order_by(p.c.seq.desc()).limit(1)
+        select(p).where(p.c.activate.is_(True), *before_log_size(p.c.seq, as_of)).order_by(p.c.seq.desc()).limit(1)
     ).first()
     return None if row is None else _policy(row)
 
@@ -114,14 +111,14 @@ def newest_active_policy(conn: Connection, *, as_of: int | None = None) -> Publi
 def recorded_evaluation(conn: Connection, evaluation_id: str, *, as_of: int | None = None) -> RecordedEvaluation | None:
     """The evaluation recorded with this id (its rule results are in the entry `seq`), or None."""
     e = t.evaluations
-    row = conn.execute(select(e).where(e.c.evaluation_id == evaluation_id, *_before(e.c.seq, as_of))).first()
+    row = conn.execute(select(e).where(e.c.evaluation_id == evaluation_id, *before_log_size(e.c.seq, as_of))).first()
     return None if row is None else RecordedEvaluation(**row._mapping)
 
 
 def evaluation_seqs_of_artifact(conn: Connection, artifact_sha256: str, *, as_of: int | None = None) -> list[int]:
     """The entries that recorded evaluations of this model artifact, newest first."""
     e = t.evaluations
-    query = select(e.c.seq).where(e.c.artifact_sha256 == artifact_sha256, *_before(e.c.seq, as_of))
+    query = select(e.c.seq).where(e.c.artifact_sha256 == artifact_sha256, *before_log_size(e.c.seq, as_of))
     return list(conn.execute(query.order_by(e.c.seq.desc())).scalars())
 
 

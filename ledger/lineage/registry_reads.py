@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger.lineage import tables as t
+from ledger.storage.db import before_log_size
 
 __all__ = [
     "DatasetRecord",
@@ -67,10 +68,6 @@ class StageChange:
     stage: str
 
 
-def _before(column: Any, as_of: int | None) -> list[Any]:
-    return [] if as_of is None else [column < as_of]
-
-
 def _model(row: Any) -> ModelRecord:
     return ModelRecord(row.name, row.version, row.seq, row.artifact_sha256, row.run_id, row.stage, row.stage_seq)
 
@@ -88,14 +85,16 @@ def _dataset(row: Any) -> DatasetRecord:
 def model_version(conn: Connection, name: str, version: str, *, as_of: int | None = None) -> ModelRecord | None:
     """The model version registered as `name`@`version`, or None."""
     m = t.models
-    row = conn.execute(select(m).where(m.c.name == name, m.c.version == version, *_before(m.c.seq, as_of))).first()
+    row = conn.execute(
+        select(m).where(m.c.name == name, m.c.version == version, *before_log_size(m.c.seq, as_of))
+    ).first()
     return None if row is None else _model(row)
 
 
 def model_versions(conn: Connection, name: str, *, as_of: int | None = None) -> list[ModelRecord]:
     """Every version registered under `name`, oldest first."""
     m = t.models
-    rows = conn.execute(select(m).where(m.c.name == name, *_before(m.c.seq, as_of)).order_by(m.c.seq)).all()
+    rows = conn.execute(select(m).where(m.c.name == name, *before_log_size(m.c.seq, as_of)).order_by(m.c.seq)).all()
     return [_model(row) for row in rows]
 
 
@@ -111,21 +110,21 @@ def newest_model_with_artifact(conn: Connection, artifact_sha256: str) -> ModelR
 def stage_changes(conn: Connection, name: str, version: str, *, as_of: int | None = None) -> list[StageChange]:
     """The stage changes of one model version, oldest first."""
     s = t.stage_changes
-    query = select(s.c.seq, s.c.stage).where(s.c.name == name, s.c.version == version, *_before(s.c.seq, as_of))
+    query = select(s.c.seq, s.c.stage).where(s.c.name == name, s.c.version == version, *before_log_size(s.c.seq, as_of))
     return [StageChange(row.seq, row.stage) for row in conn.execute(query.order_by(s.c.seq))]
 
 
 def approval_seqs(conn: Connection, name: str, version: str, *, as_of: int | None = None) -> list[int]:
     """The entries recording approval decisions on one model version, oldest first."""
     a = t.approvals
-    query = select(a.c.seq).where(a.c.name == name, a.c.version == version, *_before(a.c.seq, as_of))
+    query = select(a.c.seq).where(a.c.name == name, a.c.version == version, *before_log_size(a.c.seq, as_of))
     return list(conn.execute(query.order_by(a.c.seq)).scalars())
 
 
 def run_seq(conn: Connection, run_id: str, *, as_of: int | None = None) -> int | None:
     """The entry that recorded this training run, or None."""
     r = t.runs
-    return conn.execute(select(r.c.seq).where(r.c.run_id == run_id, *_before(r.c.seq, as_of))).scalar()
+    return conn.execute(select(r.c.seq).where(r.c.run_id == run_id, *before_log_size(r.c.seq, as_of))).scalar()
 
 
 def run_input_ids(conn: Connection, run_id: str) -> list[str]:
@@ -138,7 +137,7 @@ def datasets_by_id(conn: Connection, dataset_ids: Sequence[str], *, as_of: int |
     d = t.datasets
     if not dataset_ids:
         return []
-    query = select(d).where(d.c.dataset_id.in_(list(dataset_ids)), *_before(d.c.seq, as_of))
+    query = select(d).where(d.c.dataset_id.in_(list(dataset_ids)), *before_log_size(d.c.seq, as_of))
     return [_dataset(row) for row in conn.execute(query.order_by(d.c.seq))]
 
 

@@ -26,6 +26,7 @@ from ledger.storage.wal_maintenance import AUTOCHECKPOINT_PAGES
 __all__ = [
     "DEFAULT_DB_FILE",
     "Connection",  # re-exported: policies and reports annotate the handle they pass back to ledger's reads
+    "before_log_size",
     "bulk_insert",
     "create_engine",
     "default_url",
@@ -115,6 +116,12 @@ def bulk_insert(
     conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
     statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values}){conflict}"  # noqa: S608
     return int(conn.exec_driver_sql(statement, list(rows)).rowcount)
+
+
+def before_log_size(seq_column: Any, as_of: int | None) -> list[Any]:
+    """The WHERE clause that keeps rows whose entry lies before log size `as_of` (none: every row),
+    for reads that must answer as the log stood at one size (reports read one snapshot of it)."""
+    return [] if as_of is None else [seq_column < as_of]
 
 
 def rows_matching(
