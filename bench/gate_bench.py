@@ -51,9 +51,10 @@ from policies.artifacts import TRUSTED_TYPES, load_model, save_model
 from policies.evaluate import GateInputs, evaluate
 from policies.facts import LineageFacts
 from policies.loader import LoadedPolicy, load_policy
+from policies.protected import ClassMapping
 
 TARGET = "income"
-SENSITIVE = ["sex", "race"]
+SENSITIVE = ClassMapping({"sex": "sex", "race": "race"})
 PACKS = ("nyc-ll144", "ecoa-credit")
 GATE_BEYOND_LOAD_S = 5.0  # the target: the whole gate within 5 s beyond model loading
 MAX_OVERHEAD = 1.20  # ... and no more than 20% over the bare library calls

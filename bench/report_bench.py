@@ -60,6 +60,7 @@ from policies.artifacts import artifact_sha256, load_model, save_model
 from policies.decision_log import decision_requests
 from policies.evaluate import GateInputs, evaluate, library_versions
 from policies.loader import load_policy
+from policies.protected import ClassMapping
 from policies.record import facts_from, publish_policy, record_evaluation
 from reports import render as report_render
 from reports.decision import build_decision
@@ -148,7 +149,9 @@ def build_ledger(work: Path, decisions: int) -> tuple[Ledger, str, list[str]]:
     publish_policy(ledger, ecoa, actor=officer, activate=False)
     verdicts = {}
     for policy in (ecoa, four_fifths):  # the active policy's evaluation last
-        inputs = GateInputs(model_path, prepared.eval.path, TARGET, list(SENSITIVE), policy)
+        inputs = GateInputs(
+            model_path, prepared.eval.path, TARGET, ClassMapping({name: name for name in SENSITIVE}), policy
+        )
         evaluation = evaluate(inputs, facts_from(ledger))
         recorded = record_evaluation(ledger, evaluation, actor=local_actor())
         verdicts[policy.policy.name] = (recorded.evaluation_id, evaluation.verdict)

@@ -1,8 +1,9 @@
 """`govledger gate` and `govledger policy ...`: the CI gate and policy publishing.
 
 Exit codes of the gate (for CI): 0 passed, 1 blocked by a rule, 2 bad usage or bad input
-(missing column, unreadable model, unknown metric; nothing recorded), 3 insufficient evidence
-(not a pass), 4 the service was unreachable or refused the evaluation.
+(missing column, unreadable model, unknown metric, a model not registered in the ledger without
+`--dry-run`; nothing recorded), 3 insufficient evidence (not a pass; e.g. a protected class the
+policy requires is not mapped to a column), 4 the service was unreachable or refused the evaluation.
 """
 
 from __future__ import annotations
@@ -48,7 +49,21 @@ def gate(
     model: Annotated[Path, typer.Option(help="The model file (skops format; pickles are refused)")],
     data: Annotated[Path, typer.Option(help="Evaluation data (CSV with a header row)")],
     target: Annotated[str, typer.Option(help="Column holding the true 0/1 outcome")],
-    sensitive: Annotated[str, typer.Option(help="Comma-separated sensitive columns, e.g. sex,race")] = "",
+    sensitive: Annotated[
+        str,
+        typer.Option(
+            help="Protected classes and the columns holding them: sex=gender,race=applicant_race,age=age "
+            "(a bare `sex` means the column is called sex)"
+        ),
+    ] = "",
+    classes: Annotated[
+        Path | None,
+        typer.Option("--classes", help="YAML/JSON mapping file: `classes: {sex: gender}` and `proxies: [column]`"),
+    ] = None,
+    proxy: Annotated[
+        list[str] | None,
+        typer.Option("--proxy", help="A column that stands in for a protected class (repeatable)"),
+    ] = None,
     server: Annotated[str | None, typer.Option(help="Record in a remote govledger service (URL)")] = None,
     api_key: Annotated[
         str | None, typer.Option(envvar="GOVLEDGER_API_KEY", help="API key (role ci) for --server")
@@ -56,7 +71,9 @@ def gate(
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML (one test case per rule)")] = None,
     summary: Annotated[Path | None, typer.Option(help="Write a Markdown summary (for a CI job summary)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Evaluate and report, record nothing")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the evaluation record as JSON")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole evaluation record as JSON (with --dry-run too)")
+    ] = False,
 ) -> None:
     """Evaluate a model under a policy and record it; exit 0 passed, 1 blocked, 2 bad input, 3 insufficient.
 
@@ -64,13 +81,19 @@ def gate(
     from policies.evaluate import FactsProvider, GateInputs, evaluate
     from policies.loader import load_policy
     from policies.outputs import markdown_summary, rule_table, write_junit
+    from policies.protected import ClassMapping, parse_mapping_file, parse_sensitive
     from policies.record import facts_from, record_evaluation
     from policies.remote import GateServiceError, RemoteLedger
 
     if server is not None and not api_key:
         raise _fail("--server needs --api-key (or GOVLEDGER_API_KEY)", EXIT_USAGE)
     loaded = load_policy(policy)
-    inputs = GateInputs(model, data, target, [c.strip() for c in sensitive.split(",") if c.strip()], loaded)
+    mapping = parse_sensitive(sensitive, used_by_policy=loaded.policy.sensitive_attributes)
+    if classes is not None:
+        mapping = mapping.merged(parse_mapping_file(classes))
+    if proxy:
+        mapping = mapping.merged(ClassMapping({}, tuple(p.strip() for p in proxy if p.strip())))
+    inputs = GateInputs(model, data, target, mapping, loaded)
     remote = RemoteLedger(server, api_key or "") if server is not None else None
     ledger = state(ctx).open() if remote is None else None
     try:
@@ -85,7 +108,9 @@ def gate(
         except GateServiceError as exc:
             raise _fail(str(exc), EXIT_SERVICE) from None
         note = "not recorded (--dry-run)"
-        payload: dict[str, Any] | None = None
+        if not dry_run and not evaluation.registered:
+            raise _fail(_register_first(model, evaluation.model_sha256), EXIT_USAGE)
+        payload: dict[str, Any] = evaluation.record()
         if not dry_run:
             payload = evaluation.payload()
             if remote is not None:
@@ -107,18 +132,31 @@ def gate(
         if ledger is not None:
             ledger.close()
     if as_json:
-        sys.stdout.write(json.dumps(payload or {"verdict": evaluation.verdict}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({**payload, "recorded": note}, indent=2) + "\n")
     else:
         out.print(rule_table(evaluation))
         for outcome in evaluation.outcomes:
             if outcome.verdict != "pass":
                 out.print(f"  {outcome.rule.id} ({outcome.rule.severity}): {outcome.judgement.message}")
+        if evaluation.coverage.shortfall:
+            out.print(f"  insufficient evidence: {evaluation.coverage.shortfall}")
         out.print(f"verdict: {evaluation.verdict}; {note}")
     if junit is not None:
         write_junit(evaluation, junit)
     if summary is not None:
         summary.write_text(markdown_summary(evaluation, recorded=note), encoding="utf-8")
     raise typer.Exit(_EXIT_FOR[evaluation.verdict])
+
+
+def _register_first(model: Path, artifact_sha256: str) -> str:
+    """The one-line error for a model the ledger does not know, with the command that fixes it."""
+    return (
+        f"model artifact {model} ({artifact_sha256[:12]}) is not registered in the ledger; register it with "
+        f"`govledger append --kind model.registered --data "
+        f'\'{{"model": {{"name": "NAME", "version": "VERSION"}}, "artifact_sha256": '
+        f'"{artifact_sha256}", "run_id": "RUN_ID"}}\'` (after recording its training run RUN_ID), '
+        "or evaluate without recording with --dry-run"
+    )
 
 
 @policy_app.command("publish")

@@ -6,7 +6,7 @@ rule says exactly which dataset or field is at fault.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from policies.facts import LineageFacts
 from policies.results import Measurement
@@ -22,9 +22,17 @@ def _counted(problems: list[str]) -> Measurement:
 
 
 def measure_data(
-    metric: str, facts: LineageFacts, *, sensitive: Sequence[str], features: Sequence[str], data_sha256: str
+    metric: str,
+    facts: LineageFacts,
+    *,
+    sensitive: Sequence[str],
+    features: Sequence[str],
+    data_sha256: str,
+    on_prohibited_bases: Mapping[str, str],
 ) -> Measurement:
-    """`sensitive`: the columns declared sensitive for this evaluation; `features`: the model's inputs."""
+    """`sensitive`: the columns mapped to protected classes for this evaluation; `features`: the
+    model's inputs; `on_prohibited_bases`: the features that are, or stand for, a prohibited basis
+    (`policies.protected.features_on_prohibited_bases`), each with why."""
     evaluation = facts.evaluation_dataset
     if metric == "unregistered_datasets":
         problems = []
@@ -58,5 +66,5 @@ def measure_data(
         registration = facts.model["registration"]
         return _counted([f"model registration lacks {f}" for f in DOCUMENTATION_FIELDS if not registration.get(f)])
     if metric == "protected_features_used":
-        return _counted([f"protected attribute {a} is a model input" for a in sensitive if a in features])
+        return _counted([f"model input {name} is {why}" for name, why in on_prohibited_bases.items()])
     raise ValueError(f"unknown data metric {metric!r}")

@@ -1,7 +1,8 @@
 """Evaluate one model file on one data file under one policy: every rule measured and judged.
 
-Inputs are read once: the skops model (never a pickle), the CSV, its target and sensitive
-columns. Bad input (a missing column, a non-binary target, NaNs, an empty file, features that do
+Inputs are read once: the skops model (never a pickle), the CSV, its target and the columns the
+user mapped to the policy's protected classes (`policies.protected`).
+Bad input (a missing column, a non-binary target, NaNs, an empty file, features that do
 not match the model) raises `MetricInputError` before anything is recorded. Seeds are fixed, so
 the same model, data and policy give the same rule results, byte for byte.
 """
@@ -25,10 +26,11 @@ from policies.data_rules import measure_data
 from policies.explain import GlobalExplanation, explain_model
 from policies.explain import rules as explain_rules
 from policies.facts import LineageFacts
-from policies.judge import Judgement, judge, overall_verdict
+from policies.judge import Judgement, judge, not_evaluated, overall_verdict
 from policies.loader import LoadedPolicy
 from policies.metrics.fairness import measure_fairness
 from policies.metrics.performance import measure_performance
+from policies.protected import ClassMapping, Coverage, class_frame, coverage, features_on_prohibited_bases
 from policies.results import Measurement, MetricInputError
 from policies.schema import Rule
 
@@ -43,7 +45,7 @@ class GateInputs:
     model_path: Path
     data_path: Path
     target: str
-    sensitive: list[str]
+    classes: ClassMapping
     policy: LoadedPolicy
 
 
@@ -89,11 +91,17 @@ class Evaluation:
     deferred: list[Rule]  # approval rules: enforced by the ledger at promotion
     explanation: GlobalExplanation | None
     facts: LineageFacts
+    classes: ClassMapping = field(default_factory=ClassMapping)
+    coverage: Coverage = field(default_factory=lambda: Coverage((), (), None))
     parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
-        return overall_verdict((o.rule.severity, o.verdict) for o in self.outcomes)
+        return overall_verdict(((o.rule.severity, o.verdict) for o in self.outcomes), shortfall=self.coverage.shortfall)
+
+    @property
+    def registered(self) -> bool:
+        return self.facts.model is not None
 
     def payload(self) -> dict[str, Any]:
         """The `evaluation.recorded` payload; its id is a hash of everything else, so the same
@@ -103,9 +111,16 @@ class Evaluation:
                 f"model artifact {self.model_sha256[:12]} is not registered in the ledger; register the model "
                 "version (and its training run) before recording an evaluation, or use --dry-run"
             )
+        return self.record()
+
+    def record(self) -> dict[str, Any]:
+        """The whole evaluation record, as recorded (`payload`) or, for a model not registered
+        (a dry run), with `model: null` and no evaluation id."""
         evaluation = self.facts.evaluation_dataset
+        model = self.facts.model
+        bands = self.policy.policy.protected_classes.bands
         body: dict[str, Any] = {
-            "model": {"name": self.facts.model["name"], "version": self.facts.model["version"]},
+            "model": {"name": model["name"], "version": model["version"]} if model is not None else None,
             "model_artifact_sha256": self.model_sha256,
             "dataset": {
                 "dataset_id": evaluation.dataset_id if evaluation else None,
@@ -122,7 +137,13 @@ class Evaluation:
             "libraries": library_versions(),
             "explainability": self.explanation.as_json() if self.explanation else None,
             "parameters": self.parameters,
+            "protected_classes": {
+                **self.classes.as_record(self.coverage.not_mapped, bands),
+                "shortfall": self.coverage.shortfall,
+            },
         }
+        if model is None:
+            return {"evaluation_id": None, **body}
         digest = hashlib.sha256(canonical_json(body)).hexdigest()
         return {"evaluation_id": f"ev-{digest[:24]}", **body}
 
@@ -212,14 +233,11 @@ def _binary(values: Any, what: str) -> npt.NDArray[np.int64]:
     return np.asarray(series.astype("int64").to_numpy(), dtype=np.int64)
 
 
-def _check_columns(frame: pd.DataFrame, inputs: GateInputs) -> None:
-    needed = [inputs.target, *inputs.sensitive, *inputs.policy.policy.sensitive_attributes]
-    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
-    if missing:
-        raise MetricInputError(f"columns {missing} are not in {inputs.data_path} (it has {list(frame.columns)[:20]})")
-    for column in dict.fromkeys([*inputs.sensitive, *inputs.policy.policy.sensitive_attributes]):
-        if frame[column].isna().any():
-            raise MetricInputError(f"sensitive column {column!r} has {int(frame[column].isna().sum())} missing values")
+def _check_target(frame: pd.DataFrame, inputs: GateInputs) -> None:
+    if inputs.target not in frame.columns:
+        raise MetricInputError(
+            f"target column {inputs.target!r} is not in {inputs.data_path} (it has {list(frame.columns)[:20]})"
+        )
 
 
 def _predict(model: Any, features: pd.DataFrame) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]:
@@ -240,19 +258,40 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
     model = load_model(inputs.model_path)
     model_sha256 = hashlib.sha256(inputs.model_path.read_bytes()).hexdigest()
     frame, data_sha256 = read_data(inputs.data_path)
-    _check_columns(frame, inputs)
+    _check_target(frame, inputs)
+    policy = inputs.policy.policy
+    requirements = policy.protected_classes
+    groups = class_frame(
+        frame, inputs.classes, list(inputs.classes.columns), requirements.bands, source=str(inputs.data_path)
+    )
+    missing_proxies = [p for p in inputs.classes.proxies if p not in frame.columns]
+    if missing_proxies:
+        raise MetricInputError(f"declared proxy column {missing_proxies[0]!r} is not in {inputs.data_path}")
+    covered = coverage(
+        policy.sensitive_attributes,
+        requirements.required,
+        requirements.at_least,
+        inputs.classes.columns,
+        policy=f"policy {policy.name}",
+    )
     features = _features(model, frame, inputs.target)
     y_true = _binary(frame[inputs.target], f"target column {inputs.target!r}")
     if len(set(y_true.tolist())) < 2:
         raise MetricInputError(f"target column {inputs.target!r} holds one class only; no binary metric is defined")
     y_pred, y_score = _predict(model, frame[features])
     facts = facts_for(model_sha256, data_sha256)
-    policy = inputs.policy.policy
+    bases = requirements.prohibited_bases or list(inputs.classes.columns)
+    context = _Context(groups, inputs.classes, features_on_prohibited_bases(features, inputs.classes, bases), bases)
     settings = {"background_size": 100, "sample_size": 500, "seed": 0, **policy.explainability}
     explanation: GlobalExplanation | None = None
     outcomes: list[RuleOutcome] = []
     for rule in policy.rules:
         if rule.category == "approval":
+            continue
+        unmapped = [name for name in rule.by if name not in inputs.classes.columns]
+        if unmapped:
+            unmeasured = Measurement(value=None, details={"not_mapped": unmapped})
+            outcomes.append(RuleOutcome(rule, unmeasured, not_evaluated(rule, unmapped)))
             continue
         if rule.category == "explainability" and explanation is None:
             explanation = explain_model(
@@ -262,7 +301,7 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
                 sample_size=settings["sample_size"],
                 seed=settings["seed"],
             )
-        measurement = _measure(rule, frame, y_true, y_pred, y_score, explanation, facts, inputs, features, data_sha256)
+        measurement = _measure(rule, context, y_true, y_pred, y_score, explanation, facts, features, data_sha256)
         outcomes.append(RuleOutcome(rule, measurement, judge(rule, measurement)))
     return Evaluation(
         policy=inputs.policy,
@@ -273,23 +312,40 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
         deferred=[r for r in policy.rules if r.category == "approval"],
         explanation=explanation,
         facts=facts,
-        parameters={"target": inputs.target, "sensitive": list(inputs.sensitive), "explainability": settings},
+        classes=inputs.classes,
+        coverage=covered,
+        parameters={"target": inputs.target, "explainability": settings},
     )
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What rules over protected classes need: the class columns as group labels (named by class),
+    the mapping, and the model features that are (or stand for) a prohibited basis."""
+
+    groups: pd.DataFrame
+    classes: ClassMapping
+    on_prohibited_bases: dict[str, str]
+    bases: list[str]
+
+    @property
+    def protected_columns(self) -> list[str]:
+        """Mapped columns of the prohibited bases (all mapped classes if the policy names none)."""
+        return [column for name, column in self.classes.columns.items() if name in self.bases]
 
 
 def _measure(
     rule: Rule,
-    frame: pd.DataFrame,
+    context: _Context,
     y_true: npt.NDArray[np.int64],
     y_pred: npt.NDArray[np.int64],
     y_score: npt.NDArray[np.float64] | None,
     explanation: GlobalExplanation | None,
     facts: LineageFacts,
-    inputs: GateInputs,
     features: list[str],
     data_sha256: str,
 ) -> Measurement:
-    groups = frame[rule.by] if rule.by else None
+    groups = context.groups[rule.by] if rule.by else None
     if rule.category == "performance":
         return measure_performance(
             rule.metric,
@@ -319,7 +375,8 @@ def _measure(
         )
     if rule.category == "explainability":
         assert explanation is not None
-        sensitive = list(dict.fromkeys([*inputs.sensitive, *rule.params.get("proxies", [])]))
+        declared = [*context.protected_columns, *context.classes.proxies, *rule.params.get("proxies", [])]
+        sensitive = list(dict.fromkeys([*declared, *context.on_prohibited_bases]))
         if rule.metric == "sensitive_in_top_k":
             return explain_rules.sensitive_in_top_k(explanation, sensitive, int(rule.params["k"]))
         if rule.metric == "sensitive_attribution_share":
@@ -327,4 +384,11 @@ def _measure(
         if rule.metric == "additivity_error":
             return explain_rules.additivity(explanation)
         return explain_rules.explainable_share(explanation, max_reasons=int(rule.params.get("max_reasons", 4)))
-    return measure_data(rule.metric, facts, sensitive=inputs.sensitive, features=features, data_sha256=data_sha256)
+    return measure_data(
+        rule.metric,
+        facts,
+        sensitive=list(context.classes.columns.values()),
+        features=features,
+        data_sha256=data_sha256,
+        on_prohibited_bases=context.on_prohibited_bases,
+    )

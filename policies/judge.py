@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from policies.results import Measurement
 from policies.schema import Comparison, Rule
 
-__all__ = ["Judgement", "compare", "judge", "judge_value", "overall_verdict"]
+__all__ = ["NOT_EVALUATED", "Judgement", "compare", "judge", "judge_value", "not_evaluated", "overall_verdict"]
+
+NOT_EVALUATED = "not_evaluated"
 
 _OPERATORS: dict[Comparison, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -31,7 +33,7 @@ _OPERATORS: dict[Comparison, Callable[[float, float], bool]] = {
 
 @dataclass(frozen=True)
 class Judgement:
-    verdict: str  # "pass" | "fail" | "insufficient_evidence"
+    verdict: str  # "pass" | "fail" | "insufficient_evidence" | "not_evaluated"
     message: str
 
 
@@ -60,17 +62,33 @@ def judge_value(rule: Rule, value: float | None, interval: tuple[float, float] |
     return "pass" if compare(value, rule.comparison, rule.threshold) else "fail"
 
 
-def overall_verdict(rule_verdicts: Iterable[tuple[str, str]]) -> str:
+def overall_verdict(rule_verdicts: Iterable[tuple[str, str]], *, shortfall: str | None = None) -> str:
     """The evaluation's verdict from its rules' (severity, verdict): blocked if any blocking rule
-    failed; else insufficient evidence if any blocking rule could not be judged; else passed.
-    Warnings never decide. The one place this is computed: the gate uses it to report, and the
-    `evaluation.recorded` append check uses it to refuse a record that claims otherwise."""
-    blocking = [verdict for severity, verdict in rule_verdicts if severity == "block"]
+    failed; else insufficient evidence if any blocking rule could not be judged, if the policy's
+    protected classes are not mapped as it requires (`shortfall`), or if no rule could be evaluated
+    at all (every one over an unmapped class); else passed. Warnings and rules not evaluated never
+    pass a model on their own. The one place this is computed: the gate uses it to report, and
+    the `evaluation.recorded` append check uses it to refuse a record that claims otherwise."""
+    verdicts = list(rule_verdicts)
+    blocking = [verdict for severity, verdict in verdicts if severity == "block"]
     if "fail" in blocking:
         return "blocked"
-    if "insufficient_evidence" in blocking:
+    if shortfall is not None or "insufficient_evidence" in blocking:
+        return "insufficient_evidence"
+    if verdicts and all(verdict == NOT_EVALUATED for _, verdict in verdicts):
         return "insufficient_evidence"
     return "passed"
+
+
+def not_evaluated(rule: Rule, unmapped: list[str]) -> Judgement:
+    """The judgement of a rule over a protected class the user did not map to a column."""
+    subject = rule.metric + f" by {' × '.join(rule.by)}"
+    names = ", ".join(unmapped)
+    return Judgement(
+        NOT_EVALUATED,
+        f"{subject}: not evaluated: protected class {names} is not mapped to a column "
+        f"(--sensitive {unmapped[0]}=COLUMN)",
+    )
 
 
 def judge(rule: Rule, measurement: Measurement) -> Judgement:

@@ -5,8 +5,11 @@ An evaluation is re-judged against its published policy when it is appended, wha
 `evaluation.recorded`, run in the append's transaction before the entry is projected. Its rules
 must be exactly the policy's evaluated rules, each with the policy's metric, comparison,
 threshold, severity, groups and confidence; every rule verdict must follow from the recorded value
-(`policies.judge.judge_value`); and the overall verdict must follow from the rule verdicts
-(`policies.judge.overall_verdict`). Otherwise it is refused (422) and nothing is written. So
+(`policies.judge.judge_value`); a rule may be `not_evaluated` only if it is over a protected
+class the recorded mapping leaves out, and every other rule must be evaluated; and the overall
+verdict must follow from the rule verdicts and the policy's class requirements
+(`policies.judge.overall_verdict`, `policies.protected.coverage`). Otherwise it is refused (422)
+and nothing is written. So
 promotion, which trusts the stored verdicts, cannot be fooled by a record that skipped the gate.
 
 The payload models, the projections and the read of the published policy text are `ledger`'s
@@ -27,19 +30,19 @@ from ledger.lineage.policy_reads import published_policy, published_policy_text
 from ledger.lineage.policy_schemas import EvaluationRecorded, PolicyPublished
 from ledger.log.entry import SealedEntry
 from ledger.storage.db import Connection
-from policies.judge import judge_value, overall_verdict
+from policies.judge import NOT_EVALUATED, judge_value, overall_verdict
 from policies.loader import PolicyError, parse_policy
-from policies.schema import Rule
+from policies.protected import coverage
+from policies.schema import Policy, Rule
 
 __all__ = ["POLICY_KINDS", "check_evaluation", "rejudge_evaluation"]
 
 
 @lru_cache(maxsize=64)
-def _evaluated_rules(text: str) -> tuple[Rule, ...]:
-    """The rules an evaluation under this policy text must report (approval rules are the ledger's)."""
-    return tuple(
-        rule for rule in parse_policy(text, source="the published policy").policy.rules if rule.category != "approval"
-    )
+def _parsed(text: str) -> tuple[Policy, tuple[Rule, ...]]:
+    """The policy and the rules an evaluation under it must report (approval rules are the ledger's)."""
+    policy = parse_policy(text, source="the published policy").policy
+    return policy, tuple(rule for rule in policy.rules if rule.category != "approval")
 
 
 def _mismatch(message: str, problems: list[dict[str, Any]], kind: str) -> InvalidInputError:
@@ -54,17 +57,13 @@ def rejudge_evaluation(conn: Connection, entry: SealedEntry, payload: Evaluation
 def check_evaluation(conn: Connection, payload: EvaluationRecorded) -> None:
     """Refuse an evaluation whose verdicts do not follow from its published policy (InvalidInputError,
     422), or whose policy is not published (NotFoundError, 404)."""
-    expected_verdict = overall_verdict((r.severity, r.verdict) for r in payload.rules)
-    if payload.verdict != expected_verdict:
-        message = f"verdict {payload.verdict!r} does not follow from the rule verdicts ({expected_verdict!r})"
-        raise _mismatch(message, [{"loc": ["data", "verdict"], "msg": message}], "verdict_mismatch")
     published = published_policy(conn, payload.policy.sha256)
     if published is None:
         raise NotFoundError(
             f"policy {payload.policy.sha256[:12]} is not published; a risk officer must publish it first"
         )
     try:
-        expected = _evaluated_rules(published_policy_text(conn, published))
+        policy, expected = _parsed(published_policy_text(conn, published))
     except PolicyError as exc:
         raise InvalidInputError(f"policy {published.name} version {published.version} cannot be read: {exc}") from None
     if [r.id for r in expected] != [r.rule_id for r in payload.rules]:
@@ -73,11 +72,32 @@ def check_evaluation(conn: Connection, payload: EvaluationRecorded) -> None:
             [{"loc": ["rules"], "msg": f"expected rules {[r.id for r in expected]}"}],
             "policy_mismatch",
         )
+    # Evaluations recorded before protected classes were mapped named columns; all their classes count as mapped.
+    used = payload.protected_classes
+    mapped = set(used.mapping) if used is not None else set(policy.sensitive_attributes)
+    requirements = policy.protected_classes
+    covered = coverage(
+        policy.sensitive_attributes,
+        requirements.required,
+        requirements.at_least,
+        mapped,
+        policy=f"policy {policy.name}",
+    )
+    expected_verdict = overall_verdict(((r.severity, r.verdict) for r in payload.rules), shortfall=covered.shortfall)
+    if payload.verdict != expected_verdict:
+        message = f"verdict {payload.verdict!r} does not follow from the rule verdicts ({expected_verdict!r})"
+        raise _mismatch(message, [{"loc": ["data", "verdict"], "msg": message}], "verdict_mismatch")
     problems: list[dict[str, Any]] = []
     for rule, result in zip(expected, payload.rules, strict=True):
         declared = (result.metric, result.comparison, result.threshold, result.severity, result.by, result.confidence)
         if declared != (rule.metric, rule.comparison, rule.threshold, rule.severity, rule.by, rule.confidence):
             problems.append({"loc": ["rules", rule.id], "msg": "metric, threshold or severity differ from the policy"})
+            continue
+        unmapped = [name for name in rule.by if name not in mapped]
+        if unmapped or result.verdict == NOT_EVALUATED:
+            if not (unmapped and result.verdict == NOT_EVALUATED):
+                should = "not_evaluated" if unmapped else "evaluated"
+                problems.append({"loc": ["rules", rule.id], "msg": f"the recorded class mapping says it is {should}"})
             continue
         interval = (result.interval[0], result.interval[1]) if result.interval else None
         verdict = judge_value(rule, result.value, interval, result.details.get("insufficient"))

@@ -12,8 +12,13 @@ from policies.evaluate import Evaluation, RuleOutcome
 
 __all__ = ["markdown_summary", "rule_table", "write_junit"]
 
-_STYLE = {"pass": "green", "fail": "bold red", "insufficient_evidence": "yellow"}
-_WORD = {"pass": "pass", "fail": "FAIL", "insufficient_evidence": "insufficient evidence"}
+_STYLE = {"pass": "green", "fail": "bold red", "insufficient_evidence": "yellow", "not_evaluated": "dim"}
+_WORD = {
+    "pass": "pass",
+    "fail": "FAIL",
+    "insufficient_evidence": "insufficient evidence",
+    "not_evaluated": "not evaluated",
+}
 
 
 def _value(outcome: RuleOutcome) -> str:
@@ -27,6 +32,9 @@ def _value(outcome: RuleOutcome) -> str:
 
 
 def _excluded(outcome: RuleOutcome) -> str:
+    not_mapped = outcome.measurement.details.get("not_mapped")
+    if not_mapped:
+        return f"class {', '.join(not_mapped)} not mapped"
     return ", ".join(f"{g.group} (n={g.count})" for g in outcome.measurement.groups if g.excluded)
 
 
@@ -64,7 +72,7 @@ def write_junit(evaluation: Evaluation, path: Path) -> None:
         errors=str(
             sum(o.verdict == "insufficient_evidence" and o.rule.severity == "block" for o in evaluation.outcomes)
         ),
-        skipped=str(len(evaluation.deferred)),
+        skipped=str(len(evaluation.deferred) + sum(o.verdict == "not_evaluated" for o in evaluation.outcomes)),
     )
     for o in evaluation.outcomes:
         case = ET.SubElement(suite, "testcase", classname=f"{policy.name}.{o.rule.category}", name=o.rule.id)
@@ -76,10 +84,18 @@ def write_junit(evaluation: Evaluation, path: Path) -> None:
             ET.SubElement(
                 case, "error", message=o.judgement.message, type="insufficient_evidence"
             ).text = o.judgement.message
+        elif o.verdict == "not_evaluated":
+            ET.SubElement(case, "skipped", message=o.judgement.message)
         ET.SubElement(case, "system-out").text = o.judgement.message
     for r in evaluation.deferred:
         case = ET.SubElement(suite, "testcase", classname=f"{policy.name}.approval", name=r.id)
         ET.SubElement(case, "skipped", message=f"enforced at promotion: {r.threshold:g} approvals by role approver")
+    if evaluation.coverage.shortfall:
+        case = ET.SubElement(suite, "testcase", classname=f"{policy.name}.protected_classes", name="classes-mapped")
+        message = evaluation.coverage.shortfall
+        ET.SubElement(case, "error", message=message, type="insufficient_evidence").text = message
+        suite.set("tests", str(int(suite.get("tests", "0")) + 1))
+        suite.set("errors", str(int(suite.get("errors", "0")) + 1))
     suites = ET.Element("testsuites")
     suites.append(suite)
     ET.indent(suites)
@@ -100,6 +116,8 @@ def markdown_summary(evaluation: Evaluation, *, recorded: str | None = None) -> 
         f"model artifact `{evaluation.model_sha256[:12]}`, data `{evaluation.data_sha256[:12]}` "
         f"({evaluation.rows:,} rows).",
         "",
+        _classes_line(evaluation),
+        "",
         "| rule | metric | value | threshold | worst group | excluded groups | severity | verdict |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -113,10 +131,23 @@ def markdown_summary(evaluation: Evaluation, *, recorded: str | None = None) -> 
     for r in evaluation.deferred:
         lines.append(f"| {r.id} | {r.metric} | | >= {r.threshold:g} | | | {r.severity} | checked at promotion |")
     failing = [o for o in evaluation.outcomes if o.verdict != "pass"]
-    if failing:
+    if failing or evaluation.coverage.shortfall:
         lines += ["", "### Findings", ""] + [
             f"- **{o.rule.id}** ({o.rule.severity}): {_md(o.judgement.message)}" for o in failing
         ]
+        if evaluation.coverage.shortfall:
+            lines.append(f"- **insufficient evidence**: {_md(evaluation.coverage.shortfall)}")
     if recorded:
         lines += ["", recorded]
     return "\n".join(lines) + "\n"
+
+
+def _classes_line(evaluation: Evaluation) -> str:
+    """Which column stood for which protected class, and which classes were not evaluated."""
+    mapped = ", ".join(f"{name} = `{column}`" for name, column in sorted(evaluation.classes.columns.items()))
+    line = f"Protected classes: {mapped or 'none mapped'}"
+    if evaluation.coverage.not_mapped:
+        line += f"; not mapped, so not evaluated: {', '.join(evaluation.coverage.not_mapped)}"
+    if evaluation.classes.proxies:
+        line += f"; declared proxies: {', '.join(f'`{p}`' for p in evaluation.classes.proxies)}"
+    return line + "."

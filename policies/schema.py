@@ -1,7 +1,8 @@
 """The policy file format: a name, a version and rules, validated strictly.
 
-A rule names a metric, optionally the sensitive attributes it is computed `by` (several mean
-intersectional groups), a comparison and threshold, a severity (`block` or `warn`), the smallest
+A rule names a metric, optionally the protected classes it is computed `by` (several mean
+intersectional groups; classes, not column names: the user maps classes to columns at evaluation,
+see `policies.protected`), a comparison and threshold, a severity (`block` or `warn`), the smallest
 group it will judge (`min_group_size`, or `min_group_share`, e.g. 0.02 as NYC LL144 allows) and,
 optionally, the statistical confidence it must be judged at (`confidence: 0.95` judges the
 bootstrap interval, not the point estimate). Unknown keys are refused: a typo must never turn a
@@ -14,7 +15,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["CATEGORIES", "Comparison", "Policy", "Rule", "category_of"]
+from policies.protected import CLASS_NAME
+
+__all__ = ["CATEGORIES", "ClassRequirements", "Comparison", "Policy", "Rule", "category_of"]
 
 Comparison = Literal["<", "<=", ">", ">=", "=="]
 RuleId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -65,7 +68,7 @@ class _Strict(BaseModel):
 class Rule(_Strict):
     id: RuleId
     metric: str
-    by: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=5)
+    by: list[Annotated[str, Field(pattern=CLASS_NAME)]] = Field(default_factory=list, max_length=5)
     comparison: Comparison
     threshold: float
     severity: Literal["block", "warn"] = "block"
@@ -97,6 +100,34 @@ class Rule(_Strict):
         return self
 
 
+ClassName = Annotated[str, Field(pattern=CLASS_NAME)]
+
+
+class ClassRequirements(_Strict):
+    """Which protected classes the policy needs mapped to columns, how numeric ones are banded, and
+    (for fair-lending packs) which classes are prohibited bases that no feature or reason may be."""
+
+    required: list[ClassName] = Field(
+        default_factory=list, max_length=30, description="unmapped → insufficient evidence, naming the class"
+    )
+    at_least: int = Field(default=0, ge=0, le=30, description="how many of the policy's classes must be mapped")
+    bands: dict[ClassName, Annotated[list[float], Field(min_length=1, max_length=20)]] = Field(
+        default_factory=dict, description="cut points for a numeric column, e.g. age: [40] (ADEA)"
+    )
+    prohibited_bases: list[ClassName] = Field(
+        default_factory=list,
+        max_length=30,
+        description="classes a credit decision may not take into account (e.g. Regulation B 1002.6)",
+    )
+
+    @model_validator(mode="after")
+    def _sorted_bands(self) -> ClassRequirements:
+        for name, cuts in self.bands.items():
+            if sorted(set(cuts)) != list(cuts):
+                raise ValueError(f"bands for {name} must be distinct and increasing, got {cuts}")
+        return self
+
+
 class Policy(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     version: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")]
@@ -105,6 +136,7 @@ class Policy(_Strict):
     explainability: dict[str, int] = Field(
         default_factory=dict, description="SHAP sampling: background_size, sample_size, seed"
     )
+    protected_classes: ClassRequirements = Field(default_factory=ClassRequirements)
     rules: list[Rule] = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
@@ -113,6 +145,12 @@ class Policy(_Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rule ids must be distinct: {duplicates}")
+        classes = self.protected_classes
+        if classes.at_least > len(self.sensitive_attributes):
+            raise ValueError(
+                f"protected_classes.at_least is {classes.at_least} but the policy names "
+                f"{len(self.sensitive_attributes)} classes"
+            )
         unknown = set(self.explainability) - {"background_size", "sample_size", "seed"}
         if unknown:
             raise ValueError(f"unknown explainability settings: {sorted(unknown)}")
@@ -127,4 +165,7 @@ class Policy(_Strict):
 
     @property
     def sensitive_attributes(self) -> list[str]:
-        return list(dict.fromkeys(a for r in self.rules for a in r.by))
+        """Every protected class the policy names: in its rules, as required, or as a prohibited basis."""
+        classes = self.protected_classes
+        named = [*(a for r in self.rules for a in r.by), *classes.required, *classes.prohibited_bases]
+        return list(dict.fromkeys(named))

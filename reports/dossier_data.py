@@ -21,7 +21,12 @@ from reports.evidence import Evidence
 
 __all__ = ["DossierReader", "fmt", "when"]
 
-VERDICT_LABELS = {"pass": "PASS", "fail": "FAIL", "insufficient_evidence": "INSUFFICIENT EVIDENCE"}
+VERDICT_LABELS = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "insufficient_evidence": "INSUFFICIENT EVIDENCE",
+    "not_evaluated": "NOT EVALUATED",
+}
 MAX_CITED_REVIEWS = 100
 _DATASET_OPTIONAL = ("licence", "derived_from", "transformation", "description", "collection_period")
 

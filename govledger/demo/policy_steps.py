@@ -29,6 +29,7 @@ from policies.decision_log import decision_requests
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
 from policies.outputs import rule_table
+from policies.protected import ClassMapping
 from policies.record import facts_from, publish_policy, record_evaluation
 
 __all__ = ["run_policy_demo"]
@@ -83,7 +84,9 @@ def run_policy_demo(
     step(number + 3, "CI runs the gate on each model (govledger gate --policy four-fifths ...)")
     evaluations = {}
     for name in ("baseline", "mitigated"):
-        inputs = GateInputs(paths[name], prepared.eval.path, "income", ["sex", "race"], policy)
+        inputs = GateInputs(
+            paths[name], prepared.eval.path, "income", ClassMapping({"sex": "sex", "race": "race"}), policy
+        )
         evaluation = evaluate(inputs, facts_from(ledger))
         recorded = record_evaluation(ledger, evaluation, actor=local_actor())
         evaluations[name] = recorded.evaluation_id

@@ -26,13 +26,14 @@ __all__ = [
     "OverallVerdict",
     "PolicyPublished",
     "PolicyRef",
+    "ProtectedClassesUsed",
     "ReportIssued",
     "RuleResult",
     "RuleVerdict",
 ]
 
 PolicyName = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-RuleVerdict = Literal["pass", "fail", "insufficient_evidence"]
+RuleVerdict = Literal["pass", "fail", "insufficient_evidence", "not_evaluated"]
 OverallVerdict = Literal["passed", "blocked", "insufficient_evidence"]
 
 
@@ -101,13 +102,28 @@ class RuleResult(Payload):
 
     @model_validator(mode="after")
     def _explained(self) -> RuleResult:
-        if self.verdict != "insufficient_evidence" and self.value is None:
+        if self.verdict in ("pass", "fail") and self.value is None:
             raise ValueError(f"rule {self.rule_id}: a pass or fail needs a value")
         return self
 
 
+class ProtectedClassesUsed(Payload):
+    """Which data column stood for which protected class in this evaluation, which of the policy's
+    classes were not mapped (their rules are `not_evaluated`), the declared proxies, the bands a
+    numeric class was cut into, and why the mapping falls short of the policy, if it does."""
+
+    mapping: dict[ShortText, ShortText] = Field(default_factory=dict, max_length=50)
+    not_mapped: list[ShortText] = Field(default_factory=list, max_length=50)
+    proxies: list[ShortText] = Field(default_factory=list, max_length=200)
+    bands: dict[ShortText, list[float]] = Field(default_factory=dict, max_length=50)
+    shortfall: Text | None = None
+
+
 class EvaluationRecorded(Payload):
-    """One evaluation of one model artifact, on one dataset, under one policy version."""
+    """One evaluation of one model artifact, on one dataset, under one policy version.
+
+    `protected_classes` is absent from evaluations recorded before policies were written over
+    protected classes; those named data columns directly and every rule was evaluated."""
 
     evaluation_id: Identifier
     model: ModelRef
@@ -119,6 +135,7 @@ class EvaluationRecorded(Payload):
     libraries: dict[ShortText, ShortText] = Field(default_factory=dict)
     explainability: dict[str, Any] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
+    protected_classes: ProtectedClassesUsed | None = None
     summary: Text | None = None
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from ledger.api import Ledger, local_actor
 from ledger.errors import PromotionBlockedError
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
+from policies.protected import ClassMapping
 from policies.record import facts_from, publish_policy
 from tests.conftest import AdultModels
 
@@ -139,7 +140,11 @@ def test_same_inputs_same_entry_and_python_api_agrees(
     code_again, out_again, _ = gate(*gate_args(adult_models, adult_models.baseline))
     assert (code, code_again) == (1, 1) and "was already recorded" in out_again and adult_ledger.size == size
     inputs = GateInputs(
-        adult_models.baseline, adult_models.prepared.eval.path, "income", ["sex", "race"], load_policy("four-fifths")
+        adult_models.baseline,
+        adult_models.prepared.eval.path,
+        "income",
+        ClassMapping({"sex": "sex", "race": "race"}),
+        load_policy("four-fifths"),
     )
     first = evaluate(inputs, facts_from(adult_ledger)).payload()
     second = evaluate(inputs, facts_from(adult_ledger)).payload()

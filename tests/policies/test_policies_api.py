@@ -22,6 +22,7 @@ from ledger.api import Ledger, local_actor
 from ledger.service import create_app
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
+from policies.protected import ClassMapping
 from policies.record import facts_from
 from tests.conftest import AdultModels
 
@@ -169,7 +170,11 @@ def test_remote_gate_exit_codes_and_promotion_over_http(
 def test_the_service_rejudges_a_submitted_evaluation(live: Live, adult_models: AdultModels) -> None:
     publish(live)
     inputs = GateInputs(
-        adult_models.baseline, adult_models.prepared.eval.path, "income", ["sex", "race"], load_policy("four-fifths")
+        adult_models.baseline,
+        adult_models.prepared.eval.path,
+        "income",
+        ClassMapping({"sex": "sex", "race": "race"}),
+        load_policy("four-fifths"),
     )
     payload = evaluate(inputs, facts_from(live.ledger)).payload()
     assert payload["verdict"] == "blocked"

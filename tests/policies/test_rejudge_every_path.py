@@ -24,6 +24,7 @@ from ledger.service import create_app
 from policies.evaluate import Evaluation, GateInputs, evaluate
 from policies.judge import Judgement
 from policies.loader import load_policy
+from policies.protected import ClassMapping
 from policies.record import facts_from, publish_policy, record_evaluation
 from tests.conftest import AdultModels
 
@@ -55,7 +56,13 @@ def evaluation(adult_ledger: Ledger, adult_models: AdultModels) -> Evaluation:
     """The mitigated model evaluated under the published four-fifths pack (it passes)."""
     loaded = load_policy("four-fifths")
     publish_policy(adult_ledger, loaded, actor=local_actor())
-    inputs = GateInputs(adult_models.mitigated, adult_models.prepared.eval.path, "income", ["sex", "race"], loaded)
+    inputs = GateInputs(
+        adult_models.mitigated,
+        adult_models.prepared.eval.path,
+        "income",
+        ClassMapping({"sex": "sex", "race": "race"}),
+        loaded,
+    )
     found = evaluate(inputs, facts_from(adult_ledger))
     assert found.verdict == "passed"
     return found

@@ -19,6 +19,7 @@ from policies.artifacts import load_model
 from policies.decision_log import decision_requests
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
+from policies.protected import ClassMapping
 from policies.record import facts_from, publish_policy, record_evaluation
 from tests.conftest import AdultModels, register_adult_models
 
@@ -50,7 +51,9 @@ def governed(gov: Ledger, adult_models: AdultModels) -> Governed:
     publish_policy(ledger, policy, actor=officer)
     evaluation_ids = {}
     for name, path in paths.items():
-        inputs = GateInputs(path, adult_models.prepared.eval.path, "income", ["sex", "race"], policy)
+        inputs = GateInputs(
+            path, adult_models.prepared.eval.path, "income", ClassMapping({"sex": "sex", "race": "race"}), policy
+        )
         evaluation_ids[name] = record_evaluation(
             ledger,
             evaluate(inputs, facts_from(ledger)),

@@ -9,6 +9,7 @@ from pathlib import Path
 from ledger.api import local_actor
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
+from policies.protected import ClassMapping
 from policies.record import facts_from, publish_policy, record_evaluation
 from reports.document import prepare, render
 from reports.dossier import build_dossier
@@ -22,7 +23,13 @@ def test_dossier_shows_the_recorded_shap_explanation(
     ledger = governed.ledger
     policy = load_policy("ecoa-credit")
     publish_policy(ledger, policy, actor=local_actor(), activate=False)
-    inputs = GateInputs(adult_models.mitigated, adult_models.prepared.eval.path, "income", ["sex", "race"], policy)
+    inputs = GateInputs(
+        adult_models.mitigated,
+        adult_models.prepared.eval.path,
+        "income",
+        ClassMapping({"sex": "sex", "race": "race"}),
+        policy,
+    )
     evaluation = evaluate(inputs, facts_from(ledger))
     recorded = record_evaluation(ledger, evaluation, actor=local_actor())
     explained = ledger.get(recorded.seq).data["explainability"]
