@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from ledger.api import local_actor
 from ledger.cli.context import state
+
+if TYPE_CHECKING:
+    from ledger.api import Ledger
+    from policies.evaluate import FactsProvider
+    from policies.facts import LineageFacts
+    from policies.registration import Registration
+    from policies.remote import RemoteLedger
 
 __all__ = ["EXIT_BLOCKED", "EXIT_INSUFFICIENT", "EXIT_PASSED", "EXIT_SERVICE", "app"]
 
@@ -71,6 +79,17 @@ def gate(
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML (one test case per rule)")] = None,
     summary: Annotated[Path | None, typer.Option(help="Write a Markdown summary (for a CI job summary)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Evaluate and report, record nothing")] = False,
+    register: Annotated[
+        str | None,
+        typer.Option(help="Register the model file as NAME@VERSION in the same step (needs --training-run)"),
+    ] = None,
+    training_run: Annotated[
+        str | None, typer.Option(help="With --register: the run that produced the model (recorded or to record)")
+    ] = None,
+    training_data: Annotated[
+        list[str] | None,
+        typer.Option(help="With --register, for a run not yet recorded: a registered dataset it read (repeatable)"),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the whole evaluation record as JSON (with --dry-run too)")
     ] = False,
@@ -78,15 +97,19 @@ def gate(
     """Evaluate a model under a policy and record it; exit 0 passed, 1 blocked, 2 bad input, 3 insufficient.
 
     Exit 3: too little evidence to judge (not a pass). Exit 4: the service (--server) was unreachable or refused."""
-    from policies.evaluate import FactsProvider, GateInputs, evaluate
+    from policies.evaluate import GateInputs, evaluate
     from policies.loader import load_policy
     from policies.outputs import markdown_summary, rule_table, write_junit
     from policies.protected import ClassMapping, parse_mapping_file, parse_sensitive
     from policies.record import facts_from, record_evaluation
+    from policies.registration import parse_registration, register_locally, register_remotely
     from policies.remote import GateServiceError, RemoteLedger
 
     if server is not None and not api_key:
         raise _fail("--server needs --api-key (or GOVLEDGER_API_KEY)", EXIT_USAGE)
+    if register is not None and dry_run:
+        raise _fail("--register records the model in the ledger; it cannot be combined with --dry-run", EXIT_USAGE)
+    registration = parse_registration(register, training_run, training_data) if register is not None else None
     loaded = load_policy(policy)
     mapping = parse_sensitive(sensitive, used_by_policy=loaded.policy.sensitive_attributes)
     if classes is not None:
@@ -103,6 +126,8 @@ def gate(
         else:
             assert ledger is not None
             facts = facts_from(ledger)
+        if registration is not None:
+            facts = _registering(facts, registration, ledger, remote, register_locally, register_remotely)
         try:
             evaluation = evaluate(inputs, facts)
         except GateServiceError as exc:
@@ -148,14 +173,34 @@ def gate(
     raise typer.Exit(_EXIT_FOR[evaluation.verdict])
 
 
+def _registering(
+    facts: FactsProvider,
+    registration: Registration,
+    ledger: Ledger | None,
+    remote: RemoteLedger | None,
+    locally: Callable[..., list[int]],
+    remotely: Callable[..., None],
+) -> FactsProvider:
+    """The facts provider, registering the model first: `evaluate` asks for facts only after the
+    model, the data and the mapping were read and the model scored the data, so bad input still
+    records nothing."""
+
+    def provide(artifact_sha256: str, data_sha256: str) -> LineageFacts:
+        if remote is not None:
+            remotely(remote, registration, artifact_sha256)
+        else:
+            locally(ledger, registration, artifact_sha256, actor=local_actor())
+        return facts(artifact_sha256, data_sha256)
+
+    return provide
+
+
 def _register_first(model: Path, artifact_sha256: str) -> str:
     """The one-line error for a model the ledger does not know, with the command that fixes it."""
     return (
-        f"model artifact {model} ({artifact_sha256[:12]}) is not registered in the ledger; register it with "
-        f"`govledger append --kind model.registered --data "
-        f'\'{{"model": {{"name": "NAME", "version": "VERSION"}}, "artifact_sha256": '
-        f'"{artifact_sha256}", "run_id": "RUN_ID"}}\'` (after recording its training run RUN_ID), '
-        "or evaluate without recording with --dry-run"
+        f"model artifact {model} ({artifact_sha256[:12]}) is not registered in the ledger; add "
+        "`--register NAME@VERSION --training-run RUN_ID` (and `--training-data DATASET_ID` if the run is not "
+        "recorded yet) to register it in this step, or evaluate without recording with --dry-run"
     )
 
 

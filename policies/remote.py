@@ -31,11 +31,17 @@ class RemoteLedger:
     def close(self) -> None:
         self._client.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._client.request(method, path, **kwargs)
+            return self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise GateServiceError(f"service {self._client.base_url} unreachable: {exc}") from None
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return self._answer(method, path, self._send(method, path, **kwargs))
+
+    @staticmethod
+    def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]
@@ -55,6 +61,14 @@ class RemoteLedger:
         except ValidationError as exc:
             raise GateServiceError(f"service {self._client.base_url} sent no evaluation context: {exc}") from None
         return LineageFacts.from_wire(context)
+
+    def get_or_none(self, path: str) -> dict[str, Any] | None:
+        """GET a resource; None if the service answers 404."""
+        response = self._send("GET", path)
+        return None if response.status_code == 404 else self._answer("GET", path, response)
+
+    def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", path, json=payload)
 
     def record(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/v1/evaluations", json=payload)

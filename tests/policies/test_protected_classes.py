@@ -154,6 +154,11 @@ def lender(tmp_path: Path) -> dict[str, Path]:
 
 
 def register(ledger: Ledger, paths: dict[str, Path], model: str) -> None:
+    register_datasets(ledger, paths)
+    _register_model(ledger, model, artifact_sha256(paths[model]))
+
+
+def register_datasets(ledger: Ledger, paths: dict[str, Path]) -> None:
     for role in ("train", "eval"):
         ledger.append(
             "dataset.registered",
@@ -168,7 +173,9 @@ def register(ledger: Ledger, paths: dict[str, Path], model: str) -> None:
             },
             actor=SCIENTIST,
         )
-    artifact = artifact_sha256(paths[model])
+
+
+def _register_model(ledger: Ledger, model: str, artifact: str) -> None:
     ledger.append(
         "training_run.recorded",
         {
@@ -324,7 +331,7 @@ def test_recording_an_unregistered_model_says_how_to_register_it(
     publish_policy(gov, load_policy("four-fifths"), actor=local_actor())
     size = gov.size
     code, _, err = gate(*args(lender, "fair", "four-fifths", "--sensitive", "sex=gender"))
-    assert code == 2 and "is not registered" in err and "model.registered" in err and err.count("\n") == 1
+    assert code == 2 and "is not registered" in err and "--register NAME@VERSION" in err and err.count("\n") == 1
     assert gov.size == size
 
 
@@ -351,4 +358,42 @@ def test_the_ledger_refuses_a_record_that_hides_a_class_it_mapped(
     dropped["protected_classes"]["not_mapped"] = ["race"]
     with pytest.raises(InvalidInputError, match="does not follow"):  # race unmapped: the pack needs it
         gov.append("evaluation.recorded", dropped, actor=local_actor())
+    assert gov.size == size
+
+
+def test_register_records_the_run_and_the_model_in_the_same_step(
+    gov: Ledger, gate: Run, lender: dict[str, Path]
+) -> None:
+    register_datasets(gov, lender)
+    publish_policy(gov, load_policy("four-fifths"), actor=local_actor())
+    step = ["--register", "lender-fair@2", "--training-run", "run-ci-7", "--training-data", "lender-train"]
+    code, out, err = gate(*args(lender, "fair", "four-fifths", "--sensitive", "sex=gender", *step))
+    assert code == 0, out + err
+    kinds = [e.kind for e in gov.entries()][-3:]
+    assert kinds == ["training_run.recorded", "model.registered", "evaluation.recorded"]
+    size = gov.size
+    code, out, err = gate(*args(lender, "fair", "four-fifths", "--sensitive", "sex=gender", *step))
+    assert code == 0 and "was already recorded" in out and gov.size == size, out + err
+    other = ["--register", "lender-fair@2", "--training-run", "run-ci-7"]
+    code, _, err = gate(*args(lender, "proxy", "four-fifths", "--sensitive", "sex=gender", *other))
+    assert code == 2 and "already registered with another artifact" in err and gov.size == size
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--register", "lender-fair@3"], "needs --training-run"),
+        (["--register", "lender fair", "--training-run", "r"], "expected NAME@VERSION"),
+        (["--register", "lender-fair@3", "--training-run", "r", "--dry-run"], "cannot be combined with --dry-run"),
+        (["--register", "lender-fair@3", "--training-run", "run-new"], "add --training-data"),
+    ],
+)
+def test_a_bad_registration_is_exit_2_and_records_nothing(
+    gov: Ledger, gate: Run, lender: dict[str, Path], extra: list[str], needle: str
+) -> None:
+    register_datasets(gov, lender)
+    publish_policy(gov, load_policy("four-fifths"), actor=local_actor())
+    size = gov.size
+    code, out, err = gate(*args(lender, "fair", "four-fifths", "--sensitive", "sex=gender", *extra))
+    assert code == 2 and needle in err and err.count("\n") == 1, out + err
     assert gov.size == size
