@@ -242,9 +242,20 @@ def packs() -> None:
 def show(policy: Annotated[str, typer.Argument(help="Policy YAML file or shipped pack name")]) -> None:
     """Validate a policy and print its rules."""
     from policies.loader import load_policy
+    from policies.protected import band_labels
 
     loaded = load_policy(policy)
     out.print(f"{loaded.policy.name} version {loaded.policy.version} sha256 {loaded.sha256}")
+    classes = loaded.policy.protected_classes
+    out.print(f"  protected classes: {', '.join(loaded.policy.sensitive_attributes) or 'none'}", markup=False)
+    if classes.required or classes.at_least:
+        needed = ", ".join(classes.required) if classes.required else f"at least {classes.at_least}"
+        out.print(f"  must be mapped to columns (--sensitive CLASS=COLUMN): {needed}", markup=False)
+    for name, cuts in classes.bands.items():
+        out.print(f"  {name} bands: {', '.join(band_labels(cuts))}", markup=False)
+    if classes.prohibited_bases:
+        out.print(f"  prohibited bases: {', '.join(classes.prohibited_bases)}", markup=False)
     for rule in loaded.policy.rules:
         by = f" by {' × '.join(rule.by)}" if rule.by else ""
-        out.print(f"  {rule.id}: {rule.metric}{by} {rule.comparison} {rule.threshold:g} [{rule.severity}]")
+        line = f"  {rule.id}: {rule.metric}{by} {rule.comparison} {rule.threshold:g} [{rule.severity}]"
+        out.print(line, markup=False)

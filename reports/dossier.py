@@ -107,7 +107,7 @@ def _evaluation_view(ev: dict[str, Any], policy: dict[str, Any], index: int) -> 
             "rows": fmt(dataset["rows"]),
         },
         "target": parameters.get("target"),
-        "sensitive": ", ".join(parameters.get("sensitive") or []) or None,
+        "sensitive": _classes_used(ev),
         "libraries": ", ".join(f"{k} {v}" for k, v in sorted((ev.get("libraries") or {}).items())) or None,
         "summary": ev.get("summary"),
         "rules": rules,
@@ -301,3 +301,16 @@ CHECKLIST = [
     ChecklistItem("integrity", "11. Integrity", "Annex IV; REGULATORY.md model report item 11"),
     ChecklistItem("instructions", "How to check this report", "integrity appendix: verification instructions"),
 ]
+
+
+def _classes_used(ev: dict[str, Any]) -> str | None:
+    """Protected class = column for evaluations that recorded a mapping; the columns for older ones."""
+    used = ev.get("protected_classes")
+    if used is None:
+        return ", ".join((ev.get("parameters") or {}).get("sensitive") or []) or None
+    shown = [f"{name} = {column}" for name, column in sorted(used.get("mapping", {}).items())]
+    if used.get("not_mapped"):
+        shown.append(f"not mapped (not evaluated): {', '.join(used['not_mapped'])}")
+    if used.get("proxies"):
+        shown.append(f"declared proxies: {', '.join(used['proxies'])}")
+    return "; ".join(shown) or None
