@@ -103,9 +103,10 @@ class Trace:
 
 
 def _declared_parts(
-    conn: Connection, kinds: KindRegistry | None, decision_id: str, decision_seq: int
+    conn: Connection, kinds: KindRegistry | None, decision_id: str, decision_seq: int, model_id: str
 ) -> tuple[dict[str, list[Node]], list[Edge]]:
-    """The members further kinds declare, filled by their collectors, and their edges to the decision."""
+    """The members further kinds declare, filled by their collectors, and their edges to the
+    decision (or to its model, for a role that `joins` the model)."""
     parts_found: dict[str, list[Node]] = {}
     edges: list[Edge] = []
     roles = [] if kinds is None else [r for r in kinds.trace_roles().values() if r.member not in BUILTIN_TRACE_MEMBERS]
@@ -115,7 +116,8 @@ def _declared_parts(
         for item in role.collect(conn, decision_id, decision_seq):
             node = Node(f"{role.node}:{item.seq}", role.node, item.seq, item.ts, dict(item.attributes))
             nodes.append(node)
-            edges.append(Edge(node.id, f"decision:{decision_id}", role.relation))
+            target = model_id if role.joins == "model" else f"decision:{decision_id}"
+            edges.append(Edge(node.id, target, role.relation))
     for nodes in parts_found.values():
         nodes.sort(key=lambda node: node.seq)
     return parts_found, edges
@@ -150,7 +152,7 @@ def decision_trace(conn: Connection, decision_id: str, *, kinds: KindRegistry | 
     edges = parts.governance_edges(
         decision_id, model_id, evaluations, policies, approvals, stage_changes, reviews, appeals, erasure
     )
-    extra, extra_edges = _declared_parts(conn, kinds, decision_id, decision.seq)
+    extra, extra_edges = _declared_parts(conn, kinds, decision_id, decision.seq, model_id)
     every = [*lineage.nodes, *evaluations, *policies, *approvals, *stage_changes, *reviews, *appeals]
     every += [node for nodes in extra.values() for node in nodes]
     seqs = [node.seq for node in every] + ([] if erasure is None else [erasure.seq])
