@@ -272,6 +272,11 @@ class Trace(BaseModel):
     reviews: list[TraceNode]
     appeals: list[TraceNode]
     erasure: TraceNode | None
+    refused_promotions: list[TraceNode] = Field(
+        default_factory=list,
+        description="promotions of the decision's model version the gate refused before it (`promotion.refused`), "
+        "each joined to the model by a `refused_promotion_of` edge",
+    )
     edges: list[GraphEdge]
     seqs: list[int] = Field(description="every entry involved, sorted: the entries of the pack")
 
