@@ -10,7 +10,8 @@ hash of its entry, and `Trace.seqs` lists every entry involved, which `trace_wit
 into a proof pack; `ledger.verification.trace_check.verify_trace` checks a trace against its pack offline.
 Twelve indexed queries. Kinds beyond these that declare a trace member of their own
 (`ledger.kinds.spec.TraceRole` with `collect`) add that member: its nodes are what `collect`
-finds for the decision, each `<node>:<seq>` and joined to the decision by the role's relation.
+finds for the decision, each `<node>:<seq>` and joined to the decision (or to its model version,
+for a role that `joins` the model, as refused promotions do) by the role's relation.
 """
 
 from __future__ import annotations

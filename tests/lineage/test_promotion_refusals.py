@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from govledger.cli import main
 from govledger.registry import full_registry
 from ledger.access.roles import Role
-from ledger.api import Ledger
+from ledger.api import Ledger, local_actor
 from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PromotionBlockedError
 from ledger.lineage import rebuild_projections
 from ledger.lineage import tables as t
@@ -239,3 +239,17 @@ def test_the_trace_of_a_decision_shows_refused_attempts_in_its_models_history(go
     assert before in trace["seqs"]
     report = verify_trace(canonical_json(result["pack"]), trace, kinds=KINDS)
     assert before in {e["seq"] for e in report.entries}
+
+
+def test_a_promotion_refused_through_the_cli_is_recorded_with_the_local_user(
+    gated: Ledger, db_url: str, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    size = gated.size
+    monkeypatch.setenv("GOVLEDGER_DATABASE_URL", db_url)
+    monkeypatch.setenv("GOVLEDGER_HOME", str(home))
+    with pytest.raises(SystemExit) as exited:
+        main(["append", "--kind", "model.promoted", "--data", json.dumps(PROMOTE)])
+    assert exited.value.code != 0 and "refused" in capsys.readouterr().err
+    assert gated.size == size + 1
+    entry = gated.get(size)
+    assert entry.kind == "promotion.refused" and entry.actor == local_actor()
