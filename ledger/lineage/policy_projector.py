@@ -185,7 +185,7 @@ def _refusal(
         "evaluation": None if latest is None else {"evaluation_id": latest.evaluation_id, "verdict": latest.verdict},
         "failed_rules": [p["loc"][1] for p in rules if p["type"] == "fail"],
         "insufficient_rules": [p["loc"][1] for p in rules if p["type"] == "insufficient_evidence"],
-        "rejected_by": [p["loc"][1] for p in problems if p["type"] == "rejected"],
+        "rejected_by": [p["loc"][1] for p in problems if p["type"] == "rejected"][:500],
         "approvals": None if approvers is None else {"have": approvers, "required": policy.approvals_required},
         "message": _clip(message),
         "problems": [

@@ -113,6 +113,19 @@ def test_without_an_evaluation_the_refusal_names_the_policy_and_no_counts(gated:
     assert data["policy"]["sha256"] == policy("1")["sha256"] and data["failed_rules"] == []
 
 
+def test_a_refusal_whose_messages_are_as_long_as_allowed_is_still_recorded(gated: Ledger) -> None:
+    """A rule's message may hold 5000 characters; the 409's messages add to it, the record clips them
+    (a refusal that failed its own schema would answer 422 and leave no record)."""
+    gov = gated
+    long = evaluation("ev-long", passed=False)
+    long["rules"][0]["message"] = "m" * 5000
+    gov.append("evaluation.recorded", long, actor=ADMIN)
+    error = refuse(gov, key_actor(gov, "rui", "approver"))
+    data = gov.get(error.recorded_seq or 0).data
+    assert len(str(error)) > 5000 and len(data["message"]) == 5000 and data["message"].endswith("…")
+    assert len(data["problems"][0]["msg"]) == 5000 and data["failed_rules"] == ["impact-ratio-sex"]
+
+
 def test_each_refused_attempt_is_an_event_and_the_history_lists_them_with_the_promotion(gated: Ledger) -> None:
     gov = gated
     officer = key_actor(gov, "rui", "approver")
