@@ -27,6 +27,7 @@ from ledger.errors import (
     CorruptLedgerError,
     InvalidInputError,
     NotFoundError,
+    PromotionBlockedError,
     SigningKeyError,
     StaleSigningKeyError,
 )
@@ -280,15 +281,46 @@ class Ledger:
                 ) from None
         if not drafts:
             return []
-        self._ensure_signer()
         try:
-            receipts = self._sequencer.append(drafts, in_transaction=in_transaction)
-        except StaleSigningKeyError:  # another writer rotated the key: load the new one, then retry once
-            self._ensure_signer(reload=True)
-            receipts = self._sequencer.append(drafts, in_transaction=in_transaction)
+            receipts = self._append_drafts(drafts, in_transaction)
+        except PromotionBlockedError as blocked:
+            self._record_refusal(blocked, actor)
+            raise
         if self._checkpointer is not None:
             self._checkpointer.start()
         return receipts
+
+    def _append_drafts(
+        self, drafts: Sequence[Draft], in_transaction: Callable[[Connection], None] | None = None
+    ) -> list[Receipt]:
+        self._ensure_signer()
+        try:
+            return self._sequencer.append(drafts, in_transaction=in_transaction)
+        except StaleSigningKeyError:  # another writer rotated the key: load the new one, then retry once
+            self._ensure_signer(reload=True)
+            return self._sequencer.append(drafts, in_transaction=in_transaction)
+
+    def _record_refusal(self, blocked: PromotionBlockedError, actor: Actor) -> None:
+        """Put a promotion the gate refused on the record: its `promotion.refused` entry, appended
+        by govledger (the kind is system-only) with the requester as its actor, in a transaction of
+        its own once the refused batch's has rolled back; `blocked.recorded_seq` is its seq. Here,
+        in the one append path, so the HTTP route, the Python API, the CLI and the client (which
+        goes through the route) all record it, before the 409 is answered or raised.
+
+        Only the gate's refusals get here: a request refused as unauthenticated, unauthorised or
+        malformed never reaches the gate (no append runs), so no one can write through a refusal.
+        A retry of a refused request is recorded again, on purpose: each attempt is an event (who
+        asked, when, under which evidence), the API has no idempotency key that would make two
+        attempts one, and only the kind's writers (approvers) can cause one, each attempt naming
+        them. The reasons are the ledger as the refused transaction read it; an entry appended
+        between the rollback and this append does not change them. If this append fails, its
+        error is raised instead of the 409 (nothing was promoted; the refusal is not on the record)."""
+        if blocked.refusal is None or blocked.record_kind not in self.registry:
+            return
+        draft = self._draft(blocked.record_kind, blocked.refusal, actor=actor, subject=None, internal=True)
+        blocked.recorded_seq = self._append_drafts([draft])[0].seq
+        if self._checkpointer is not None:
+            self._checkpointer.start()
 
     def checkpoint(self) -> cp.SignedCheckpoint:
         """Sign a checkpoint of the current tree now (or return the newest if it already covers it)."""

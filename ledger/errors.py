@@ -61,13 +61,21 @@ class ConflictError(GovledgerError):
 
 
 class PromotionBlockedError(ConflictError):
-    """A promotion the active policy does not allow; `errors` lists each failing rule or missing approval."""
+    """A promotion the active policy does not allow; `errors` lists each failing rule or missing approval.
+
+    `refusal` is the payload of the `promotion.refused` entry that puts the refusal on the record
+    (the gate builds it, knowing the policy, the evaluation and the approvals it read); the append
+    path appends it in a transaction of its own once the promotion's has rolled back, and sets
+    `recorded_seq` to its sequence number (`ledger.api.Ledger.append_many`)."""
 
     code = "promotion_blocked"
+    record_kind = "promotion.refused"  # declared in ledger.lineage.kinds
 
-    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
+    def __init__(self, message: str, errors: list[dict[str, Any]], *, refusal: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.errors = errors
+        self.refusal = refusal
+        self.recorded_seq: int | None = None
 
 
 class NotInitializedError(ConflictError):

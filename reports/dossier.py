@@ -146,6 +146,7 @@ def _change_log(
     evaluations: list[dict[str, Any]],
     approvals: list[dict[str, Any]],
     changes: list[dict[str, Any]],
+    refused: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     registered = f"registered (artifact {model['artifact_sha256'][:12]}…, run {model['run_id']})"
     events = [
@@ -165,6 +166,9 @@ def _change_log(
         if ch["approval_ids"]:
             text += f" (approvals cited: {', '.join(ch['approval_ids'])})"
         events.append({"seq": ch["seq"], "ref": ch["ref"], "ts": ch["ts"], "actor": ch["actor"], "event": text})
+    for rf in refused:
+        text = f"promotion to {rf['stage']} refused by the gate ({rf['why']})"
+        events.append({"seq": rf["seq"], "ref": rf["ref"], "ts": rf["ts"], "actor": rf["actor"], "event": text})
     return sorted(events, key=lambda e: e["seq"])
 
 
@@ -174,6 +178,7 @@ def build_dossier(ledger: Ledger, evidence: Evidence, *, name: str, version: str
         model = reader.model(name, version)
         versions = reader.versions(name)
         changes = reader.stage_changes(name, version)
+        refused = reader.refused_promotions(name, version)
         run = reader.run(model["run_id"])
         recorded = reader.evaluations(model["artifact_sha256"])
         published = reader.policies()
@@ -225,6 +230,7 @@ def build_dossier(ledger: Ledger, evidence: Evidence, *, name: str, version: str
         "versions": versions,
         "stage": changes[-1] if changes else None,
         "changes": changes,
+        "refused": refused,
         "run": {
             "run_id": run["run_id"],
             "ref": run["ref"],
@@ -255,7 +261,7 @@ def build_dossier(ledger: Ledger, evidence: Evidence, *, name: str, version: str
         "validators": sorted({ev["actor"] for ev in evaluations}),
         "decisions": decisions,
         "reviews": reviews,
-        "change_log": _change_log(model, recorded, approvals, changes),
+        "change_log": _change_log(model, recorded, approvals, changes, refused),
     }
     return Content(
         kind="dossier",

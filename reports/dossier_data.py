@@ -14,7 +14,7 @@ import yaml
 
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
-from ledger.lineage import decision_reads, policy_reads, registry_reads
+from ledger.lineage import decision_reads, policy_reads, promotion_reads, registry_reads
 from ledger.log.entry import Entry
 from ledger.storage.db import Connection
 from reports.evidence import Evidence
@@ -113,6 +113,28 @@ def _policy_text(text: str) -> dict[str, Any]:
     }
 
 
+def _refusal_reasons(data: dict[str, Any]) -> str:
+    """A `promotion.refused` payload's reasons in one line: the policy, the evaluation judged by,
+    the blocking rules that failed or lacked evidence, rejections, and the approval count."""
+    policy = data["policy"]
+    evaluation = data.get("evaluation")
+    parts = [f"under {policy['name']} {policy['version']}"]
+    if evaluation is None:
+        parts.append("no evaluation of the artifact under it")
+    else:
+        parts.append(f"evaluation {evaluation['evaluation_id']} {evaluation['verdict']}")
+    if data["failed_rules"]:
+        parts.append(f"failed: {', '.join(data['failed_rules'])}")
+    if data["insufficient_rules"]:
+        parts.append(f"insufficient evidence: {', '.join(data['insufficient_rules'])}")
+    if data["rejected_by"]:
+        parts.append(f"rejected by approval {', '.join(data['rejected_by'])}")
+    approvals = data.get("approvals")
+    if approvals is not None and approvals["have"] < approvals["required"]:
+        parts.append(f"{approvals['have']} of {approvals['required']} required approvals")
+    return "; ".join(parts)
+
+
 class DossierReader:
     """Reads one model version's facts as of the evidence's checkpoint, citing each entry used."""
 
@@ -150,6 +172,19 @@ class DossierReader:
                 }
             )
         return changes
+
+    def refused_promotions(self, name: str, version: str) -> list[dict[str, Any]]:
+        """The promotions of this version the gate refused: when, who asked, and why (the reasons
+        the `promotion.refused` entry records, in short; the entry holds the full message)."""
+        rows = promotion_reads.refused_promotions(self.conn, name, version, as_of=self.size)
+        refused = []
+        for row in rows:
+            entry, ref = self.cite(row.seq, f"refused promotion of {name}@{version} to {row.stage}")
+            refused.append(
+                {"seq": row.seq, "ref": ref, "stage": row.stage, "ts": when(entry.ts), "actor": entry.actor.name}
+                | {"why": _refusal_reasons(entry.data)}
+            )
+        return refused
 
     def versions(self, name: str) -> list[dict[str, Any]]:
         rows = registry_reads.model_versions(self.conn, name, as_of=self.size)

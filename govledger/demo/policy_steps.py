@@ -122,6 +122,7 @@ def run_policy_demo(
         )
     except PromotionBlockedError as refused:
         out.print(f"income-baseline@1 promotion refused (HTTP 409): {refused.errors[0]['msg'][:140]}")
+        out.print(f"the refusal is on the record: entry {refused.recorded_seq} (promotion.refused, by {officer.name})")
     else:  # pragma: no cover - the demo fails loudly if the gate does not hold
         raise RuntimeError("the blocked model was promoted")
 

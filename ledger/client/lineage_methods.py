@@ -157,6 +157,13 @@ class LineageMethods(ClientBase):
         path = f"/v1/models/{segment(name)}/{segment(version)}/promotions"
         return parse(Receipt, self._post(path, body))
 
+    def list_promotions(self, name: str, version: str, *, after: int | None = None, limit: int = 100) -> RecordPage:
+        """The promotion history of a model version, oldest first: each attempt's ``outcome``
+        (promoted, or refused by the gate, with why in ``data``) and who asked (``recorded_by``).
+        A promotion the gate refuses raises ConflictError and is in this history from then on."""
+        path = f"/v1/models/{segment(name)}/{segment(version)}/promotions"
+        return parse(RecordPage, self._get(path, after=after, limit=limit))
+
     def retire(self, name: str, version: str, *, reason: str) -> Receipt:
         """Retire a model version (`model.retired`; approvers)."""
         path = f"/v1/models/{segment(name)}/{segment(version)}/retirement"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection
 
@@ -111,13 +111,15 @@ class TraceRole:
 
     `node`: the kind of node each entry becomes; `member`: the trace member holding those nodes.
     A built-in member (`BUILTIN_TRACE_MEMBERS`) is filled by the trace builder; any other member is
-    filled by `collect`, and each of its nodes is joined to the decision by an edge `relation`.
+    filled by `collect`, and each of its nodes is joined to the decision (or, with `joins="model"`,
+    to the decision's model version, for entries of the model's history) by an edge `relation`.
     """
 
     node: str
     member: str
     collect: TraceCollector | None = None
     relation: str | None = None
+    joins: Literal["decision", "model"] = "decision"
 
     def __post_init__(self) -> None:
         if not self.node or not self.member:
@@ -127,6 +129,8 @@ class TraceRole:
             raise ValueError(f"trace member {self.member!r} is filled by the trace builder: no collect or relation")
         if not builtin and (self.collect is None or not self.relation):
             raise ValueError(f"trace member {self.member!r} is not built in: it needs collect and relation")
+        if self.joins not in ("decision", "model") or (builtin and self.joins != "decision"):
+            raise ValueError(f"trace member {self.member!r}: joins is 'decision' or, for a declared member, 'model'")
 
 
 def _refuse(kind: object, what: str) -> ValueError:

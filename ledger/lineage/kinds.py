@@ -1,15 +1,21 @@
-"""The lineage kinds: datasets, runs, models, approvals, promotions, retirements, decisions,
-reviews, appeals, erasures and dropped-decision reports, each declared once (`KindSpec`).
+"""The lineage kinds: datasets, runs, models, approvals, promotions, refused promotions,
+retirements, decisions, reviews, appeals, erasures and dropped-decision reports, each declared
+once (`KindSpec`).
 
-The payload models are in `ledger.lineage.schemas`, the projections (which also hold the
-referential rules, so that a rebuild enforces them too) in `ledger.lineage.projector`.
+The payload models are in `ledger.lineage.schemas` (a refused promotion's, which names the
+policy, in `ledger.lineage.policy_schemas`), the projections (which also hold the referential
+rules, so that a rebuild enforces them too) in `ledger.lineage.projector` and
+`ledger.lineage.policy_projector`.
 """
 
 from __future__ import annotations
 
 from ledger.access.roles import Role
-from ledger.kinds.spec import CALLER_SUBJECT, NO_PROJECTION, NOT_IN_TRACES, KindSpec, TraceRole
+from ledger.kinds.spec import CALLER_SUBJECT, NO_PROJECTION, NOT_IN_TRACES, SYSTEM_ONLY, KindSpec, TraceRole
 from ledger.lineage import projector as p
+from ledger.lineage.policy_projector import project_promotion_refusal
+from ledger.lineage.policy_schemas import PromotionRefused
+from ledger.lineage.promotion_reads import refused_before_decision
 from ledger.lineage.schemas import (
     ApprovalRecorded,
     DatasetRegistered,
@@ -31,7 +37,9 @@ PRODUCER = frozenset({Role.PRODUCER})
 APPROVER = frozenset({Role.APPROVER})
 
 
-def model_subject(payload: ModelRegistered | ModelPromoted | ModelRetired | ApprovalRecorded) -> str:
+def model_subject(
+    payload: ModelRegistered | ModelPromoted | ModelRetired | ApprovalRecorded | PromotionRefused,
+) -> str:
     """`model:<name>@<version>`: the subject of every entry about one model version."""
     model: ModelRef = payload.model
     return f"model:{model.key}"
@@ -98,6 +106,23 @@ LINEAGE_KINDS: tuple[KindSpec, ...] = (
         checks=(),
         projection=p.project_promotion,
         trace_role=TraceRole(node="stage_change", member="stage_changes"),
+    ),
+    KindSpec(
+        # the gate's refusal of a model.promoted, on the record: appended by govledger itself
+        # (`ledger.api.Ledger.append_many`) with the refused requester as its actor; no key may send one
+        kind="promotion.refused",
+        payload=PromotionRefused,
+        writers=SYSTEM_ONLY,
+        subject=model_subject,
+        checks=(),
+        projection=project_promotion_refusal,
+        trace_role=TraceRole(
+            node="refused_promotion",
+            member="refused_promotions",
+            collect=refused_before_decision,
+            relation="refused_promotion_of",
+            joins="model",  # an attempt in the model version's history, not about the decision
+        ),
     ),
     KindSpec(
         kind="model.retired",

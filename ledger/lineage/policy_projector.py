@@ -11,6 +11,7 @@ model dossier says so).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select
@@ -27,6 +28,7 @@ __all__ = [
     "check_promotion",
     "project_evaluation",
     "project_policy",
+    "project_promotion_refusal",
     "project_report",
 ]
 
@@ -156,8 +158,47 @@ def _approver_ids(conn: Connection, actor_ids: set[str]) -> set[str]:
     return approvers
 
 
-def check_promotion(conn: Connection, model: Any) -> None:
-    """Refuse a promotion to production that the active policy does not allow (see module doc)."""
+def _clip(text: str, limit: int = 5000) -> str:
+    """A message cut to what a `Text` field holds (a rule's message alone may use all of it)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _refusal(
+    request: Mapping[str, Any],
+    model: Any,
+    policy: Any,
+    latest: Any,
+    approvers: int | None,
+    message: str,
+    problems: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The `promotion.refused` payload (`ledger.lineage.policy_schemas.PromotionRefused`): the
+    request as the refused entry carried it, and why, structured, from what the gate read."""
+    rules = [p for p in problems if p["loc"][0] == "rules"]
+    kept = ("reason", "approval_ids")
+    return {
+        "model": {"name": model.name, "version": model.version},
+        "artifact_sha256": model.artifact_sha256,
+        "stage": request["stage"],
+        **{key: request[key] for key in kept if request.get(key) is not None},
+        "policy": {"name": policy.name, "version": policy.version, "sha256": policy.sha256},
+        "evaluation": None if latest is None else {"evaluation_id": latest.evaluation_id, "verdict": latest.verdict},
+        "failed_rules": [p["loc"][1] for p in rules if p["type"] == "fail"],
+        "insufficient_rules": [p["loc"][1] for p in rules if p["type"] == "insufficient_evidence"],
+        "rejected_by": [p["loc"][1] for p in problems if p["type"] == "rejected"][:500],
+        "approvals": None if approvers is None else {"have": approvers, "required": policy.approvals_required},
+        "message": _clip(message),
+        "problems": [
+            {**{k: v for k, v in p.items() if v is not None}, "msg": _clip(p["msg"])} for p in problems[:1000]
+        ],
+    }
+
+
+def check_promotion(conn: Connection, model: Any, request: Mapping[str, Any]) -> None:
+    """Refuse a promotion to production that the active policy does not allow (see module doc).
+
+    `request` is the `model.promoted` payload; the refusal carries it, with the structured
+    reasons, as the payload of the `promotion.refused` entry that records it."""
     policy = newest_active_policy(conn)
     if policy is None:
         return
@@ -171,9 +212,10 @@ def check_promotion(conn: Connection, model: Any) -> None:
     ).first()
     if latest is None:
         msg = f"no evaluation of artifact {model.artifact_sha256[:12]} under the active {under}"
-        raise PromotionBlockedError(
-            f"promotion of {label} refused: {msg}", [{"loc": ["evaluation"], "msg": msg, "type": "missing"}]
-        )
+        problems: list[dict[str, Any]] = [{"loc": ["evaluation"], "msg": msg, "type": "missing"}]
+        message = f"promotion of {label} refused: {msg}"
+        refusal = _refusal(request, model, policy, None, None, message, problems)
+        raise PromotionBlockedError(message, problems, refusal=refusal)
     problems = _failing_rules(conn, latest.seq) if latest.verdict != "passed" else []
     approvals = conn.execute(
         select(t.approvals).where(
@@ -195,11 +237,28 @@ def check_promotion(conn: Connection, model: Any) -> None:
         problems.append({"loc": ["approvals"], "msg": msg, "type": "too_few_approvals"})
     if problems:
         summary = "; ".join(p["msg"] for p in problems[:5])
-        raise PromotionBlockedError(
+        message = (
             f"promotion of {label} refused under {under}, evaluation {latest.evaluation_id} "
-            f"({latest.verdict}): {summary}",
-            problems,
+            f"({latest.verdict}): {summary}"
         )
+        refusal = _refusal(request, model, policy, latest, len(approvers), message, problems)
+        raise PromotionBlockedError(message, problems, refusal=refusal)
+
+
+def project_promotion_refusal(conn: Connection, entry: SealedEntry) -> None:
+    """A refused attempt joins its model version's promotion history (the model must be registered:
+    the gate refused a promotion of a model it found). It changes no stage."""
+    model = entry.data["model"]
+    known = conn.execute(
+        select(t.models.c.seq).where(t.models.c.name == model["name"], t.models.c.version == model["version"])
+    ).first()
+    if known is None:
+        raise NotFoundError(f"model {model['name']}@{model['version']} is not registered")
+    conn.execute(
+        insert(t.promotion_refusals).values(
+            seq=entry.seq, name=model["name"], version=model["version"], stage=entry.data["stage"], ts=entry.ts
+        )
+    )
 
 
 def project_report(conn: Connection, entry: SealedEntry) -> None:

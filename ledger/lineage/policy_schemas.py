@@ -20,13 +20,17 @@ from ledger.lineage.schemas import Identifier, ModelRef, Sha256Hex, ShortText, T
 from ledger.log.kinds import Payload
 
 __all__ = [
+    "ApprovalCount",
     "EvaluatedDataset",
+    "EvaluationOutcome",
     "EvaluationRecorded",
     "GroupResult",
     "OverallVerdict",
     "PolicyPublished",
     "PolicyRef",
+    "PromotionRefused",
     "ProtectedClassesUsed",
+    "RefusalProblem",
     "ReportIssued",
     "RuleResult",
     "RuleVerdict",
@@ -160,3 +164,54 @@ class ReportIssued(Payload):
     claimed_seq: int = Field(ge=1)
     as_of_size: int = Field(ge=1, description="the ledger size the report reflects")
     template_version: ShortText
+
+
+class EvaluationOutcome(Payload):
+    """The evaluation the gate judged a promotion by: the latest of the artifact under the active policy."""
+
+    evaluation_id: Identifier
+    verdict: OverallVerdict
+
+
+class ApprovalCount(Payload):
+    """Distinct approvers (role approver) citing the latest evaluation, against the policy's rule."""
+
+    have: int = Field(ge=0)
+    required: int = Field(ge=0, le=20)
+
+
+class RefusalProblem(Payload):
+    """One reason as the 409 answer gives it (`ledger.wire.ErrorDetail`): where, what, which kind,
+    and for a failing rule the worst group, the value measured and the threshold."""
+
+    loc: list[ShortText] = Field(max_length=5)
+    msg: Text
+    type: ShortText
+    group: ShortText | None = None
+    value: float | None = None
+    threshold: float | None = None
+
+
+class PromotionRefused(Payload):
+    """A promotion the gate refused (HTTP 409), on the record. Written by govledger only, as the
+    consequence of a refused `model.promoted`; its entry's actor is the person who asked.
+
+    The request (`model`, `stage`, `reason`, `approval_ids`, as the refused entry carried them),
+    then why, as the gate read the ledger in the refused transaction: the active policy, the
+    latest evaluation of the artifact under it (None when there is none), the ids of its blocking
+    rules that failed or lacked evidence, the approvals that rejected the model on it, the approval
+    count (None without an evaluation: nothing was counted), and the 409's message and problems."""
+
+    model: ModelRef
+    artifact_sha256: Sha256Hex
+    stage: Literal["staging", "production"]
+    reason: Text | None = None
+    approval_ids: list[Identifier] = Field(default_factory=list, max_length=20)
+    policy: PolicyRef
+    evaluation: EvaluationOutcome | None
+    failed_rules: list[ShortText] = Field(max_length=500)
+    insufficient_rules: list[ShortText] = Field(max_length=500)
+    rejected_by: list[Identifier] = Field(max_length=500, description="approval ids that rejected the model")
+    approvals: ApprovalCount | None
+    message: Text
+    problems: list[RefusalProblem] = Field(min_length=1, max_length=1000)

@@ -205,7 +205,7 @@ def project_promotion(conn: Connection, entry: SealedEntry) -> None:
             if row.decision != "approve":
                 raise _refuse(ConflictError, entry, f"approval {approval_id} rejected the model", "approval_ids")
     if entry.data["stage"] == "production":
-        check_promotion(conn, _model_row(conn, model))
+        check_promotion(conn, _model_row(conn, model), entry.data)
     _stage(conn, entry, entry.data["stage"])
 
 

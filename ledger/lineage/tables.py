@@ -24,6 +24,7 @@ __all__ = [
     "evaluations",
     "models",
     "policies",
+    "promotion_refusals",
     "reports",
     "reviews",
     "run_inputs",
@@ -88,6 +89,17 @@ stage_changes = Table(
     Column("stage", String(20), nullable=False),
     Column("ts", String(32), nullable=False),
     Index("ix_lineage_stage_changes_model", "name", "version"),
+)
+
+promotion_refusals = Table(
+    "lineage_promotion_refusals",  # promotion.refused: the attempts the gate refused (the rest are stage_changes)
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
+    Column("name", String(120), nullable=False),
+    Column("version", String(60), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("ts", String(32), nullable=False),
+    Index("ix_lineage_promotion_refusals_model", "name", "version"),
 )
 
 approvals = Table(
@@ -190,6 +202,7 @@ PROJECTION_TABLES = (
     run_inputs,
     models,
     stage_changes,
+    promotion_refusals,
     approvals,
     decisions,
     reviews,

@@ -10,7 +10,8 @@ hash of its entry, and `Trace.seqs` lists every entry involved, which `trace_wit
 into a proof pack; `ledger.verification.trace_check.verify_trace` checks a trace against its pack offline.
 Twelve indexed queries. Kinds beyond these that declare a trace member of their own
 (`ledger.kinds.spec.TraceRole` with `collect`) add that member: its nodes are what `collect`
-finds for the decision, each `<node>:<seq>` and joined to the decision by the role's relation.
+finds for the decision, each `<node>:<seq>` and joined to the decision (or to its model version,
+for a role that `joins` the model, as refused promotions do) by the role's relation.
 """
 
 from __future__ import annotations
@@ -103,9 +104,10 @@ class Trace:
 
 
 def _declared_parts(
-    conn: Connection, kinds: KindRegistry | None, decision_id: str, decision_seq: int
+    conn: Connection, kinds: KindRegistry | None, decision_id: str, decision_seq: int, model_id: str
 ) -> tuple[dict[str, list[Node]], list[Edge]]:
-    """The members further kinds declare, filled by their collectors, and their edges to the decision."""
+    """The members further kinds declare, filled by their collectors, and their edges to the
+    decision (or to its model, for a role that `joins` the model)."""
     parts_found: dict[str, list[Node]] = {}
     edges: list[Edge] = []
     roles = [] if kinds is None else [r for r in kinds.trace_roles().values() if r.member not in BUILTIN_TRACE_MEMBERS]
@@ -115,7 +117,8 @@ def _declared_parts(
         for item in role.collect(conn, decision_id, decision_seq):
             node = Node(f"{role.node}:{item.seq}", role.node, item.seq, item.ts, dict(item.attributes))
             nodes.append(node)
-            edges.append(Edge(node.id, f"decision:{decision_id}", role.relation))
+            target = model_id if role.joins == "model" else f"decision:{decision_id}"
+            edges.append(Edge(node.id, target, role.relation))
     for nodes in parts_found.values():
         nodes.sort(key=lambda node: node.seq)
     return parts_found, edges
@@ -150,7 +153,7 @@ def decision_trace(conn: Connection, decision_id: str, *, kinds: KindRegistry | 
     edges = parts.governance_edges(
         decision_id, model_id, evaluations, policies, approvals, stage_changes, reviews, appeals, erasure
     )
-    extra, extra_edges = _declared_parts(conn, kinds, decision_id, decision.seq)
+    extra, extra_edges = _declared_parts(conn, kinds, decision_id, decision.seq, model_id)
     every = [*lineage.nodes, *evaluations, *policies, *approvals, *stage_changes, *reviews, *appeals]
     every += [node for nodes in extra.values() for node in nodes]
     seqs = [node.seq for node in every] + ([] if erasure is None else [erasure.seq])

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from ledger.access.api_keys import Principal
 from ledger.api import Ledger
-from ledger.lineage import queries
+from ledger.lineage import promotion_reads, queries
 from ledger.lineage.schemas import (
     ApprovalRecorded,
     DatasetRegistered,
@@ -31,6 +31,7 @@ from ledger.wire import (
     DatasetRow,
     ModelRecord,
     Page,
+    PromotionAttempt,
     Receipt,
     ReviewRecord,
     RunRecord,
@@ -190,8 +191,23 @@ class RetirementIn(Payload):
 def promote(
     name: ModelNamePath, version: VersionPath, body: PromotionIn, ledger: LedgerDep, principal: PromotionWriter
 ) -> Receipt:
+    """A promotion to production the active policy does not allow is refused (409, the failing
+    rules in `errors`), and the refusal is on the record before the answer: a `promotion.refused`
+    entry naming the caller (see `GET /v1/models/{name}/{version}/promotions`)."""
     data = {"model": {"name": name, "version": version}, **body.model_dump(mode="json", exclude_unset=True)}
     return receipt(ledger, "model.promoted", data, principal)
+
+
+@router.get(
+    "/models/{name}/{version}/promotions",
+    summary="The promotion history of a model version: promotions and the attempts the gate refused, oldest first",
+    responses=READ_ONE,
+)
+def list_promotions(
+    name: str, version: str, ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100
+) -> Page[PromotionAttempt]:
+    page: queries.Page = _read(ledger, promotion_reads.promotion_history, name, version, after=after, limit=limit)
+    return Page[PromotionAttempt].model_validate(page, from_attributes=True)
 
 
 @router.post(

@@ -33,6 +33,7 @@ __all__ = [
     "ModelRecord",
     "ModelsInProduction",
     "ProductionModel",
+    "PromotionAttempt",
     "ProofPack",
     "ProofPackItem",
     "Receipt",
@@ -139,6 +140,16 @@ class ModelRecord(_Record):
     run_id: str
     stage: Literal["registered", "staging", "production", "retired"]
     stage_seq: int = Field(description="the entry that set the current stage")
+
+
+class PromotionAttempt(_Record):
+    """One attempt to promote a model version: promoted (a `model.promoted` entry) or refused by
+    the gate (a `promotion.refused` entry, whose `data` says why). `recorded_by` is who asked."""
+
+    name: str
+    version: str
+    stage: Literal["staging", "production"]
+    outcome: Literal["promoted", "refused"]
 
 
 class ApprovalRecord(_Record):
@@ -261,6 +272,11 @@ class Trace(BaseModel):
     reviews: list[TraceNode]
     appeals: list[TraceNode]
     erasure: TraceNode | None
+    refused_promotions: list[TraceNode] = Field(
+        default_factory=list,
+        description="promotions of the decision's model version the gate refused before it (`promotion.refused`), "
+        "each joined to the model by a `refused_promotion_of` edge",
+    )
     edges: list[GraphEdge]
     seqs: list[int] = Field(description="every entry involved, sorted: the entries of the pack")
 

@@ -329,6 +329,7 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "/v1/models"): "list_models",
     ("GET", "/v1/models/{name}/{version}"): "get_model",
     ("POST", "/v1/models/{name}/{version}/promotions"): "promote",
+    ("GET", "/v1/models/{name}/{version}/promotions"): "list_promotions",
     ("POST", "/v1/models/{name}/{version}/retirement"): "retire",
     ("POST", "/v1/approvals"): "record_approval",
     ("GET", "/v1/approvals"): "list_approvals",

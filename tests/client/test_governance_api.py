@@ -80,6 +80,20 @@ def test_policies_and_evaluations_gate_a_promotion(live: LiveServer) -> None:
     with pytest.raises(ForbiddenError):
         auditor.record_evaluation(evaluation_request("ev-1", POLICY.sha256))
     blocked = ci.record_evaluation(evaluation_request("ev-blocked", POLICY.sha256, ratios=(0.62, 0.9)))
+    # the active policy gates the promotion: refused while the latest evaluation is blocked, and on
+    # the record (who asked, why) before the 409 comes back
+    refused_at = live.ledger.size
+    with pytest.raises(ConflictError) as refused:
+        approver.promote("credit", "1", "production", reason="release 1")
+    assert refused.value.code == "promotion_blocked" and live.ledger.size == refused_at + 1
+    [attempt] = auditor.list_promotions("credit", "1").items
+    assert (attempt["seq"], attempt["outcome"], attempt["recorded_by"]["name"]) == (
+        refused_at,
+        "refused",
+        "approver-key",
+    )
+    assert attempt["data"]["message"] == refused.value.message and attempt["data"]["reason"] == "release 1"
+    assert attempt["data"]["evaluation"] == {"evaluation_id": "ev-blocked", "verdict": "blocked"}
     payload = evaluation_request("ev-passed", POLICY.sha256)
     passed = ci.record_evaluation(payload)
     assert passed == EvaluationReceipt(passed.seq, "ev-passed", already_recorded=False) and passed.seq > blocked.seq
@@ -111,7 +125,12 @@ def test_policies_and_evaluations_gate_a_promotion(live: LiveServer) -> None:
             "evaluation_id": "ev-passed",
         }
     )
-    assert approver.promote("credit", "1", "production", approval_ids=["appr-1"]).kind == "model.promoted"
+    promoted = approver.promote("credit", "1", "production", approval_ids=["appr-1"])
+    assert promoted.kind == "model.promoted"
+    history = auditor.list_promotions("credit", "1")
+    assert [(a["seq"], a["outcome"]) for a in history.items] == [(refused_at, "refused"), (promoted.seq, "promoted")]
+    with pytest.raises(NotFoundError):
+        auditor.list_promotions("credit", "9")
 
 
 def test_reports_preview_issue_and_lookup(live: LiveServer) -> None:

@@ -63,6 +63,7 @@ EXPECTED_KINDS = {
     "model.registered",
     "approval.recorded",
     "model.promoted",
+    "promotion.refused",
     "model.retired",
     "decision.recorded",
     "decision.reviewed",
@@ -89,7 +90,8 @@ def test_every_kind_is_declared_completely() -> None:
         assert spec.trace_role is NOT_IN_TRACES or isinstance(spec.trace_role, TraceRole), spec.kind
     assert registry.spec("evaluation.recorded").checks, "evaluations are re-judged at append"
     assert registry.spec("decision.recorded").bulk_projection is not None, "decisions keep their bulk path"
-    assert {k for k in registry.kinds if registry.is_system_kind(k)} == {"log.created", "key.rotated"}
+    system = {k for k in registry.kinds if registry.is_system_kind(k)}
+    assert system == {"log.created", "key.rotated", "promotion.refused"}  # the last: the gate's own record
 
 
 # -- the test-only kind, declared once ----------------------------------------------------------

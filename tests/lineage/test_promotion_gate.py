@@ -98,7 +98,8 @@ def refused(gov: Ledger) -> PromotionBlockedError:
     size = gov.size
     with pytest.raises(PromotionBlockedError) as caught:
         gov.append("model.promoted", PROMOTE, actor=ADMIN)
-    assert gov.size == size  # nothing written
+    assert gov.size == size + 1  # no promotion: only the refusal, on the record
+    assert caught.value.recorded_seq == size and gov.get(size).kind == "promotion.refused"
     return caught.value
 
 

@@ -60,7 +60,7 @@ def chain(gov: Ledger) -> EvaluatedChain:
 
 def trace_of(gov: Ledger, decision_id: str) -> Trace:
     with gov.read_snapshot() as conn:
-        return decision_trace(conn, decision_id)
+        return decision_trace(conn, decision_id, kinds=KINDS)  # with the members its kinds declare
 
 
 def edges(trace: Trace) -> set[tuple[str, str, str]]:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger.api import local_actor
-from ledger.errors import NotFoundError
+from ledger.errors import NotFoundError, PromotionBlockedError
 from ledger.lineage import tables as t
 from reports.charts import bar_chart_svg
 from reports.document import prepare, render
@@ -83,6 +83,22 @@ def test_dossier_of_a_blocked_an_undocumented_and_an_unknown_model(governed: Gov
     assert "BLOCKED" in text and "FAIL" in text and "Open findings" in text
     assert "Not deployed" in words and "Not applicable: no approval of this version is recorded" in words
     assert "Not applicable: this version has logged no decision" in words
+    assert "None: no promotion of this version was refused by the gate" in words
+
+    # the gate refuses its promotion: the refusal is on the record, and in the promotion history
+    officer = next(e.actor for e in ledger.entries(kind="approval.recorded"))
+    with pytest.raises(PromotionBlockedError) as refused:
+        ledger.append(
+            "model.promoted", {"model": {"name": name, "version": version}, "stage": "production"}, actor=officer
+        )
+    refusal = ledger.get(refused.value.recorded_seq or 0).data
+    document = render(prepare(ledger, build_dossier, name=name, version=version), issue_seq=None)
+    assert f"#{refused.value.recorded_seq}" in flat(pdf_text(document.pdf, tmp_path))
+    html = flat(document.html)  # table cells wrap in the PDF's text
+    assert "Refused promotions" in html and "promotion to production refused by the gate" in html
+    assert "<td>production</td><td>rui (risk officer)</td>" in html
+    assert f"failed: {', '.join(refusal['failed_rules'])}" in html and refusal["failed_rules"]
+    assert f"evaluation {refusal['evaluation']['evaluation_id']} blocked" in html
 
     # A second version of the promoted model, registered without documentation or evaluation.
     run = ledger.entries(kind="training_run.recorded")[-1].data
