@@ -46,7 +46,9 @@ def gate(
     ctx: typer.Context,
     policy: Annotated[str, typer.Option(help="Policy YAML file, or a shipped pack name (see `policy packs`)")],
     model: Annotated[Path, typer.Option(help="The model file (skops format; pickles are refused)")],
-    data: Annotated[Path, typer.Option(help="Evaluation data (CSV with a header row)")],
+    data: Annotated[
+        Path, typer.Option(help="Evaluation data: CSV with a header row, or Parquet (flat columns; told by content)")
+    ],
     target: Annotated[str, typer.Option(help="Column holding the true 0/1 outcome")],
     sensitive: Annotated[str, typer.Option(help="Comma-separated sensitive columns, e.g. sex,race")] = "",
     server: Annotated[str | None, typer.Option(help="Record in a remote govledger service (URL)")] = None,
@@ -57,20 +59,45 @@ def gate(
     summary: Annotated[Path | None, typer.Option(help="Write a Markdown summary (for a CI job summary)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Evaluate and report, record nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the evaluation record as JSON")] = False,
+    trust: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust",
+            metavar="TYPE",
+            help="Load this type from the model file although it is not in scikit-learn, NumPy, SciPy, XGBoost "
+            "or LightGBM (full dotted name; repeatable; recorded in the evaluation)",
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Select where P(positive) >= THRESHOLD (0..1) instead of the model's predict"),
+    ] = None,
 ) -> None:
     """Evaluate a model under a policy and record it; exit 0 passed, 1 blocked, 2 bad input, 3 insufficient.
 
     Exit 3: too little evidence to judge (not a pass). Exit 4: the service (--server) was unreachable or refused."""
+    from policies.artifacts import trusted_types
     from policies.evaluate import FactsProvider, GateInputs, evaluate
     from policies.loader import load_policy
     from policies.outputs import markdown_summary, rule_table, write_junit
+    from policies.predictions import check_threshold
     from policies.record import facts_from, record_evaluation
     from policies.remote import GateServiceError, RemoteLedger
 
     if server is not None and not api_key:
         raise _fail("--server needs --api-key (or GOVLEDGER_API_KEY)", EXIT_USAGE)
+    check_threshold(threshold, "--threshold")
+    trusted = [*trusted_types(trust or [], "cli"), *trusted_types(state(ctx).settings().gate_trusted_types, "settings")]
     loaded = load_policy(policy)
-    inputs = GateInputs(model, data, target, [c.strip() for c in sensitive.split(",") if c.strip()], loaded)
+    inputs = GateInputs(
+        model,
+        data,
+        target,
+        [c.strip() for c in sensitive.split(",") if c.strip()],
+        loaded,
+        trust=tuple(trusted),
+        threshold=threshold,
+    )
     remote = RemoteLedger(server, api_key or "") if server is not None else None
     ledger = state(ctx).open() if remote is None else None
     try:

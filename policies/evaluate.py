@@ -1,9 +1,11 @@
 """Evaluate one model file on one data file under one policy: every rule measured and judged.
 
-Inputs are read once: the skops model (never a pickle), the CSV, its target and sensitive
-columns. Bad input (a missing column, a non-binary target, NaNs, an empty file, features that do
-not match the model) raises `MetricInputError` before anything is recorded. Seeds are fixed, so
-the same model, data and policy give the same rule results, byte for byte.
+Inputs are read once: the skops model (never a pickle; types trusted as `policies.artifacts`
+says), the data (CSV or Parquet, `policies.datafiles`), its target and sensitive columns; the
+model's selections and scores come from `policies.predictions`. Bad input (a missing column, a
+non-binary target, NaNs, an empty file, features that do not match the model) raises
+`MetricInputError` before anything is recorded. Seeds are fixed, so the same model, data and
+policy give the same rule results, byte for byte.
 """
 
 from __future__ import annotations
@@ -20,15 +22,17 @@ import numpy.typing as npt
 import pandas as pd
 
 from ledger.log.canonical import canonical_json
-from policies.artifacts import load_model
+from policies.artifacts import TrustedType, load_model_audited, trusted_types
 from policies.data_rules import measure_data
+from policies.datafiles import read_data
 from policies.explain import GlobalExplanation, explain_model
 from policies.explain import rules as explain_rules
 from policies.facts import LineageFacts
 from policies.judge import Judgement, judge, overall_verdict
 from policies.loader import LoadedPolicy
 from policies.metrics.fairness import measure_fairness
-from policies.metrics.performance import measure_performance
+from policies.metrics.performance import PERFORMANCE_METRICS, measure_performance
+from policies.predictions import Predictions, binary, check_threshold, predict
 from policies.results import Measurement, MetricInputError
 from policies.schema import Rule
 
@@ -45,6 +49,9 @@ class GateInputs:
     target: str
     sensitive: list[str]
     policy: LoadedPolicy
+    # types trusted beyond the policy's `trust:` (--trust, the environment; a plain name: from Python)
+    trust: tuple[TrustedType | str, ...] = ()
+    threshold: float | None = None  # --threshold; wins over the policy's `threshold:`
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ class Evaluation:
     explanation: GlobalExplanation | None
     facts: LineageFacts
     parameters: dict[str, Any] = field(default_factory=dict)
+    trusted_types: dict[str, Any] | None = None  # TrustAudit.as_record() of the model file
 
     @property
     def verdict(self) -> str:
@@ -122,6 +130,7 @@ class Evaluation:
             "libraries": library_versions(),
             "explainability": self.explanation.as_json() if self.explanation else None,
             "parameters": self.parameters,
+            **({"trusted_types": self.trusted_types} if self.trusted_types is not None else {}),
         }
         digest = hashlib.sha256(canonical_json(body)).hexdigest()
         return {"evaluation_id": f"ev-{digest[:24]}", **body}
@@ -171,23 +180,6 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def read_data(path: Path) -> tuple[pd.DataFrame, str]:
-    """The CSV and the SHA-256 of its bytes (the hash registered for the dataset)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise MetricInputError(f"cannot read data file {path}: {exc.strerror}") from None
-    if not raw.strip():
-        raise MetricInputError(f"data file {path} is empty")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise MetricInputError(f"data file {path} is not a readable CSV: {exc}".replace("\n", " ")) from None
-    if frame.empty:
-        raise MetricInputError(f"data file {path} has a header but no rows")
-    return frame, hashlib.sha256(raw).hexdigest()
-
-
 def _features(model: Any, frame: pd.DataFrame, target: str) -> list[str]:
     names = getattr(model, "feature_names_in_", None)
     if names is None:
@@ -197,19 +189,6 @@ def _features(model: Any, frame: pd.DataFrame, target: str) -> list[str]:
     if missing:
         raise MetricInputError(f"the model's features do not match the data: missing columns {missing}")
     return features
-
-
-def _binary(values: Any, what: str) -> npt.NDArray[np.int64]:
-    series = pd.Series(values)
-    if series.isna().any():
-        raise MetricInputError(f"{what} has {int(series.isna().sum())} missing values (NaN)")
-    distinct = sorted({v.item() if hasattr(v, "item") else v for v in series.unique()}, key=str)
-    if not set(distinct) <= {0, 1}:
-        shown = ", ".join(map(repr, distinct[:5])) + (" …" if len(distinct) > 5 else "")
-        raise MetricInputError(
-            f"{what} has {len(distinct)} distinct values ({shown}); binary metrics need 0/1 — map it first"
-        )
-    return np.asarray(series.astype("int64").to_numpy(), dtype=np.int64)
 
 
 def _check_columns(frame: pd.DataFrame, inputs: GateInputs) -> None:
@@ -222,30 +201,20 @@ def _check_columns(frame: pd.DataFrame, inputs: GateInputs) -> None:
             raise MetricInputError(f"sensitive column {column!r} has {int(frame[column].isna().sum())} missing values")
 
 
-def _predict(model: Any, features: pd.DataFrame) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]:
-    if features.isna().any().any():
-        bad = [str(c) for c in features.columns[features.isna().any()]]
-        raise MetricInputError(f"feature columns {bad} hold missing values (NaN); the model cannot score them")
-    try:
-        predicted = model.predict(features)
-        proba = model.predict_proba(features)[:, 1] if hasattr(model, "predict_proba") else None
-    except (ValueError, TypeError, KeyError) as exc:
-        raise MetricInputError(f"the model cannot score this data: {exc}".replace("\n", " ")) from None
-    score = None if proba is None else np.asarray(proba, dtype=np.float64)
-    return _binary(predicted, "the model's predictions"), score
-
-
 def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
     """Measure and judge every rule of the policy (approval rules are left to promotion time)."""
-    model = load_model(inputs.model_path)
+    loaded = load_model_audited(inputs.model_path, _trust(inputs))
+    model = loaded.model
     model_sha256 = hashlib.sha256(inputs.model_path.read_bytes()).hexdigest()
     frame, data_sha256 = read_data(inputs.data_path)
     _check_columns(frame, inputs)
     features = _features(model, frame, inputs.target)
-    y_true = _binary(frame[inputs.target], f"target column {inputs.target!r}")
+    y_true = binary(frame[inputs.target], f"target column {inputs.target!r}")
     if len(set(y_true.tolist())) < 2:
         raise MetricInputError(f"target column {inputs.target!r} holds one class only; no binary metric is defined")
-    y_pred, y_score = _predict(model, frame[features])
+    threshold = _threshold(inputs)
+    predictions = predict(model, frame[features], threshold=None if threshold is None else threshold["value"])
+    y_pred, y_score = predictions.selected, predictions.score
     facts = facts_for(model_sha256, data_sha256)
     policy = inputs.policy.policy
     settings = {"background_size": 100, "sample_size": 500, "seed": 0, **policy.explainability}
@@ -254,6 +223,7 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
     for rule in policy.rules:
         if rule.category == "approval":
             continue
+        _require_selections(rule, predictions)
         if rule.category == "explainability" and explanation is None:
             explanation = explain_model(
                 model,
@@ -273,15 +243,50 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
         deferred=[r for r in policy.rules if r.category == "approval"],
         explanation=explanation,
         facts=facts,
-        parameters={"target": inputs.target, "sensitive": list(inputs.sensitive), "explainability": settings},
+        parameters={
+            "target": inputs.target,
+            "sensitive": list(inputs.sensitive),
+            "explainability": settings,
+            "threshold": threshold,
+            "predictions": predictions.as_record(),
+        },
+        trusted_types=loaded.audit.as_record(),
     )
+
+
+_TRUST_ORDER = {"cli": 0, "api": 0, "policy": 1, "settings": 2}
+
+
+def _trust(inputs: GateInputs) -> list[TrustedType]:
+    """The gate's own trust first, then the policy's, then the environment's: the first source that
+    trusts a type is the one recorded."""
+    own = [t if isinstance(t, TrustedType) else trusted_types([t], "api")[0] for t in inputs.trust]
+    given = [*own, *trusted_types(inputs.policy.policy.trust, "policy")]
+    return sorted(given, key=lambda t: _TRUST_ORDER[t.source])
+
+
+def _threshold(inputs: GateInputs) -> dict[str, Any] | None:
+    """The probability threshold and where it came from: --threshold wins over the policy's."""
+    if inputs.threshold is not None:
+        return {"value": check_threshold(inputs.threshold, "--threshold"), "source": "cli"}
+    if inputs.policy.policy.threshold is not None:
+        return {"value": check_threshold(inputs.policy.policy.threshold, "policy"), "source": "policy"}
+    return None
+
+
+def _require_selections(rule: Rule, predictions: Predictions) -> None:
+    """Fairness rules and performance metrics of 0/1 predictions need selections; score-only
+    models have none without a threshold (explainability and data rules need none)."""
+    info = PERFORMANCE_METRICS.get(rule.metric)
+    if rule.category == "fairness" or (info is not None and not info.needs_score):
+        predictions.require_selected(rule.id, rule.metric)
 
 
 def _measure(
     rule: Rule,
     frame: pd.DataFrame,
     y_true: npt.NDArray[np.int64],
-    y_pred: npt.NDArray[np.int64],
+    y_pred: npt.NDArray[np.int64] | None,
     y_score: npt.NDArray[np.float64] | None,
     explanation: GlobalExplanation | None,
     facts: LineageFacts,
@@ -305,6 +310,7 @@ def _measure(
         )
     if rule.category == "fairness":
         assert groups is not None  # the schema requires `by` for fairness rules
+        assert y_pred is not None  # _require_selections
         return measure_fairness(
             rule.metric,
             y_true,

@@ -5,7 +5,8 @@ intersectional groups), a comparison and threshold, a severity (`block` or `warn
 group it will judge (`min_group_size`, or `min_group_share`, e.g. 0.02 as NYC LL144 allows) and,
 optionally, the statistical confidence it must be judged at (`confidence: 0.95` judges the
 bootstrap interval, not the point estimate). Unknown keys are refused: a typo must never turn a
-rule off.
+rule off. A policy may also set the probability `threshold` at which a model selects (instead of
+its own `predict`) and `trust`: model-file types the gate loads beyond its default libraries.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = ["CATEGORIES", "Comparison", "Policy", "Rule", "category_of"]
 
 Comparison = Literal["<", "<=", ">", ">=", "=="]
+DottedName = Annotated[
+    str, Field(min_length=3, max_length=300, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+]
 RuleId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 # Which metrics each category offers; the metric modules implement them.
@@ -106,6 +110,12 @@ class Policy(_Strict):
         default_factory=dict, description="SHAP sampling: background_size, sample_size, seed"
     )
     rules: list[Rule] = Field(min_length=1, max_length=200)
+    threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="select when P(positive) >= threshold (instead of predict)"
+    )
+    trust: list[DottedName] = Field(
+        default_factory=list, max_length=100, description="model-file types trusted beyond the default libraries"
+    )
 
     @model_validator(mode="after")
     def _distinct_ids(self) -> Policy:

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from govledger.cli import main
+from govledger.demo.training import MODEL_TYPES
 from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.errors import PromotionBlockedError
@@ -57,6 +58,8 @@ def gate_args(
         "income",
         "--sensitive",
         "sex,race",
+        # the mitigated model holds the demo's own class, trusted only when asked
+        *(["--trust", MODEL_TYPES[0]] if model == models.mitigated else []),
         *extra,
     ]
 

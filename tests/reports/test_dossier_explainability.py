@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from govledger.demo.training import MODEL_TYPES
 from ledger.api import local_actor
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
@@ -22,7 +23,9 @@ def test_dossier_shows_the_recorded_shap_explanation(
     ledger = governed.ledger
     policy = load_policy("ecoa-credit")
     publish_policy(ledger, policy, actor=local_actor(), activate=False)
-    inputs = GateInputs(adult_models.mitigated, adult_models.prepared.eval.path, "income", ["sex", "race"], policy)
+    inputs = GateInputs(
+        adult_models.mitigated, adult_models.prepared.eval.path, "income", ["sex", "race"], policy, trust=MODEL_TYPES
+    )
     evaluation = evaluate(inputs, facts_from(ledger))
     recorded = record_evaluation(ledger, evaluation, actor=local_actor())
     explained = ledger.get(recorded.seq).data["explainability"]
