@@ -68,7 +68,7 @@ def selection_rates(model_path: Path, data: Path) -> dict[str, float]:
     """Selection rate per sex straight from the predictions (no fairlearn)."""
     from policies.artifacts import load_model
 
-    model = load_model(model_path)
+    model = load_model(model_path, trust=MODEL_TYPES)
     frame = pd.read_csv(data)
     predicted = np.asarray(model.predict(frame[list(model.feature_names_in_)]))
     return {sex: float(predicted[(frame["sex"] == sex).to_numpy()].mean()) for sex in ("Female", "Male")}
