@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["CATEGORIES", "Comparison", "Policy", "Rule", "category_of"]
+__all__ = ["CATEGORIES", "EXPLAINABILITY_BOUNDS", "Comparison", "Policy", "Rule", "category_of"]
 
 Comparison = Literal["<", "<=", ">", ">=", "=="]
 DottedName = Annotated[
@@ -51,6 +51,15 @@ CATEGORIES: dict[str, frozenset[str]] = {
         }
     ),
     "approval": frozenset({"approvals"}),
+}
+
+
+# The permutation explainer costs sample_size x 2 x (2 x features + 1) x background_size predictions,
+# so both sizes are bounded: 5,000 x 1,000 rows is already hours on an opaque model.
+EXPLAINABILITY_BOUNDS: dict[str, tuple[int, int]] = {
+    "background_size": (1, 1000),
+    "sample_size": (1, 5000),
+    "seed": (0, 2**32 - 1),
 }
 
 
@@ -123,9 +132,13 @@ class Policy(_Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rule ids must be distinct: {duplicates}")
-        unknown = set(self.explainability) - {"background_size", "sample_size", "seed"}
+        unknown = set(self.explainability) - set(EXPLAINABILITY_BOUNDS)
         if unknown:
             raise ValueError(f"unknown explainability settings: {sorted(unknown)}")
+        for name, value in self.explainability.items():
+            low, high = EXPLAINABILITY_BOUNDS[name]
+            if not low <= value <= high:
+                raise ValueError(f"explainability.{name} must be between {low} and {high}, got {value}")
         return self
 
     @property

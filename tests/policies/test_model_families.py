@@ -607,3 +607,20 @@ def test_a_parquet_file_with_a_nested_column_is_refused_naming_it(
 def test_the_data_help_names_both_formats(gate: Run) -> None:
     code, out, _ = gate("gate", "--help")
     assert code == 0 and "Parquet" in out and "--trust" in out and "--threshold" in out
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("{background_size: 5000, sample_size: 24}", "explainability.background_size must be between 1 and 1000"),
+        ("{background_size: 8, sample_size: 0}", "explainability.sample_size must be between 1 and 5000"),
+    ],
+)
+def test_the_explainer_sample_sizes_are_bounded(
+    world: World, gate: Run, tmp_path: Path, setting: str, message: str
+) -> None:
+    text = policy_yaml().replace("{background_size: 8, sample_size: 24, seed: 3}", setting)
+    policy = write_policy(tmp_path, "unbounded", text)
+    code, out, err = gate(*gate_args(world, world.models["gaussian_nb"], policy))
+    assert code == 2, out + err
+    assert message in err
