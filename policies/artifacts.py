@@ -12,7 +12,8 @@ type skops does not trust by default must be trusted here, by one of two rules:
   *function* (`FunctionTransformer(func=numpy.load)`, `numpy.f2py.f2py2e.run_main`) that the model
   then calls on the data, and a library's functions include ones that read files or run
   programs, so a function is trusted only explicitly. Whether a name is a class is found by
-  importing its module, which only ever happens inside those installed libraries.
+  importing its module, which only ever happens inside those installed libraries, and never for
+  a `__main__` or test module (importing `numpy.f2py.__main__` would run f2py).
 - explicitly: `--trust TYPE` on the gate, `trust:` in the policy, `GOVLEDGER_GATE_TRUSTED_TYPES`
   in the environment, or `trust=` from Python (the demo trusts its own `FairlearnMixture` so).
   Every explicitly trusted type the file holds is returned with where its trust came from, and
@@ -59,6 +60,7 @@ DEFAULT_LIBRARIES: Final[tuple[str, ...]] = ("sklearn", "numpy", "scipy", "xgboo
 STANDARD_TYPES: Final[frozenset[str]] = frozenset({"collections.OrderedDict"})
 
 TrustSource = Literal["cli", "policy", "settings", "api"]
+_TEST_MODULES: Final[frozenset[str]] = frozenset({"conftest", "tests", "testing", "_testing"})
 _DOTTED_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
@@ -174,11 +176,17 @@ def _reported(path: Path) -> list[str]:
     return sorted(set(found))
 
 
+def _unsafe_to_import(part: str) -> bool:
+    """Modules whose import does something: `__main__` runs a program (`numpy.f2py.__main__` runs f2py
+    on the gate's own arguments), test modules configure pytest/hypothesis. No model class lives there."""
+    return (part.startswith("__") and part.endswith("__")) or part in _TEST_MODULES
+
+
 def _is_library_class(name: str) -> bool:
     """True for a class defined under one of `DEFAULT_LIBRARIES` (top-level package matched exactly,
     so `sklearnfoo.X` is not scikit-learn). Functions, and names that do not resolve, are False."""
     parts = name.split(".")
-    if parts[0] not in DEFAULT_LIBRARIES or len(parts) < 2:
+    if parts[0] not in DEFAULT_LIBRARIES or len(parts) < 2 or any(_unsafe_to_import(part) for part in parts):
         return False
     for split in range(len(parts) - 1, 0, -1):  # longest importable module prefix, then attributes
         try:
