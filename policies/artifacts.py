@@ -193,12 +193,15 @@ def _is_library_class(name: str) -> bool:
             found: Any = importlib.import_module(".".join(parts[:split]))
         except ImportError:
             continue
+        except Exception:  # a module that fails to import on its own is nothing to trust
+            return False
         try:
             for attribute in parts[split:]:
                 found = getattr(found, attribute)
         except AttributeError:
             return False
-        return isinstance(found, type)
+        # defined in the library, not merely reachable from it (`numpy.ctypeslib.ctypes.CDLL` is ctypes')
+        return isinstance(found, type) and str(found.__module__).split(".")[0] in DEFAULT_LIBRARIES
     return False
 
 
