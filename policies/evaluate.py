@@ -39,7 +39,18 @@ from policies.schema import Rule
 __all__ = ["Evaluation", "FactsProvider", "GateInputs", "RuleOutcome", "evaluate", "read_data"]
 
 FactsProvider = Callable[[str, str], LineageFacts]
-LIBRARIES = ("scikit-learn", "fairlearn", "shap", "skops", "numpy", "pandas", "govledger")
+LIBRARIES = (
+    "scikit-learn",
+    "fairlearn",
+    "shap",
+    "skops",
+    "numpy",
+    "pandas",
+    "xgboost",
+    "lightgbm",
+    "pyarrow",
+    "govledger",
+)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ does not fight other processes for cores.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -386,6 +387,8 @@ def test_every_model_family_is_gated_measured_explained_and_recorded(
     # every type in the file trusted by the library rule: nothing explicit
     assert entry["trusted_types"]["explicit"] == []
     assert "xgboost" in entry["trusted_types"]["default_libraries"]
+    if family in ("xgboost", "lightgbm"):
+        assert entry["libraries"][family] == importlib.metadata.version(family)
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
     assert set(cases) == set(rules) and all(case.find("failure") is None for case in cases.values())
 
