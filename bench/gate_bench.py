@@ -47,7 +47,7 @@ from fairlearn.metrics import MetricFrame, selection_rate
 from bench.harness import Result, Target, console, environment, fmt, load_average, print_report, timed
 from govledger.demo.adult import prepare_adult_csvs
 from govledger.demo.training import train_baseline
-from policies.artifacts import TRUSTED_TYPES, load_model, save_model
+from policies.artifacts import load_model, load_model_audited, save_model
 from policies.evaluate import GateInputs, evaluate
 from policies.facts import LineageFacts
 from policies.loader import LoadedPolicy, load_policy
@@ -83,13 +83,14 @@ class Bare:
     def __init__(self, model_path: Path, data_path: Path) -> None:
         self.model_path, self.data_path = model_path, data_path
         self.model = load_model(model_path)
+        self.trusted = load_model_audited(model_path).audit.names
         self.frame = pd.read_csv(data_path)
         self.features = [str(n) for n in self.model.feature_names_in_]
         self.y_true = self.frame[TARGET].to_numpy()
         self.y_pred = self.model.predict(self.frame[self.features])
 
     def load(self) -> Any:
-        return sio.load(self.model_path, trusted=list(TRUSTED_TYPES))
+        return sio.load(self.model_path, trusted=self.trusted)
 
     def read_csv(self) -> Any:
         return pd.read_csv(self.data_path)

@@ -14,6 +14,7 @@ refused naming the variable and the value.
 | GOVLEDGER_MAX_BODY_BYTES | largest HTTP request body (413 above it) | 1048576 |
 | GOVLEDGER_MAX_BATCH_BODY_BYTES | largest body of POST /v1/decisions (up to 10,000 decisions) | 33554432 |
 | GOVLEDGER_KEY_CACHE_SECONDS | how long the service trusts an API key's row before reading it again | 1 (0: never) |
+| GOVLEDGER_GATE_TRUSTED_TYPES | model-file types the gate trusts beyond its libraries (`a.B,c.D` or JSON) | none |
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_batch_body_bytes: int = DEFAULT_MAX_BATCH_BODY_BYTES
     key_cache_s: float = DEFAULT_KEY_CACHE_S
+    gate_trusted_types: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -61,6 +63,7 @@ class Settings:
             max_body_bytes=read.max_body_bytes,
             max_batch_body_bytes=read.max_batch_body_bytes,
             key_cache_s=read.key_cache_s,
+            gate_trusted_types=read.gate_trusted_types,
         )
 
     def with_overrides(self, *, database_url: str | None = None, home: Path | None = None) -> Settings:

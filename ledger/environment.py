@@ -4,12 +4,13 @@ asks for them, and imports this module only then: pydantic-settings adds 0.02-0.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ledger.config import DEFAULT_KEY_CACHE_S, DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BODY_BYTES
 from ledger.errors import InvalidInputError
@@ -38,6 +39,28 @@ class Environment(BaseSettings):
         DEFAULT_MAX_BATCH_BODY_BYTES
     )
     key_cache_s: Annotated[float, _variable("GOVLEDGER_KEY_CACHE_SECONDS", ge=0)] = DEFAULT_KEY_CACHE_S
+    # NoDecode: pydantic-settings would otherwise demand JSON for a list; a comma-separated list is
+    # what people write in CI variables, so both are accepted (see `_type_names`).
+    gate_trusted_types: Annotated[
+        tuple[str, ...], NoDecode, Field(validation_alias=AliasChoices("GOVLEDGER_GATE_TRUSTED_TYPES"))
+    ] = ()
+
+    @field_validator("gate_trusted_types", mode="before")
+    @classmethod
+    def _type_names(cls, value: Any) -> Any:
+        """`a.B,c.D` or `["a.B", "c.D"]`; blanks around names are dropped."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError("not a JSON array") from None
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError("not a JSON array of strings")
+            return tuple(v.strip() for v in value if v.strip())
+        return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 _BOUNDS = {"greater_than": "positive", "greater_than_equal": "zero or positive"}
@@ -50,6 +73,8 @@ def _refusal(error: ValidationError) -> InvalidInputError:
     bound = _BOUNDS.get(first["type"])
     if bound is not None:
         return InvalidInputError(f"${name} must be {bound}, got {raw!r}")
+    if name == "GOVLEDGER_GATE_TRUSTED_TYPES":
+        return InvalidInputError(f"${name} must be type names, comma-separated or a JSON array, got {raw!r}")
     if first["type"] == "finite_number":
         return InvalidInputError(f"${name} must be a finite number, got {raw!r}")
     return InvalidInputError(f"${name} must be a number, got {raw!r}")

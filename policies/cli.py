@@ -55,7 +55,9 @@ def gate(
     ctx: typer.Context,
     policy: Annotated[str, typer.Option(help="Policy YAML file, or a shipped pack name (see `policy packs`)")],
     model: Annotated[Path, typer.Option(help="The model file (skops format; pickles are refused)")],
-    data: Annotated[Path, typer.Option(help="Evaluation data (CSV with a header row)")],
+    data: Annotated[
+        Path, typer.Option(help="Evaluation data: CSV with a header row, or Parquet (flat columns; told by content)")
+    ],
     target: Annotated[str, typer.Option(help="Column holding the true 0/1 outcome")],
     sensitive: Annotated[
         str,
@@ -93,13 +95,28 @@ def gate(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the whole evaluation record as JSON (with --dry-run too)")
     ] = False,
+    trust: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust",
+            metavar="TYPE",
+            help="Load this type from the model file although it is not in scikit-learn, NumPy, SciPy, XGBoost "
+            "or LightGBM (full dotted name; repeatable; recorded in the evaluation)",
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Select where P(positive) >= THRESHOLD (0..1) instead of the model's predict"),
+    ] = None,
 ) -> None:
     """Evaluate a model under a policy and record it; exit 0 passed, 1 blocked, 2 bad input, 3 insufficient.
 
     Exit 3: too little evidence to judge (not a pass). Exit 4: the service (--server) was unreachable or refused."""
+    from policies.artifacts import trusted_types
     from policies.evaluate import GateInputs, evaluate
     from policies.loader import load_policy
     from policies.outputs import markdown_summary, rule_table, write_junit
+    from policies.predictions import check_threshold
     from policies.protected import ClassMapping, parse_mapping_file, parse_sensitive
     from policies.record import facts_from, record_evaluation
     from policies.registration import parse_registration, register_locally, register_remotely
@@ -110,13 +127,15 @@ def gate(
     if register is not None and dry_run:
         raise _fail("--register records the model in the ledger; it cannot be combined with --dry-run", EXIT_USAGE)
     registration = parse_registration(register, training_run, training_data) if register is not None else None
+    check_threshold(threshold, "--threshold")
+    trusted = [*trusted_types(trust or [], "cli"), *trusted_types(state(ctx).settings().gate_trusted_types, "settings")]
     loaded = load_policy(policy)
     mapping = parse_sensitive(sensitive, used_by_policy=loaded.policy.sensitive_attributes)
     if classes is not None:
         mapping = mapping.merged(parse_mapping_file(classes))
     if proxy:
         mapping = mapping.merged(ClassMapping({}, tuple(p.strip() for p in proxy if p.strip())))
-    inputs = GateInputs(model, data, target, mapping, loaded)
+    inputs = GateInputs(model, data, target, mapping, loaded, trust=tuple(trusted), threshold=threshold)
     remote = RemoteLedger(server, api_key or "") if server is not None else None
     ledger = state(ctx).open() if remote is None else None
     try:

@@ -1,10 +1,12 @@
 """Evaluate one model file on one data file under one policy: every rule measured and judged.
 
-Inputs are read once: the skops model (never a pickle), the CSV, its target and the columns the
-user mapped to the policy's protected classes (`policies.protected`).
-Bad input (a missing column, a non-binary target, NaNs, an empty file, features that do
-not match the model) raises `MetricInputError` before anything is recorded. Seeds are fixed, so
-the same model, data and policy give the same rule results, byte for byte.
+Inputs are read once: the skops model (never a pickle; types trusted as `policies.artifacts`
+says), the data (CSV or Parquet, `policies.datafiles`), its target and the columns the user mapped
+to the policy's protected classes (`policies.protected`); the model's selections and scores come
+from `policies.predictions`. Bad input (a missing column, a non-binary target, NaNs, an empty file,
+features that do not match the model, a bad class mapping) raises `MetricInputError` before
+anything is recorded. Seeds are fixed, so the same model, data and policy give the same rule
+results, byte for byte.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ import numpy.typing as npt
 import pandas as pd
 
 from ledger.log.canonical import canonical_json
-from policies.artifacts import load_model
+from policies.artifacts import TrustedType, load_model_audited, trusted_types
 from policies.data_rules import measure_data
+from policies.datafiles import read_data
 from policies.explain import GlobalExplanation, explain_model
 from policies.explain import rules as explain_rules
 from policies.facts import LineageFacts
 from policies.judge import Judgement, judge, not_evaluated, overall_verdict
 from policies.loader import LoadedPolicy
 from policies.metrics.fairness import measure_fairness
-from policies.metrics.performance import measure_performance
+from policies.metrics.performance import PERFORMANCE_METRICS, measure_performance
+from policies.predictions import Predictions, binary, check_threshold, predict
 from policies.protected import ClassMapping, Coverage, class_frame, coverage, features_on_prohibited_bases
 from policies.results import Measurement, MetricInputError
 from policies.schema import Rule
@@ -37,7 +41,18 @@ from policies.schema import Rule
 __all__ = ["Evaluation", "FactsProvider", "GateInputs", "RuleOutcome", "evaluate", "read_data"]
 
 FactsProvider = Callable[[str, str], LineageFacts]
-LIBRARIES = ("scikit-learn", "fairlearn", "shap", "skops", "numpy", "pandas", "govledger")
+LIBRARIES = (
+    "scikit-learn",
+    "fairlearn",
+    "shap",
+    "skops",
+    "numpy",
+    "pandas",
+    "xgboost",
+    "lightgbm",
+    "pyarrow",
+    "govledger",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,9 @@ class GateInputs:
     target: str
     classes: ClassMapping
     policy: LoadedPolicy
+    # types trusted beyond the policy's `trust:` (--trust, the environment; a plain name: from Python)
+    trust: tuple[TrustedType | str, ...] = ()
+    threshold: float | None = None  # --threshold; wins over the policy's `threshold:`
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,7 @@ class Evaluation:
     classes: ClassMapping = field(default_factory=ClassMapping)
     coverage: Coverage = field(default_factory=lambda: Coverage((), (), None))
     parameters: dict[str, Any] = field(default_factory=dict)
+    trusted_types: dict[str, Any] | None = None  # TrustAudit.as_record() of the model file
 
     @property
     def verdict(self) -> str:
@@ -141,6 +160,7 @@ class Evaluation:
                 **self.classes.as_record(self.coverage.not_mapped, bands),
                 "shortfall": self.coverage.shortfall,
             },
+            **({"trusted_types": self.trusted_types} if self.trusted_types is not None else {}),
         }
         if model is None:
             return {"evaluation_id": None, **body}
@@ -192,23 +212,6 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def read_data(path: Path) -> tuple[pd.DataFrame, str]:
-    """The CSV and the SHA-256 of its bytes (the hash registered for the dataset)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise MetricInputError(f"cannot read data file {path}: {exc.strerror}") from None
-    if not raw.strip():
-        raise MetricInputError(f"data file {path} is empty")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise MetricInputError(f"data file {path} is not a readable CSV: {exc}".replace("\n", " ")) from None
-    if frame.empty:
-        raise MetricInputError(f"data file {path} has a header but no rows")
-    return frame, hashlib.sha256(raw).hexdigest()
-
-
 def _features(model: Any, frame: pd.DataFrame, target: str) -> list[str]:
     names = getattr(model, "feature_names_in_", None)
     if names is None:
@@ -220,19 +223,6 @@ def _features(model: Any, frame: pd.DataFrame, target: str) -> list[str]:
     return features
 
 
-def _binary(values: Any, what: str) -> npt.NDArray[np.int64]:
-    series = pd.Series(values)
-    if series.isna().any():
-        raise MetricInputError(f"{what} has {int(series.isna().sum())} missing values (NaN)")
-    distinct = sorted({v.item() if hasattr(v, "item") else v for v in series.unique()}, key=str)
-    if not set(distinct) <= {0, 1}:
-        shown = ", ".join(map(repr, distinct[:5])) + (" …" if len(distinct) > 5 else "")
-        raise MetricInputError(
-            f"{what} has {len(distinct)} distinct values ({shown}); binary metrics need 0/1 — map it first"
-        )
-    return np.asarray(series.astype("int64").to_numpy(), dtype=np.int64)
-
-
 def _check_target(frame: pd.DataFrame, inputs: GateInputs) -> None:
     if inputs.target not in frame.columns:
         raise MetricInputError(
@@ -240,22 +230,10 @@ def _check_target(frame: pd.DataFrame, inputs: GateInputs) -> None:
         )
 
 
-def _predict(model: Any, features: pd.DataFrame) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]:
-    if features.isna().any().any():
-        bad = [str(c) for c in features.columns[features.isna().any()]]
-        raise MetricInputError(f"feature columns {bad} hold missing values (NaN); the model cannot score them")
-    try:
-        predicted = model.predict(features)
-        proba = model.predict_proba(features)[:, 1] if hasattr(model, "predict_proba") else None
-    except (ValueError, TypeError, KeyError) as exc:
-        raise MetricInputError(f"the model cannot score this data: {exc}".replace("\n", " ")) from None
-    score = None if proba is None else np.asarray(proba, dtype=np.float64)
-    return _binary(predicted, "the model's predictions"), score
-
-
 def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
     """Measure and judge every rule of the policy (approval rules are left to promotion time)."""
-    model = load_model(inputs.model_path)
+    loaded = load_model_audited(inputs.model_path, _trust(inputs))
+    model = loaded.model
     model_sha256 = hashlib.sha256(inputs.model_path.read_bytes()).hexdigest()
     frame, data_sha256 = read_data(inputs.data_path)
     _check_target(frame, inputs)
@@ -275,10 +253,12 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
         policy=f"policy {policy.name}",
     )
     features = _features(model, frame, inputs.target)
-    y_true = _binary(frame[inputs.target], f"target column {inputs.target!r}")
+    y_true = binary(frame[inputs.target], f"target column {inputs.target!r}")
     if len(set(y_true.tolist())) < 2:
         raise MetricInputError(f"target column {inputs.target!r} holds one class only; no binary metric is defined")
-    y_pred, y_score = _predict(model, frame[features])
+    threshold = _threshold(inputs)
+    predictions = predict(model, frame[features], threshold=None if threshold is None else threshold["value"])
+    y_pred, y_score = predictions.selected, predictions.score
     facts = facts_for(model_sha256, data_sha256)
     bases = requirements.prohibited_bases or list(inputs.classes.columns)
     context = _Context(groups, inputs.classes, features_on_prohibited_bases(features, inputs.classes, bases), bases)
@@ -293,6 +273,7 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
             unmeasured = Measurement(value=None, details={"not_mapped": unmapped})
             outcomes.append(RuleOutcome(rule, unmeasured, not_evaluated(rule, unmapped)))
             continue
+        _require_selections(rule, predictions)
         if rule.category == "explainability" and explanation is None:
             explanation = explain_model(
                 model,
@@ -314,7 +295,13 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
         facts=facts,
         classes=inputs.classes,
         coverage=covered,
-        parameters={"target": inputs.target, "explainability": settings},
+        parameters={
+            "target": inputs.target,
+            "explainability": settings,
+            "threshold": threshold,
+            "predictions": predictions.as_record(),
+        },
+        trusted_types=loaded.audit.as_record(),
     )
 
 
@@ -334,11 +321,39 @@ class _Context:
         return [column for name, column in self.classes.columns.items() if name in self.bases]
 
 
+_TRUST_ORDER = {"cli": 0, "api": 0, "policy": 1, "settings": 2}
+
+
+def _trust(inputs: GateInputs) -> list[TrustedType]:
+    """The gate's own trust first, then the policy's, then the environment's: the first source that
+    trusts a type is the one recorded."""
+    own = [t if isinstance(t, TrustedType) else trusted_types([t], "api")[0] for t in inputs.trust]
+    given = [*own, *trusted_types(inputs.policy.policy.trust, "policy")]
+    return sorted(given, key=lambda t: _TRUST_ORDER[t.source])
+
+
+def _threshold(inputs: GateInputs) -> dict[str, Any] | None:
+    """The probability threshold and where it came from: --threshold wins over the policy's."""
+    if inputs.threshold is not None:
+        return {"value": check_threshold(inputs.threshold, "--threshold"), "source": "cli"}
+    if inputs.policy.policy.threshold is not None:
+        return {"value": check_threshold(inputs.policy.policy.threshold, "policy"), "source": "policy"}
+    return None
+
+
+def _require_selections(rule: Rule, predictions: Predictions) -> None:
+    """Fairness rules and performance metrics of 0/1 predictions need selections; score-only
+    models have none without a threshold (explainability and data rules need none)."""
+    info = PERFORMANCE_METRICS.get(rule.metric)
+    if rule.category == "fairness" or (info is not None and not info.needs_score):
+        predictions.require_selected(rule.id, rule.metric)
+
+
 def _measure(
     rule: Rule,
     context: _Context,
     y_true: npt.NDArray[np.int64],
-    y_pred: npt.NDArray[np.int64],
+    y_pred: npt.NDArray[np.int64] | None,
     y_score: npt.NDArray[np.float64] | None,
     explanation: GlobalExplanation | None,
     facts: LineageFacts,
@@ -361,6 +376,7 @@ def _measure(
         )
     if rule.category == "fairness":
         assert groups is not None  # the schema requires `by` for fairness rules
+        assert y_pred is not None  # _require_selections
         return measure_fairness(
             rule.metric,
             y_true,

@@ -6,7 +6,8 @@ see `policies.protected`), a comparison and threshold, a severity (`block` or `w
 group it will judge (`min_group_size`, or `min_group_share`, e.g. 0.02 as NYC LL144 allows) and,
 optionally, the statistical confidence it must be judged at (`confidence: 0.95` judges the
 bootstrap interval, not the point estimate). Unknown keys are refused: a typo must never turn a
-rule off.
+rule off. A policy may also set the probability `threshold` at which a model selects (instead of
+its own `predict`) and `trust`: model-file types the gate loads beyond its default libraries.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from policies.protected import CLASS_NAME
 
-__all__ = ["CATEGORIES", "ClassRequirements", "Comparison", "Policy", "Rule", "category_of"]
+__all__ = ["CATEGORIES", "EXPLAINABILITY_BOUNDS", "ClassRequirements", "Comparison", "Policy", "Rule", "category_of"]
 
 Comparison = Literal["<", "<=", ">", ">=", "=="]
+DottedName = Annotated[
+    str, Field(min_length=3, max_length=300, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+]
 RuleId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 # Which metrics each category offers; the metric modules implement them.
@@ -50,6 +54,15 @@ CATEGORIES: dict[str, frozenset[str]] = {
         }
     ),
     "approval": frozenset({"approvals"}),
+}
+
+
+# The permutation explainer costs sample_size x 2 x (2 x features + 1) x background_size predictions,
+# so both sizes are bounded: 5,000 x 1,000 rows is already hours on an opaque model.
+EXPLAINABILITY_BOUNDS: dict[str, tuple[int, int]] = {
+    "background_size": (1, 1000),
+    "sample_size": (1, 5000),
+    "seed": (0, 2**32 - 1),
 }
 
 
@@ -138,6 +151,12 @@ class Policy(_Strict):
     )
     protected_classes: ClassRequirements = Field(default_factory=ClassRequirements)
     rules: list[Rule] = Field(min_length=1, max_length=200)
+    threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="select when P(positive) >= threshold (instead of predict)"
+    )
+    trust: list[DottedName] = Field(
+        default_factory=list, max_length=100, description="model-file types trusted beyond the default libraries"
+    )
 
     @model_validator(mode="after")
     def _distinct_ids(self) -> Policy:
@@ -151,9 +170,13 @@ class Policy(_Strict):
                 f"protected_classes.at_least is {classes.at_least} but the policy names "
                 f"{len(self.sensitive_attributes)} classes"
             )
-        unknown = set(self.explainability) - {"background_size", "sample_size", "seed"}
+        unknown = set(self.explainability) - set(EXPLAINABILITY_BOUNDS)
         if unknown:
             raise ValueError(f"unknown explainability settings: {sorted(unknown)}")
+        for name, value in self.explainability.items():
+            low, high = EXPLAINABILITY_BOUNDS[name]
+            if not low <= value <= high:
+                raise ValueError(f"explainability.{name} must be between {low} and {high}, got {value}")
         return self
 
     @property

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from govledger.demo.adult import prepare_adult_csvs
 from govledger.demo.adult_lineage import register_adult_datasets, register_trained_model
-from govledger.demo.training import train_baseline, train_mitigated
+from govledger.demo.training import MODEL_TYPES, train_baseline, train_mitigated
 from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.errors import PromotionBlockedError
@@ -63,7 +63,7 @@ def run_policy_demo(
         tick = time.perf_counter()
         model = trainer(train, seed=0)
         paths[name] = workdir / f"income-{name}.skops"
-        save_model(model, paths[name])
+        save_model(model, paths[name], trust=MODEL_TYPES)
         artifact = register_trained_model(
             ledger,
             name=f"income-{name}",
@@ -85,7 +85,12 @@ def run_policy_demo(
     evaluations = {}
     for name in ("baseline", "mitigated"):
         inputs = GateInputs(
-            paths[name], prepared.eval.path, "income", ClassMapping({"sex": "sex", "race": "race"}), policy
+            paths[name],
+            prepared.eval.path,
+            "income",
+            ClassMapping({"sex": "sex", "race": "race"}),
+            policy,
+            trust=MODEL_TYPES,
         )
         evaluation = evaluate(inputs, facts_from(ledger))
         recorded = record_evaluation(ledger, evaluation, actor=local_actor())
@@ -131,7 +136,7 @@ def run_policy_demo(
         f"The scoring service logs {decisions:,} decisions of income-mitigated@1 (inputs sealed, SHAP reasons)",
     )
     tick = time.perf_counter()
-    fitted = load_model(paths["mitigated"])
+    fitted = load_model(paths["mitigated"], trust=MODEL_TYPES)
     frame = pd.read_csv(prepared.eval.path)
     applicants = frame.sample(n=decisions, replace=decisions > len(frame), random_state=0).reset_index(drop=True)
     requests = decision_requests(

@@ -39,6 +39,7 @@ from policies.results import MetricInputError
 __all__ = [
     "CATEGORICAL_FEATURES",
     "FEATURES",
+    "MODEL_TYPES",
     "NUMERIC_FEATURES",
     "SENSITIVE",
     "TARGET",
@@ -205,3 +206,8 @@ def train_mitigated(train: pd.DataFrame, *, seed: int = 0, constrain_on: Sequenc
             model__sensitive_features=groups,
         )
     return pipeline
+
+
+# The demo's own class in its model files: the gate trusts it only when told to (trust=MODEL_TYPES,
+# or --trust govledger.demo.training.FairlearnMixture), like any type outside its default libraries.
+MODEL_TYPES: Final[tuple[str, ...]] = (f"{FairlearnMixture.__module__}.{FairlearnMixture.__qualname__}",)

@@ -34,6 +34,7 @@ __all__ = [
     "ReportIssued",
     "RuleResult",
     "RuleVerdict",
+    "TrustedTypes",
 ]
 
 PolicyName = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -123,6 +124,24 @@ class ProtectedClassesUsed(Payload):
     shortfall: Text | None = None
 
 
+DottedName = Annotated[
+    str, Field(min_length=3, max_length=300, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+]
+
+
+class ExplicitTrust(Payload):
+    type: DottedName
+    source: Literal["cli", "policy", "settings", "api"]
+
+
+class TrustedTypes(Payload):
+    """Why the gate loaded the model file's types: classes of the default libraries, and each
+    type someone trusted explicitly (with where: `--trust`, the policy, the environment, Python)."""
+
+    default_libraries: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(max_length=50)
+    explicit: list[ExplicitTrust] = Field(default_factory=list, max_length=500)
+
+
 class EvaluationRecorded(Payload):
     """One evaluation of one model artifact, on one dataset, under one policy version.
 
@@ -140,6 +159,7 @@ class EvaluationRecorded(Payload):
     explainability: dict[str, Any] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     protected_classes: ProtectedClassesUsed | None = None
+    trusted_types: TrustedTypes | None = None  # absent in entries written before it was recorded
     summary: Text | None = None
 
     @model_validator(mode="after")

@@ -47,6 +47,24 @@ _TREE_REGRESSORS = (
 )
 
 
+# Objectives whose raw output is log-odds (XGBoost's and LightGBM's names for logistic loss).
+_LOGISTIC_OBJECTIVES = frozenset({"binary:logistic", "binary:logitraw", "binary", "cross_entropy", "xentropy"})
+
+
+def _library_booster(estimator: Any) -> tuple[str, str] | None:
+    """(keyword asking `predict` for the raw margin, objective) for XGBoost / LightGBM classifiers.
+
+    Recognised by module and class name, so neither library is imported unless the model uses it."""
+    kind = type(estimator)
+    if kind.__module__.startswith("xgboost.") and kind.__name__ == "XGBClassifier":
+        return "output_margin", str(getattr(estimator, "objective", None) or "binary:logistic")
+    if kind.__module__.startswith("lightgbm.") and kind.__name__ == "LGBMClassifier":
+        return "raw_score", str(
+            getattr(estimator, "objective_", None) or getattr(estimator, "objective", None) or "binary"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Scorer:
     """The model's output for rows of the original frame, and what that output means."""
@@ -56,8 +74,16 @@ class Scorer:
 
 
 def tree_scorer(model: Any, estimator: Any) -> Scorer | None:
-    """For the scikit-learn tree models shap's TreeExplainer reads: the output it explains natively
-    (margin for boosting, leaf-averaged probability for forests and single trees)."""
+    """For the tree models shap's TreeExplainer reads: the output it explains natively (margin for
+    boosting, leaf-averaged probability for forests and single trees). XGBoost and LightGBM
+    classifiers are explained in their raw margin (`output_margin=True`, `raw_score=True`): log-odds
+    for their logistic objectives, which is what TreeExplainer attributes, not the probability."""
+    boosted_library = _library_booster(estimator)
+    if boosted_library is not None:
+        _require_binary(estimator)
+        keyword, objective = boosted_library
+        margin: OutputSpace = "log_odds" if objective in _LOGISTIC_OBJECTIVES else "margin"
+        return Scorer(lambda frame: _vector(model.predict(frame, **{keyword: True})), margin)
     if isinstance(estimator, _BOOSTED):
         _require_binary(estimator)
         space: OutputSpace = "log_odds" if getattr(estimator, "loss", "log_loss") == "log_loss" else "margin"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -106,7 +107,7 @@ def _evaluator(
 def measure_performance(
     metric: str,
     y_true: np.ndarray,
-    y_pred: np.ndarray,
+    y_pred: np.ndarray | None,
     y_score: np.ndarray | None,
     *,
     sensitive: pd.DataFrame | None = None,
@@ -117,9 +118,26 @@ def measure_performance(
     seed: int = 0,
 ) -> Measurement:
     """The metric on all rows, or at the worst included group when `sensitive` is given; with
-    `confidence`, also the percentile bootstrap interval of that value (deterministic per seed)."""
+    `confidence`, also the percentile bootstrap interval of that value (deterministic per seed).
+    `y_pred` may be None for a metric computed from scores alone (a model that only scores)."""
     info = lookup(metric, PERFORMANCE_METRICS, "performance")
     truth = binary_array(y_true, "target (y_true)", metric)
+    if y_pred is None:
+        if not info.needs_score:
+            raise MetricInputError(f"{metric!r} is computed from 0/1 predictions, but y_pred is missing")
+        measured = measure_performance(
+            metric,
+            truth,
+            np.zeros(len(truth), dtype=np.int64),  # a score metric never reads it
+            y_score,
+            sensitive=sensitive,
+            min_group_size=min_group_size,
+            min_group_share=min_group_share,
+            confidence=confidence,
+            n_boot=n_boot,
+            seed=seed,
+        )
+        return replace(measured, groups=[replace(row, selected=None) for row in measured.groups])
     predicted = binary_array(y_pred, "predictions (y_pred)", metric)
     scores = None if y_score is None else score_array(y_score, metric, probabilities=metric == "brier_score")
     if info.needs_score and scores is None:

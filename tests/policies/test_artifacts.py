@@ -1,9 +1,11 @@
-"""Model files: skops round trip, and refusal of pickles, joblib files and untrusted types."""
+"""Model files: skops round trip, refusal of pickles and joblib files, and the trust rule: classes of
+the default libraries load, anything else only when trusted explicitly."""
 
 from __future__ import annotations
 
 import os
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,18 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from govledger.demo.adult import load_adult
-from govledger.demo.training import FEATURES, train_baseline, train_mitigated
-from policies.artifacts import TRUSTED_TYPES, ModelFileError, artifact_sha256, load_model, save_model
+from govledger.demo.training import FEATURES, MODEL_TYPES, train_baseline, train_mitigated
+from policies.artifacts import (
+    DEFAULT_LIBRARIES,
+    ModelFileError,
+    TrustedType,
+    artifact_sha256,
+    audit_types,
+    load_model,
+    load_model_audited,
+    save_model,
+    trusted_types,
+)
 from policies.results import MetricInputError
 
 
@@ -61,11 +73,11 @@ def test_round_trip_gives_identical_predictions(
 ) -> None:
     model = models[kind]
     path = tmp_path / f"{kind}.skops"
-    digest = save_model(model, path)
+    digest = save_model(model, path, trust=MODEL_TYPES)
     assert digest == artifact_sha256(path)
     assert zipfile.is_zipfile(path)
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
-    loaded = load_model(path)
+    loaded = load_model(path, trust=MODEL_TYPES)
     x = sample[list(FEATURES)]
     assert type(loaded) is type(model)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
@@ -168,4 +180,95 @@ def test_a_skops_file_without_a_model_is_refused(tmp_path: Path) -> None:
 def test_model_file_error_is_a_metric_input_error() -> None:
     assert issubclass(ModelFileError, MetricInputError)
     assert issubclass(ModelFileError, ValueError)
-    assert len(set(TRUSTED_TYPES)) == len(TRUSTED_TYPES)
+
+
+def test_the_baseline_loads_by_the_library_rule_alone(models: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "baseline.skops"
+    save_model(models["baseline"], path)
+    audit = load_model_audited(path).audit
+    assert audit.explicit == ()
+    assert "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor" in audit.by_library
+    assert all(name.split(".")[0] in DEFAULT_LIBRARIES for name in audit.by_library)
+
+
+def test_the_demo_class_is_refused_until_trusted_and_then_recorded(models: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "mitigated.skops"
+    with pytest.raises(ModelFileError, match=r"refusing to save a Pipeline.*FairlearnMixture.*--trust TYPE"):
+        save_model(models["mitigated"], path)
+    assert list(tmp_path.iterdir()) == []
+    save_model(models["mitigated"], path, trust=MODEL_TYPES)
+    with pytest.raises(ModelFileError, match=r"govledger\.demo\.training\.FairlearnMixture.*--trust TYPE"):
+        load_model(path)
+    audit = load_model_audited(path, trust=[TrustedType(MODEL_TYPES[0], "cli")]).audit
+    assert audit.as_record() == {
+        "default_libraries": list(DEFAULT_LIBRARIES),
+        "explicit": [{"type": "govledger.demo.training.FairlearnMixture", "source": "cli"}],
+    }
+
+
+def test_a_class_from_the_test_module_loads_only_when_trusted(sample: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "custom.skops"
+    model = Pipeline([("scale", StandardScaler()), ("clf", Untrusted())])
+    model.fit(sample[["age", "hours_per_week"]], sample["income"])
+    sio.dump(model, path)
+    name = f"{Untrusted.__module__}.Untrusted"
+    loaded = load_model_audited(path, trust=trusted_types([name], "settings"))
+    assert isinstance(loaded.model[-1], Untrusted)
+    assert [(t.name, t.source) for t in loaded.audit.explicit] == [(name, "settings")]
+    # trusting something else does not help
+    with pytest.raises(ModelFileError, match=r"does not trust: tests\.policies\.test_artifacts\.Untrusted"):
+        load_model(path, trust=["sklearn.Untrusted", "tests.policies.test_artifacts.Other"])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sklearnfoo.ensemble.Forest",  # a package whose name starts like a trusted one
+        "numpy_evil.ndarray",
+        "sklearn.tree",  # a module is not a class
+        "sklearn.not_a_module.Thing",  # does not resolve
+        "sklearn.tree.nothing_here",
+        "numpy.load",  # a function: reads files, so trusted only explicitly
+        "numpy.f2py.f2py2e.run_main",  # runs a program
+        "scipy.io.savemat",
+        "numpy.f2py.__main__.Anything",  # importing it would run f2py on our own argv
+        "numpy.conftest.Anything",
+        "numpy.ctypeslib.ctypes.CDLL",  # a class reachable from numpy, defined by ctypes
+        "builtins.eval",
+        "builtins.type",
+        "collections.defaultdict",
+    ],
+)
+def test_look_alikes_functions_and_unknown_names_are_refused_by_default(name: str) -> None:
+    with pytest.raises(ModelFileError, match=re.escape(name)):
+        audit_types([name])
+    assert audit_types([name], trusted_types([name], "policy")).explicit == (TrustedType(name, "policy"),)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sklearn.tree._tree.Tree",
+        "numpy.dtype",
+        "numpy.random._generator.Generator",
+        "scipy.sparse._csr.csr_matrix",
+        "xgboost.core.Booster",
+        "lightgbm.basic.Booster",
+        "collections.OrderedDict",
+    ],
+)
+def test_classes_of_the_default_libraries_are_trusted(name: str) -> None:
+    assert audit_types([name]).by_library == (name,)
+
+
+def test_the_first_source_to_trust_a_type_is_recorded() -> None:
+    trust = [TrustedType("a.B", "cli"), TrustedType("a.B", "policy"), TrustedType("c.D", "settings")]
+    audit = audit_types(["a.B", "c.D", "sklearn.tree._tree.Tree"], trust)
+    assert audit.explicit == (TrustedType("a.B", "cli"), TrustedType("c.D", "settings"))
+    assert audit.names == ["sklearn.tree._tree.Tree", "a.B", "c.D"]
+
+
+@pytest.mark.parametrize("name", ["", "Untrusted", "a..b", "a.b c", "1a.b", "a.b;import os"])
+def test_a_trusted_name_must_be_a_dotted_python_name(name: str) -> None:
+    with pytest.raises(ModelFileError, match="full dotted name"):
+        trusted_types([name], "cli")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
+from govledger.demo.training import MODEL_TYPES
 from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.lineage.decisions import record_decisions
@@ -52,7 +53,12 @@ def governed(gov: Ledger, adult_models: AdultModels) -> Governed:
     evaluation_ids = {}
     for name, path in paths.items():
         inputs = GateInputs(
-            path, adult_models.prepared.eval.path, "income", ClassMapping({"sex": "sex", "race": "race"}), policy
+            path,
+            adult_models.prepared.eval.path,
+            "income",
+            ClassMapping({"sex": "sex", "race": "race"}),
+            policy,
+            trust=MODEL_TYPES,
         )
         evaluation_ids[name] = record_evaluation(
             ledger,
@@ -74,7 +80,7 @@ def governed(gov: Ledger, adult_models: AdultModels) -> Governed:
     )
     ledger.append("model.promoted", {"model": model, "stage": "production"}, actor=officer)
     applicants = pd.read_csv(adult_models.prepared.eval.path).head(DECISIONS)
-    fitted = load_model(adult_models.mitigated)
+    fitted = load_model(adult_models.mitigated, trust=MODEL_TYPES)
     requests = decision_requests(
         fitted,
         applicants,
