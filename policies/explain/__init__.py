@@ -20,10 +20,10 @@ from policies.explain.rules import additivity, explainable_share, sensitive_attr
 __all__ = [
     "MAX_REASONS",
     "PERMUTATIONS",
-    "PrincipalReasons",
     "ExplainerKind",
     "GlobalExplanation",
     "OutputSpace",
+    "PrincipalReasons",
     "additivity",
     "canonical_sha256",
     "explain_model",
