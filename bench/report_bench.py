@@ -48,6 +48,7 @@ from rich.console import Console
 from bench.harness import Result, Target, environment, fmt, load_average, print_report
 from govledger.demo.adult import prepare_adult_csvs
 from govledger.demo.adult_lineage import LICENCE, model_documentation, register_adult_datasets
+from govledger.demo.fair_lending import EXCLUDED_FROM_REASONS, MONITORED, REASON_MAP_VERSION, REASON_TEXT
 from govledger.demo.training import SENSITIVE, TARGET, train_mitigated
 from govledger.registry import open_ledger
 from ledger.access.api_keys import create_key_actor
@@ -174,6 +175,10 @@ def build_ledger(work: Path, decisions: int) -> tuple[Ledger, str, list[str]]:
         model_ref=MODEL,
         features=[str(f) for f in fitted.feature_names_in_],
         start=datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
+        excluded=EXCLUDED_FROM_REASONS,
+        reason_text=REASON_TEXT,
+        reason_map_version=REASON_MAP_VERSION,
+        monitoring_fields=MONITORED,
         explain_at_most=40,
     )
     record_decisions(ledger, requests, actor=service)

@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from govledger.demo.adult import load_adult
-from govledger.demo.training import FEATURES, train_baseline, train_mitigated
+from govledger.demo.training import BASELINE_FEATURES, train_baseline, train_mitigated
 from policies.artifacts import TRUSTED_TYPES, ModelFileError, artifact_sha256, load_model, save_model
 from policies.results import MetricInputError
 
@@ -66,7 +66,7 @@ def test_round_trip_gives_identical_predictions(
     assert zipfile.is_zipfile(path)
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
     loaded = load_model(path)
-    x = sample[list(FEATURES)]
+    x = sample[list(BASELINE_FEATURES)]
     assert type(loaded) is type(model)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
