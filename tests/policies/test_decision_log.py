@@ -59,8 +59,8 @@ def test_every_adverse_decision_gets_lawful_principal_reasons(adult: tuple[Any, 
         assert not set(codes) & EXCLUDED_FROM_REASONS
         assert {reason.text for reason in explanation.reason_codes} <= set(REASON_TEXT.values())
         assert explanation.additivity_ok and explanation.explainer == "shap.linear"
-        contributions = [reason.contribution for reason in explanation.reason_codes]
-        assert all(c is not None and c < 0 for c in contributions) and contributions == sorted(contributions)
+        contributions = [reason.contribution or 0.0 for reason in explanation.reason_codes]
+        assert all(c < 0 for c in contributions) and contributions == sorted(contributions)
     for record in requests:
         if not record["output"]["adverse"]:
             assert "explanation" not in record and "approved" in record["not_applicable"]["explanation"]
