@@ -78,6 +78,8 @@ def decision_requests(
             found = principal_reasons(explained, position, max_reasons=4, excluded=excluded)
             additive = bool(errors[position] <= _ADDITIVE)
             explanations[row] = _explanation(header, additive, found, reason_text, reason_map_version)
+    # One conversion for all rows: reading applicants.iloc[i][c] per cell cost 2.3 ms a decision (bench.reasons_bench).
+    inputs = applicants[[*features, *monitoring_fields]].to_dict("records")
     requests = []
     for i in range(len(X)):
         moment = start + timedelta(seconds=i)
@@ -90,7 +92,7 @@ def decision_requests(
             "ts_end": _ts(moment + timedelta(milliseconds=40)),
             "model": dict(model_ref),
             "subject_ref": f"applicant-{i:06d}",
-            "input": {c: _plain(applicants.iloc[i][c]) for c in [*features, *monitoring_fields]},
+            "input": {str(c): _plain(value) for c, value in inputs[i].items()},
             "input_schema_version": input_schema_version,
             "output": {
                 "decision": "deny" if adverse else "approve",
