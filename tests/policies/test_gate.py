@@ -182,8 +182,8 @@ def bad_inputs(models: AdultModels, tmp_path: Path) -> dict[str, tuple[list[str]
         gate_args(models, models.mitigated, data=data("multi", frame.assign(income=frame["income"] + frame.index % 3))),
         "distinct values",
     )
-    nan = frame.astype({"age": "float64"})
-    nan.loc[3, "age"] = float("nan")
+    nan = frame.astype({"hours_per_week": "float64"})  # a feature of the mitigated model
+    nan.loc[3, "hours_per_week"] = float("nan")
     cases["NaN feature"] = (gate_args(models, models.mitigated, data=data("nan", nan)), "NaN")
     empty = tmp_path / "empty.csv"
     empty.write_text("")
