@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages the project needs at run time (installed with apt-get when run as root).
 SYSTEM_PACKAGES ?= libharfbuzz-subset0 poppler-utils fonts-dejavu-core
 
-.PHONY: setup system-packages demo test lint format bench bench-service bench-gate bench-install clean
+.PHONY: setup system-packages demo test lint format bench bench-service bench-gate bench-reasons bench-install clean
 
 setup: $(STAMP)
 
@@ -50,6 +50,9 @@ bench-service: setup
 
 bench-gate: setup
 	$(PY) -m bench.gate_bench
+
+bench-reasons: setup
+	$(PY) -m bench.reasons_bench
 
 bench-install: setup
 	$(PY) -m bench.install_bench

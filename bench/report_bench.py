@@ -48,7 +48,8 @@ from rich.console import Console
 from bench.harness import Result, Target, environment, fmt, load_average, print_report
 from govledger.demo.adult import prepare_adult_csvs
 from govledger.demo.adult_lineage import LICENCE, model_documentation, register_adult_datasets
-from govledger.demo.training import MODEL_TYPES, SENSITIVE, TARGET, train_mitigated
+from govledger.demo.fair_lending import EXCLUDED_FROM_REASONS, MONITORED, REASON_MAP_VERSION, REASON_TEXT
+from govledger.demo.training import SENSITIVE, TARGET, train_mitigated
 from govledger.registry import open_ledger
 from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
@@ -90,7 +91,7 @@ def build_ledger(work: Path, decisions: int) -> tuple[Ledger, str, list[str]]:
     console.log("preparing Adult and training the mitigated model")
     prepared = prepare_adult_csvs(work / "adult")
     model_path = work / "mitigated.skops"
-    save_model(train_mitigated(pd.read_csv(prepared.train.path), seed=0), model_path, trust=MODEL_TYPES)
+    save_model(train_mitigated(pd.read_csv(prepared.train.path), seed=0), model_path)
 
     ledger = open_ledger(
         Settings(database_url=f"sqlite:///{work / 'ledger.db'}", home=work / "home"),
@@ -155,7 +156,6 @@ def build_ledger(work: Path, decisions: int) -> tuple[Ledger, str, list[str]]:
             TARGET,
             ClassMapping({name: name for name in SENSITIVE}),
             policy,
-            trust=MODEL_TYPES,
         )
         evaluation = evaluate(inputs, facts_from(ledger))
         recorded = record_evaluation(ledger, evaluation, actor=local_actor())
@@ -175,13 +175,17 @@ def build_ledger(work: Path, decisions: int) -> tuple[Ledger, str, list[str]]:
     ledger.append("model.promoted", {"model": MODEL, "stage": "production"}, actor=officer)
 
     console.log(f"recording {decisions} decisions")
-    fitted = load_model(model_path, trust=MODEL_TYPES)
+    fitted = load_model(model_path)
     requests = decision_requests(
         fitted,
         pd.read_csv(prepared.eval.path).head(decisions),
         model_ref=MODEL,
         features=[str(f) for f in fitted.feature_names_in_],
         start=datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
+        excluded=EXCLUDED_FROM_REASONS,
+        reason_text=REASON_TEXT,
+        reason_map_version=REASON_MAP_VERSION,
+        monitoring_fields=MONITORED,
         explain_at_most=40,
     )
     record_decisions(ledger, requests, actor=service)

@@ -56,7 +56,9 @@ def _explanation(data: dict[str, Any]) -> dict[str, Any]:
         for i, r in enumerate(explanation.get("reason_codes", []), start=1)
     ]
     why: str | None = None
-    if not reasons:
+    if explanation.get("review_required"):  # no lawful reason could be given (Reg B 1002.6(b)): referred
+        why = explanation.get("review_reason") or "the decision was referred to a person for review"
+    elif not reasons:
         why = (
             "the explanation recorded no factor that lowered the score, so it names no principal reason"
             if data["output"]["adverse"]

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from govledger.demo.adult import PreparedAdult, prepare_adult_csvs
 from govledger.demo.adult_lineage import register_adult_datasets, register_trained_model
-from govledger.demo.training import MODEL_TYPES, train_baseline, train_mitigated
+from govledger.demo.training import train_baseline, train_mitigated
 from govledger.registry import open_ledger
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings
@@ -164,5 +164,5 @@ def adult_models(tmp_path_factory: pytest.TempPathFactory) -> AdultModels:
     train = pd.read_csv(prepared.train.path)
     baseline, mitigated = directory / "baseline.skops", directory / "mitigated.skops"
     save_model(train_baseline(train, seed=0), baseline)
-    save_model(train_mitigated(train, seed=0), mitigated, trust=MODEL_TYPES)
+    save_model(train_mitigated(train, seed=0), mitigated)
     return AdultModels(prepared, baseline, mitigated)

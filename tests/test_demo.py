@@ -1,16 +1,28 @@
 """`make demo`'s main job, run as a new user would: `govledger demo` in an empty directory with its
 default (relative) work directory. It must finish, leave the files it promises, and the auditor's
-pack must verify offline from those files."""
+pack must verify offline from those files. Its ledger is then read back as an examiner would: the
+gate blocked the baseline and passed the mitigated model under both four-fifths and ecoa-credit,
+every adverse decision carries principal reasons, and no reason it logged or printed on a notice
+is a prohibited basis or a declared proxy (Regulation B 1002.6(b), 1002.9(b)(2))."""
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from govledger.cli import main
+from govledger.demo.fair_lending import EXCLUDED_FROM_REASONS, REASON_TEXT
+from govledger.registry import open_ledger
+from ledger.api import Ledger
+from ledger.config import Settings
+from ledger.lineage import tables as t
+from policies.loader import load_policy
 
 
 @pytest.mark.slow
@@ -35,3 +47,53 @@ def test_demo_runs_in_an_empty_directory_and_leaves_verifiable_files(
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    ledger = open_ledger(Settings(database_url=f"sqlite:///{out / 'govledger.db'}", home=out / ".govledger"))
+    try:
+        assert_gate_verdicts(ledger)
+        assert_every_adverse_decision_has_lawful_reasons(ledger)
+    finally:
+        ledger.close()
+    notices = sorted((out / "reports").glob("adverse-action-*.html"))
+    assert notices
+    for notice in notices:
+        assert_notice_gives_lawful_reasons(notice.read_text(encoding="utf-8"))
+
+
+def assert_gate_verdicts(ledger: Ledger) -> None:
+    """Each model gated under each pack, as recorded in the ledger's evaluations."""
+    pack_of = {load_policy(name).sha256: name for name in ("four-fifths", "ecoa-credit")}
+    with ledger.read_snapshot() as conn:
+        rows = conn.execute(select(t.evaluations.c.name, t.evaluations.c.policy_sha256, t.evaluations.c.verdict)).all()
+    verdicts = {(name, pack_of.get(sha, sha)): verdict for name, sha, verdict in rows}
+    assert verdicts == {
+        ("income-baseline", "four-fifths"): "blocked",
+        ("income-baseline", "ecoa-credit"): "blocked",
+        ("income-mitigated", "four-fifths"): "passed",
+        ("income-mitigated", "ecoa-credit"): "passed",
+    }
+
+
+def assert_every_adverse_decision_has_lawful_reasons(ledger: Ledger) -> None:
+    adverse = cited = 0
+    start = 0
+    while batch := ledger.entries(start=start, limit=2000, kind="decision.recorded"):
+        start = batch[-1].seq + 1
+        for entry in batch:
+            data = entry.data
+            explanation = data.get("explanation") or {}
+            codes = {reason["code"] for reason in explanation.get("reason_codes", [])}
+            assert not codes & EXCLUDED_FROM_REASONS, (data["decision_id"], codes)
+            if data["output"]["adverse"] and data["model"]["name"].startswith("income-"):  # the credit model's
+                adverse += 1
+                assert codes or explanation["review_required"], data["decision_id"]
+                cited += bool(codes)
+    assert adverse > 1000 and cited == adverse  # the demo's model leaves none without a lawful reason
+
+
+def assert_notice_gives_lawful_reasons(page: str) -> None:
+    section = page.split("<h2>Principal reasons for the action</h2>", 1)[1].split("<h2>", 1)[0]
+    reasons = [html.unescape(r) for r in re.findall(r"<li><strong>(.*?)</strong></li>", section)]
+    assert 1 <= len(reasons) <= 4 and set(reasons) <= set(REASON_TEXT.values()), reasons
+    codes = re.search(r"reason codes ([^,]+(?:, [a-z_]+)*), from the model", section)
+    assert codes is not None and not set(codes.group(1).split(", ")) & EXCLUDED_FROM_REASONS

@@ -1,7 +1,10 @@
 """The policy part of `govledger demo`: on the real UCI Adult data, a baseline and a mitigated
-model are trained and registered with their lineage, the `four-fifths` pack is published, the
-gate blocks the baseline (exit code 1, failing rule shown) and passes the mitigated model, which
-a second person approves and promotes; the baseline's promotion is refused by the ledger."""
+model are trained and registered with their lineage, the `four-fifths` and `ecoa-credit` packs
+are published, the gate blocks the baseline under both (exit code 1, failing rules shown) and
+passes the mitigated model under both, which a second person approves and promotes; the
+baseline's promotion is refused by the ledger. Every adverse decision the service then logs
+carries its principal reasons, none of them a prohibited basis or a declared proxy
+(`govledger.demo.fair_lending`)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,15 @@ from rich.console import Console
 
 from govledger.demo.adult import prepare_adult_csvs
 from govledger.demo.adult_lineage import register_adult_datasets, register_trained_model
-from govledger.demo.training import MODEL_TYPES, train_baseline, train_mitigated
+from govledger.demo.fair_lending import (
+    EXCLUDED_FROM_REASONS,
+    GATE_CLASSES,
+    INPUT_SCHEMA_VERSION,
+    MONITORED,
+    REASON_MAP_VERSION,
+    REASON_TEXT,
+)
+from govledger.demo.training import train_baseline, train_mitigated
 from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.errors import PromotionBlockedError
@@ -27,12 +38,14 @@ from policies.artifacts import load_model, save_model
 from policies.cli import EXIT_BLOCKED, EXIT_PASSED
 from policies.decision_log import decision_requests
 from policies.evaluate import GateInputs, evaluate
-from policies.loader import load_policy
+from policies.loader import LoadedPolicy, load_policy
 from policies.outputs import rule_table
-from policies.protected import ClassMapping
 from policies.record import facts_from, publish_policy, record_evaluation
 
-__all__ = ["run_policy_demo"]
+__all__ = ["GATE_PACKS", "run_policy_demo"]
+
+# The policies CI gates every model on: the outcome test and the credit-law test.
+GATE_PACKS = ("four-fifths", "ecoa-credit")
 
 Step = Callable[[int, str], None]
 out = Console(highlight=False, width=150)
@@ -40,6 +53,34 @@ out = Console(highlight=False, width=150)
 
 def _key_actor(ledger: Ledger, role: str, name: str) -> Actor:
     return create_key_actor(ledger, name=name, role=role, actor=local_actor())
+
+
+def _gate_each(
+    ledger: Ledger, paths: dict[str, Path], eval_path: Path, policies: list[LoadedPolicy]
+) -> dict[tuple[str, str], str]:
+    """Gate each model under each policy, record every evaluation, show the verdicts; the demo
+    stops if the baseline is not blocked, or the mitigated model not passed, by every policy."""
+    evaluations = {}
+    for name in ("baseline", "mitigated"):
+        for policy in policies:
+            inputs = GateInputs(paths[name], eval_path, "income", GATE_CLASSES, policy)
+            evaluation = evaluate(inputs, facts_from(ledger))
+            recorded = record_evaluation(ledger, evaluation, actor=local_actor())
+            evaluations[(name, policy.policy.name)] = recorded.evaluation_id
+            out.print(rule_table(evaluation))
+            code = {"passed": EXIT_PASSED, "blocked": EXIT_BLOCKED}.get(evaluation.verdict, 3)
+            for outcome in evaluation.outcomes:
+                if outcome.verdict != "pass":
+                    out.print(f"  [red]{outcome.rule.id}[/red]: {outcome.judgement.message}")
+            out.print(
+                f"income-{name} under {policy.policy.name}: {evaluation.verdict}, exit code {code}; "
+                f"evaluation at entry {recorded.seq}"
+            )
+            expected = "blocked" if name == "baseline" else "passed"
+            if evaluation.verdict != expected:  # pragma: no cover - the demo fails loudly if its premise breaks
+                verdict = f"{evaluation.verdict} by {policy.policy.name}"
+                raise RuntimeError(f"income-{name} was {verdict}, expected {expected}")
+    return evaluations
 
 
 def run_policy_demo(
@@ -56,14 +97,18 @@ def run_policy_demo(
         f"eval.csv {prepared.eval.rows:,} rows ({prepared.eval.sha256[:12]}); registered: {', '.join(ids.values())}"
     )
 
-    step(number + 1, "Train a baseline (gradient boosting) and a mitigated model (fairlearn ExponentiatedGradient)")
+    step(
+        number + 1,
+        "Train a baseline (gradient boosting on every column) and a mitigated model "
+        "(parity-penalised logistic regression, no prohibited basis or proxy)",
+    )
     train = pd.read_csv(prepared.train.path)
     paths = {}
     for name, trainer in (("baseline", train_baseline), ("mitigated", train_mitigated)):
         tick = time.perf_counter()
         model = trainer(train, seed=0)
         paths[name] = workdir / f"income-{name}.skops"
-        save_model(model, paths[name], trust=MODEL_TYPES)
+        save_model(model, paths[name])
         artifact = register_trained_model(
             ledger,
             name=f"income-{name}",
@@ -76,31 +121,19 @@ def run_policy_demo(
         )
         out.print(f"income-{name}@1 trained in {time.perf_counter() - tick:.1f} s; artifact {artifact[:12]} (skops)")
 
-    step(number + 2, "A risk officer publishes the four-fifths policy (EEOC 29 CFR 1607.4(D)); it gates promotion")
-    policy = load_policy("four-fifths")
-    seq = publish_policy(ledger, policy, actor=local_actor())
-    out.print(f"policy four-fifths version 1 ({policy.sha256[:12]}) published at entry {seq}")
+    step(
+        number + 2,
+        "A risk officer publishes the four-fifths (EEOC 29 CFR 1607.4(D)) and ecoa-credit (Reg B) policies; "
+        "they gate promotion",
+    )
+    policies = [load_policy(name) for name in GATE_PACKS]
+    for policy in policies:
+        seq = publish_policy(ledger, policy, actor=local_actor())
+        name, version = policy.policy.name, policy.policy.version
+        out.print(f"policy {name} version {version} ({policy.sha256[:12]}) published at entry {seq}")
 
-    step(number + 3, "CI runs the gate on each model (govledger gate --policy four-fifths ...)")
-    evaluations = {}
-    for name in ("baseline", "mitigated"):
-        inputs = GateInputs(
-            paths[name],
-            prepared.eval.path,
-            "income",
-            ClassMapping({"sex": "sex", "race": "race"}),
-            policy,
-            trust=MODEL_TYPES,
-        )
-        evaluation = evaluate(inputs, facts_from(ledger))
-        recorded = record_evaluation(ledger, evaluation, actor=local_actor())
-        evaluations[name] = recorded.evaluation_id
-        out.print(rule_table(evaluation))
-        code = {"passed": EXIT_PASSED, "blocked": EXIT_BLOCKED}.get(evaluation.verdict, 3)
-        for outcome in evaluation.outcomes:
-            if outcome.verdict != "pass":
-                out.print(f"  [red]{outcome.rule.id}[/red]: {outcome.judgement.message}")
-        out.print(f"income-{name}: {evaluation.verdict}, exit code {code}; evaluation at entry {recorded.seq}")
+    step(number + 3, "CI runs the gate on each model under each policy (govledger gate --policy ...)")
+    evaluations = _gate_each(ledger, paths, prepared.eval.path, policies)
 
     step(number + 4, "Approval by another person, then promotion; the blocked model cannot be promoted")
     officer = _key_actor(ledger, "approver", "rui (risk officer)")
@@ -112,8 +145,8 @@ def run_policy_demo(
             "model": mitigated,
             "decision": "approve",
             "role": "approver",
-            "comment": "four-fifths gate passed on the 2026 evaluation set",
-            "evaluation_id": evaluations["mitigated"],
+            "comment": "four-fifths and ecoa-credit gates passed on the 2026 evaluation set",
+            "evaluation_id": evaluations[("mitigated", "four-fifths")],
         },
         actor=officer,
     )
@@ -133,10 +166,11 @@ def run_policy_demo(
 
     step(
         number + 5,
-        f"The scoring service logs {decisions:,} decisions of income-mitigated@1 (inputs sealed, SHAP reasons)",
+        f"The scoring service logs {decisions:,} decisions of income-mitigated@1 "
+        "(inputs sealed; every adverse one with SHAP reasons, never a prohibited basis)",
     )
     tick = time.perf_counter()
-    fitted = load_model(paths["mitigated"], trust=MODEL_TYPES)
+    fitted = load_model(paths["mitigated"])
     frame = pd.read_csv(prepared.eval.path)
     applicants = frame.sample(n=decisions, replace=decisions > len(frame), random_state=0).reset_index(drop=True)
     requests = decision_requests(
@@ -146,7 +180,11 @@ def run_policy_demo(
         features=[str(f) for f in fitted.feature_names_in_],
         # decisions made now, after the promotion (one second apart, as a backfill of today's traffic)
         start=datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=decisions),
-        explain_at_most=100,
+        excluded=EXCLUDED_FROM_REASONS,
+        reason_text=REASON_TEXT,
+        reason_map_version=REASON_MAP_VERSION,
+        input_schema_version=INPUT_SCHEMA_VERSION,
+        monitoring_fields=MONITORED,
         prefix="loan",
     )
     service = _key_actor(ledger, "producer", "scoring service")
@@ -154,9 +192,10 @@ def run_policy_demo(
         record_decisions(ledger, requests[start : start + 1000], actor=service)
     adverse = sum(r["output"]["adverse"] for r in requests)
     explained = [r for r in requests if r.get("explanation", {}).get("reason_codes")]
+    referred = sum(bool(r.get("explanation", {}).get("review_required")) for r in requests)
     out.print(
-        f"{len(requests):,} decisions ({adverse:,} adverse, {len(explained)} with principal reasons) "
-        f"in {time.perf_counter() - tick:.1f} s"
+        f"{len(requests):,} decisions ({adverse:,} adverse: {len(explained):,} with principal reasons, "
+        f"{referred:,} referred to review for want of a lawful reason) in {time.perf_counter() - tick:.1f} s"
     )
     chosen = explained[0]
     ledger.append(

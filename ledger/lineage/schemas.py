@@ -187,6 +187,17 @@ class Explanation(Payload):
     additivity_ok: bool | None = None
     reason_codes: list[ReasonCode] = Field(default_factory=list, max_length=4)
     group_map_version: ShortText | None = None
+    # An adverse decision whose only negative factors are prohibited bases (Reg B 1002.6(b)) or their
+    # declared proxies is referred to a person rather than given an unlawful reason. Absent in older
+    # entries, which read as not referred.
+    review_required: bool = False
+    review_reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _review_says_why(self) -> Explanation:
+        if self.review_required and not self.review_reason:
+            raise ValueError("review_required needs a review_reason: say why no principal reason can be given")
+        return self
 
 
 class Deployment(Payload):

@@ -3,7 +3,7 @@ reasons for adverse decisions, and the measurements explainability rules are jud
 
     expl = explain_model(model, X, seed=0)            # seeded, bounded sample: same inputs → same result
     sensitive_in_top_k(expl, ["sex", "zip"], k=5)      # Measurement; value = count in the top 5
-    principal_reasons(expl, row=0)                     # [(feature, negative contribution), …] ≤ 4
+    principal_reasons(expl, 0, excluded={"sex", "zip"})  # .reasons: [(feature, negative contribution), …] ≤ 4
 
 Explainer by model: scikit-learn tree models → shap TreeExplainer (tree_path_dependent, exact);
 linear models → LinearExplainer (background masker, exact); anything else → PermutationExplainer on
@@ -14,7 +14,7 @@ back into their source column. Details and measured costs: `policies.explain.exp
 
 from policies.explain.explainers import PERMUTATIONS, explain_model, explain_rows
 from policies.explain.explanation import ExplainerKind, GlobalExplanation, OutputSpace, canonical_sha256
-from policies.explain.reasons import MAX_REASONS, principal_reasons
+from policies.explain.reasons import MAX_REASONS, PrincipalReasons, principal_reasons
 from policies.explain.rules import additivity, explainable_share, sensitive_attribution_share, sensitive_in_top_k
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ExplainerKind",
     "GlobalExplanation",
     "OutputSpace",
+    "PrincipalReasons",
     "additivity",
     "canonical_sha256",
     "explain_model",

@@ -138,4 +138,4 @@ def explainable_share(
 
 def _cited(explanation: GlobalExplanation, row: int, max_reasons: int) -> float:
     """The total (negative) contribution of the reasons cited for a row."""
-    return float(sum(value for _, value in principal_reasons(explanation, row, max_reasons=max_reasons)))
+    return float(sum(value for _, value in principal_reasons(explanation, row, max_reasons=max_reasons).reasons))

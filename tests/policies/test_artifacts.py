@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from govledger.demo.adult import load_adult
-from govledger.demo.training import FEATURES, MODEL_TYPES, train_baseline, train_mitigated
+from govledger.demo.training import BASELINE_FEATURES, train_baseline, train_mitigated
 from policies.artifacts import (
     DEFAULT_LIBRARIES,
     ModelFileError,
@@ -73,12 +73,12 @@ def test_round_trip_gives_identical_predictions(
 ) -> None:
     model = models[kind]
     path = tmp_path / f"{kind}.skops"
-    digest = save_model(model, path, trust=MODEL_TYPES)
+    digest = save_model(model, path)
     assert digest == artifact_sha256(path)
     assert zipfile.is_zipfile(path)
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
-    loaded = load_model(path, trust=MODEL_TYPES)
-    x = sample[list(FEATURES)]
+    loaded = load_model(path)
+    x = sample[list(BASELINE_FEATURES)]
     assert type(loaded) is type(model)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
@@ -191,18 +191,22 @@ def test_the_baseline_loads_by_the_library_rule_alone(models: dict[str, Any], tm
     assert all(name.split(".")[0] in DEFAULT_LIBRARIES for name in audit.by_library)
 
 
-def test_the_demo_class_is_refused_until_trusted_and_then_recorded(models: dict[str, Any], tmp_path: Path) -> None:
-    path = tmp_path / "mitigated.skops"
-    with pytest.raises(ModelFileError, match=r"refusing to save a Pipeline.*FairlearnMixture.*--trust TYPE"):
-        save_model(models["mitigated"], path)
+def test_a_class_of_ones_own_is_refused_until_trusted_and_then_recorded(sample: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "own.skops"
+    model = Pipeline([("scale", StandardScaler()), ("clf", Untrusted())]).fit(
+        sample[["age", "hours_per_week"]], sample["income"]
+    )
+    name = f"{Untrusted.__module__}.Untrusted"
+    with pytest.raises(ModelFileError, match=r"refusing to save a Pipeline.*Untrusted.*--trust TYPE"):
+        save_model(model, path)
     assert list(tmp_path.iterdir()) == []
-    save_model(models["mitigated"], path, trust=MODEL_TYPES)
-    with pytest.raises(ModelFileError, match=r"govledger\.demo\.training\.FairlearnMixture.*--trust TYPE"):
+    save_model(model, path, trust=(name,))
+    with pytest.raises(ModelFileError, match=r"Untrusted.*--trust TYPE"):
         load_model(path)
-    audit = load_model_audited(path, trust=[TrustedType(MODEL_TYPES[0], "cli")]).audit
+    audit = load_model_audited(path, trust=[TrustedType(name, "cli")]).audit
     assert audit.as_record() == {
         "default_libraries": list(DEFAULT_LIBRARIES),
-        "explicit": [{"type": "govledger.demo.training.FairlearnMixture", "source": "cli"}],
+        "explicit": [{"type": name, "source": "cli"}],
     }
 
 

@@ -310,7 +310,7 @@ def test_principal_reasons_are_at_most_four_negative_contributions_most_negative
     negatives_per_row = (expl.contributions < 0).sum(axis=1)
     assert negatives_per_row.max() > 4  # the truncation is exercised
     for row in range(expl.sample_size):
-        reasons = principal_reasons(expl, row)
+        reasons = principal_reasons(expl, row).reasons
         assert len(reasons) == min(4, negatives_per_row[row])
         values = [value for _, value in reasons]
         assert all(value < 0 for value in values)
@@ -319,7 +319,7 @@ def test_principal_reasons_are_at_most_four_negative_contributions_most_negative
             assert value == expl.contributions[row, expl.features.index(name)]
         if reasons:
             assert reasons[0][1] == expl.contributions[row].min()
-    assert len(principal_reasons(expl, int(np.argmax(negatives_per_row)), max_reasons=2)) == 2
+    assert principal_reasons(expl, int(np.argmax(negatives_per_row)), max_reasons=2).count == 2
     with pytest.raises(IndexError):
         principal_reasons(expl, expl.sample_size)
 
@@ -343,7 +343,7 @@ def test_explain_rows_reuses_the_global_background(logistic: Any, data: tuple[pd
     assert (local.sample_size, local.background_sha256) == (3, expl.background_sha256)
     assert local.base_value == pytest.approx(expl.base_value, abs=1e-12)
     np.testing.assert_allclose(local.contributions, expl.contributions[:3], atol=1e-12)
-    local_reasons, global_reasons = principal_reasons(local, 0), principal_reasons(expl, 0)
+    local_reasons, global_reasons = principal_reasons(local, 0).reasons, principal_reasons(expl, 0).reasons
     assert [name for name, _ in local_reasons] == [name for name, _ in global_reasons]
     assert [value for _, value in local_reasons] == pytest.approx([value for _, value in global_reasons])
 
@@ -379,3 +379,45 @@ def test_multiclass_models_are_rejected(data: tuple[pd.DataFrame, pd.Series]) ->
     model = GradientBoostingClassifier(n_estimators=5, random_state=0).fit(frame, labels)
     with pytest.raises(MetricInputError, match="3 classes"):
         explain_model(model, frame, sample_size=20)
+
+
+# --- principal reasons never name an excluded feature (prohibited basis or declared proxy) -------------
+
+
+def test_principal_reasons_skip_excluded_features_and_name_them() -> None:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({f"f{i}": rng.normal(size=500) for i in range(8)})
+    y = (frame.sum(axis=1) + rng.normal(scale=0.3, size=500) > 0).astype(int)
+    expl = explain_model(LogisticRegression().fit(frame, y), frame, sample_size=100)
+    excluded = {"f0", "f3", "not-a-feature"}
+    skipped_rows = 0
+    for row in range(expl.sample_size):
+        result = principal_reasons(expl, row, excluded=excluded)
+        negative = sorted(
+            (float(v), name) for name, v in zip(expl.features, expl.contributions[row], strict=True) if v < 0
+        )
+        lawful = [(name, v) for v, name in negative if name not in excluded]
+        assert list(result.reasons) == lawful[:4]
+        assert result.count == len(result.reasons) == min(4, len(lawful))
+        assert result.skipped == tuple(name for _, name in negative if name in excluded)
+        assert not {name for name, _ in result.reasons} & excluded
+        skipped_rows += bool(result.skipped)
+    assert skipped_rows > 10  # the exclusion is exercised, not vacuous
+    unrestricted = principal_reasons(expl, 0)
+    assert unrestricted.skipped == () and unrestricted.count == min(4, int((expl.contributions[0] < 0).sum()))
+
+
+def test_a_row_lowered_only_by_excluded_features_gets_no_reasons() -> None:
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({name: rng.normal(size=400) for name in ("age", "income", "debt")})
+    y = (frame["age"] + frame["income"] - frame["debt"] + rng.normal(scale=0.3, size=400) > 0).astype(int)
+    model = LogisticRegression().fit(frame, y)
+    # An applicant above the background on income, below on debt, and far below on age: only age lowers the score.
+    applicant = pd.DataFrame({"age": [-4.0], "income": [1.0], "debt": [-1.0]})
+    assert model.predict(applicant)[0] == 0
+    expl = explain_rows(model, applicant, frame)
+    negative = [name for name, v in zip(expl.features, expl.contributions[0], strict=True) if v < 0]
+    assert negative == ["age"]
+    result = principal_reasons(expl, 0, excluded={"age"})
+    assert (result.count, result.reasons, result.skipped) == (0, (), ("age",))
+    assert principal_reasons(expl, 0).reasons[0][0] == "age"  # without the exclusion, age would be the reason

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from govledger.cli import main
-from govledger.demo.training import MODEL_TYPES
 from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.errors import PromotionBlockedError
@@ -60,7 +59,6 @@ def gate_args(
         "--sensitive",
         "sex,race",
         # the mitigated model holds the demo's own class, trusted only when asked
-        *(["--trust", MODEL_TYPES[0]] if model == models.mitigated else []),
         *extra,
     ]
 
@@ -69,7 +67,7 @@ def selection_rates(model_path: Path, data: Path) -> dict[str, float]:
     """Selection rate per sex straight from the predictions (no fairlearn)."""
     from policies.artifacts import load_model
 
-    model = load_model(model_path, trust=MODEL_TYPES)
+    model = load_model(model_path)
     frame = pd.read_csv(data)
     predicted = np.asarray(model.predict(frame[list(model.feature_names_in_)]))
     return {sex: float(predicted[(frame["sex"] == sex).to_numpy()].mean()) for sex in ("Female", "Male")}
@@ -190,8 +188,8 @@ def bad_inputs(models: AdultModels, tmp_path: Path) -> dict[str, tuple[list[str]
         gate_args(models, models.mitigated, data=data("multi", frame.assign(income=frame["income"] + frame.index % 3))),
         "distinct values",
     )
-    nan = frame.astype({"age": "float64"})
-    nan.loc[3, "age"] = float("nan")
+    nan = frame.astype({"hours_per_week": "float64"})  # a feature of the mitigated model
+    nan.loc[3, "hours_per_week"] = float("nan")
     cases["NaN feature"] = (gate_args(models, models.mitigated, data=data("nan", nan)), "NaN")
     empty = tmp_path / "empty.csv"
     empty.write_text("")

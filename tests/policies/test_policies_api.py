@@ -16,7 +16,6 @@ import pytest
 import uvicorn
 
 from govledger.cli import main
-from govledger.demo.training import MODEL_TYPES
 from govledger.service import service_routers
 from ledger.access.api_keys import create_api_key
 from ledger.api import Ledger, local_actor
@@ -94,7 +93,6 @@ def gate_args(models: AdultModels, model: Path, live: Live, role: str = "ci") ->
         live.url,
         "--api-key",
         live.tokens[role],
-        *(["--trust", MODEL_TYPES[0]] if model == models.mitigated else []),
     ]
 
 

@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from govledger.cli import main
-from govledger.demo.training import MODEL_TYPES
 from govledger.service import service_routers
 from ledger.access.api_keys import create_api_key
 from ledger.api import Ledger, local_actor
@@ -63,7 +62,6 @@ def evaluation(adult_ledger: Ledger, adult_models: AdultModels) -> Evaluation:
         "income",
         ClassMapping({"sex": "sex", "race": "race"}),
         loaded,
-        trust=MODEL_TYPES,
     )
     found = evaluate(inputs, facts_from(adult_ledger))
     assert found.verdict == "passed"
@@ -132,7 +130,7 @@ def test_the_local_gate_rejudges(
     size = adult_ledger.size
     args = ["--database-url", db_url, "--home", str(home), "gate", "--policy", "four-fifths"]
     args += ["--model", str(adult_models.mitigated), "--data", str(adult_models.prepared.eval.path)]
-    code, err = run_cli(capsys, *args, "--target", "income", "--sensitive", "sex,race", "--trust", MODEL_TYPES[0])
+    code, err = run_cli(capsys, *args, "--target", "income", "--sensitive", "sex,race")
     assert code == 0, err
     assert adult_ledger.size == size + 1
 

@@ -1,5 +1,6 @@
 """The proof on real data: trained on Adult's train split and judged on its eval split, the baseline
-fails the EEOC four-fifths rule on sex and the mitigated model passes it.
+fails the EEOC four-fifths rule on sex and the mitigated model passes it, on sex and on race,
+without scoring any prohibited basis or declared proxy.
 
 Selection rates are computed here from numpy confusion counts, independently of fairlearn and of
 the policy engine's own metric code, so a bug there cannot make this test agree with it.
@@ -21,12 +22,12 @@ import pytest
 import shap
 
 from govledger.demo.adult import prepare_adult_csvs
+from govledger.demo.fair_lending import EXCLUDED_FROM_REASONS
 from govledger.demo.training import (
-    FEATURES,
-    MODEL_TYPES,
+    BASELINE_FEATURES,
+    MITIGATED_FEATURES,
     SENSITIVE,
     TARGET,
-    FairlearnMixture,
     train_baseline,
     train_mitigated,
 )
@@ -59,7 +60,7 @@ def confusion(y_true: npt.NDArray[Any], y_pred: npt.NDArray[Any], members: npt.N
 
 def impact_ratio_on_sex(model: Any, frame: pd.DataFrame) -> tuple[float, Confusion, Confusion]:
     """Female selection rate over male selection rate, from the model's predictions on `frame`."""
-    y_pred = np.asarray(model.predict(frame[list(FEATURES)]))
+    y_pred = np.asarray(model.predict(frame[list(BASELINE_FEATURES)]))
     y_true = frame[TARGET].to_numpy()
     female = frame["sex"].to_numpy() == "Female"
     women, men = confusion(y_true, y_pred, female), confusion(y_true, y_pred, ~female)
@@ -68,8 +69,22 @@ def impact_ratio_on_sex(model: Any, frame: pd.DataFrame) -> tuple[float, Confusi
     return women.selection_rate / men.selection_rate, women, men
 
 
+def impact_ratio_on_race(model: Any, frame: pd.DataFrame) -> float:
+    """Lowest over highest race selection rate among groups of at least 2% of `frame` (the
+    four-fifths pack's small-group rule, which leaves out groups too small to judge)."""
+    y_pred = np.asarray(model.predict(frame[list(BASELINE_FEATURES)]))
+    y_true, race = frame[TARGET].to_numpy(), frame["race"].to_numpy()
+    rates = [
+        confusion(y_true, y_pred, race == group).selection_rate
+        for group in np.unique(race)
+        if np.sum(race == group) >= max(50, 0.02 * len(frame))
+    ]
+    assert len(rates) >= 3
+    return min(rates) / max(rates)
+
+
 def accuracy(model: Any, frame: pd.DataFrame) -> float:
-    return float(np.mean(np.asarray(model.predict(frame[list(FEATURES)])) == frame[TARGET].to_numpy()))
+    return float(np.mean(np.asarray(model.predict(frame[list(BASELINE_FEATURES)])) == frame[TARGET].to_numpy()))
 
 
 @pytest.fixture(scope="module")
@@ -100,12 +115,19 @@ def mitigated(train: pd.DataFrame) -> Any:
 
 
 def test_protected_attributes_are_not_model_inputs(baseline: Any, mitigated: Any) -> None:
-    assert not set(FEATURES) & set(SENSITIVE)
-    assert TARGET not in FEATURES
+    assert not set(BASELINE_FEATURES) & set(SENSITIVE)
+    assert TARGET not in BASELINE_FEATURES
+    assert set(baseline.feature_names_in_) == set(BASELINE_FEATURES)
+    assert set(mitigated.feature_names_in_) == set(MITIGATED_FEATURES)
     for model in (baseline, mitigated):
-        assert set(model.feature_names_in_) == set(FEATURES)
         encoded = model[:-1].get_feature_names_out()
         assert not [name for name in encoded if "sex" in name or "race" in name]
+
+
+def test_the_mitigated_model_scores_no_prohibited_basis_or_proxy(mitigated: Any) -> None:
+    assert not set(mitigated.feature_names_in_) & EXCLUDED_FROM_REASONS
+    read = {column for _, _, columns in mitigated[0].transformers_ if columns != "drop" for column in columns}
+    assert read == set(MITIGATED_FEATURES)  # the only columns the encoder reads
 
 
 def test_baseline_fails_the_four_fifths_rule_on_sex(baseline: Any, evaluation: pd.DataFrame) -> None:
@@ -115,37 +137,49 @@ def test_baseline_fails_the_four_fifths_rule_on_sex(baseline: Any, evaluation: p
     assert accuracy(baseline, evaluation) > 0.85
 
 
-def test_mitigated_passes_the_four_fifths_rule_on_sex(mitigated: Any, evaluation: pd.DataFrame) -> None:
+def test_mitigated_passes_the_four_fifths_rule_on_sex_and_race(mitigated: Any, evaluation: pd.DataFrame) -> None:
     ratio, _, _ = impact_ratio_on_sex(mitigated, evaluation)
-    assert ratio >= FOUR_FIFTHS
-    assert accuracy(mitigated, evaluation) > 0.78  # measured 0.7995 (baseline 0.8667): the price of parity
+    assert ratio >= FOUR_FIFTHS  # measured 0.916
+    assert impact_ratio_on_race(mitigated, evaluation) >= FOUR_FIFTHS  # measured 0.930
+    # measured 0.7845 (baseline 0.8667; always predicting "<=50K" scores 0.754): the price of parity
+    # without the prohibited bases and proxies, which carried much of the baseline's accuracy
+    assert accuracy(mitigated, evaluation) > 0.775
 
 
-def test_mitigation_costs_little_accuracy(baseline: Any, mitigated: Any, evaluation: pd.DataFrame) -> None:
-    assert accuracy(baseline, evaluation) - accuracy(mitigated, evaluation) < 0.08  # measured 0.067
+def test_the_unpenalised_fit_on_the_same_features_fails_four_fifths(
+    train: pd.DataFrame, evaluation: pd.DataFrame
+) -> None:
+    """Control: dropping the prohibited features is not what makes the mitigated model pass."""
+    plain = train_mitigated(train, strength=0.0)
+    assert impact_ratio_on_race(plain, evaluation) < FOUR_FIFTHS  # measured 0.40
+    assert impact_ratio_on_sex(plain, evaluation)[0] < FOUR_FIFTHS  # measured 0.45
 
 
-def test_mitigated_predicts_from_features_alone_and_deterministically(mitigated: Any, evaluation: pd.DataFrame) -> None:
-    x = evaluation[list(FEATURES)]
-    first, second = mitigated.predict(x), mitigated.predict(x)
-    np.testing.assert_array_equal(first, second)
+def test_mitigation_costs_bounded_accuracy(baseline: Any, mitigated: Any, evaluation: pd.DataFrame) -> None:
+    assert accuracy(baseline, evaluation) - accuracy(mitigated, evaluation) < 0.09  # measured 0.082
+
+
+def test_mitigated_is_one_linear_score_from_features_alone(
+    mitigated: Any, train: pd.DataFrame, evaluation: pd.DataFrame
+) -> None:
+    x = evaluation[list(MITIGATED_FEATURES)]
+    first = mitigated.predict(x)
     proba = mitigated.predict_proba(x)
     assert proba.shape == (len(x), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    # Each row gets the vote of one member of the mixture (chosen by the row's hash), so a row is
-    # positive only if some member says so, and rows all members agree on get that answer.
-    assert ((first == 1) <= (proba[:, 1] > 0)).all() and ((first == 0) <= (proba[:, 1] < 1)).all()
-    np.testing.assert_array_equal(first[proba[:, 1] == 1.0], 1)
+    # A plain logistic regression: approve exactly when the linear score is positive.
+    logit = mitigated[:-1].transform(x) @ mitigated[-1].coef_.ravel() + mitigated[-1].intercept_[0]
+    np.testing.assert_array_equal(first, (logit > 0).astype(int))
+    np.testing.assert_allclose(proba[:, 1], 1.0 / (1.0 + np.exp(-logit)))
     # Extra columns (the protected ones included) are ignored, not used.
     np.testing.assert_array_equal(mitigated.predict(evaluation), first)
-    mixture = mitigated[-1]
-    assert isinstance(mixture, FairlearnMixture)
-    assert np.isclose(mixture.weights_.sum(), 1.0) and (mixture.weights_ > 0).all()
+    # Deterministic: the same data gives the same coefficients.
+    np.testing.assert_array_equal(train_mitigated(train, seed=1)[-1].coef_, mitigated[-1].coef_)
 
 
 def test_baseline_training_is_reproducible(baseline: Any, train: pd.DataFrame, evaluation: pd.DataFrame) -> None:
     again = train_baseline(train, seed=0)
-    x = evaluation[list(FEATURES)]
+    x = evaluation[list(BASELINE_FEATURES)]
     np.testing.assert_array_equal(again.predict_proba(x), baseline.predict_proba(x))
 
 
@@ -155,9 +189,9 @@ def test_trained_models_round_trip_through_model_files(
 ) -> None:
     model = {"baseline": baseline, "mitigated": mitigated}[kind]
     path = tmp_path / f"{kind}.skops"
-    save_model(model, path, trust=MODEL_TYPES)
-    loaded = load_model(path, trust=MODEL_TYPES)
-    x = evaluation[list(FEATURES)]
+    save_model(model, path)
+    loaded = load_model(path)
+    x = evaluation[list(BASELINE_FEATURES)]
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
 
@@ -187,14 +221,15 @@ def test_the_demo_models_need_no_trust_beyond_the_libraries_but_the_demo_class(
 ) -> None:
     used: set[str] = set()
     for name, model in (("b", baseline), ("m", mitigated)):
-        save_model(model, tmp_path / f"{name}.skops", trust=MODEL_TYPES)
+        save_model(model, tmp_path / f"{name}.skops")
         used |= _types_in(tmp_path / f"{name}.skops")
     outside = {t for t in used if not t.startswith("builtins.") and t.split(".")[0] not in DEFAULT_LIBRARIES}
-    assert outside - STANDARD_TYPES == set(MODEL_TYPES)
+    # Library types only: the models load without trusting any of this project's own classes.
+    assert outside - STANDARD_TYPES == set()
 
 
 def test_shap_tree_explainer_handles_the_unwrapped_baseline(baseline: Any, evaluation: pd.DataFrame) -> None:
-    x = baseline[:-1].transform(evaluation[list(FEATURES)].head(200))
+    x = baseline[:-1].transform(evaluation[list(BASELINE_FEATURES)].head(200))
     explainer = shap.TreeExplainer(baseline[-1])
     values = np.asarray(explainer.shap_values(x))
     assert values.shape == x.shape
@@ -214,4 +249,4 @@ def test_training_refuses_unusable_data(train: pd.DataFrame) -> None:
     with pytest.raises(MetricInputError, match="lacks column"):
         train_mitigated(small.drop(columns=["sex"]))
     with pytest.raises(MetricInputError, match="are model features"):
-        train_mitigated(small, constrain_on=("age",))
+        train_mitigated(small, constrain_on=("occupation",))

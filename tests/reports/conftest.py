@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from govledger.demo.training import MODEL_TYPES
+from govledger.demo.fair_lending import EXCLUDED_FROM_REASONS, MONITORED, REASON_MAP_VERSION, REASON_TEXT
 from ledger.access.api_keys import create_key_actor
 from ledger.api import Ledger, local_actor
 from ledger.lineage.decisions import record_decisions
@@ -58,7 +58,6 @@ def governed(gov: Ledger, adult_models: AdultModels) -> Governed:
             "income",
             ClassMapping({"sex": "sex", "race": "race"}),
             policy,
-            trust=MODEL_TYPES,
         )
         evaluation_ids[name] = record_evaluation(
             ledger,
@@ -80,13 +79,17 @@ def governed(gov: Ledger, adult_models: AdultModels) -> Governed:
     )
     ledger.append("model.promoted", {"model": model, "stage": "production"}, actor=officer)
     applicants = pd.read_csv(adult_models.prepared.eval.path).head(DECISIONS)
-    fitted = load_model(adult_models.mitigated, trust=MODEL_TYPES)
+    fitted = load_model(adult_models.mitigated)
     requests = decision_requests(
         fitted,
         applicants,
         model_ref=model,
         features=[str(f) for f in fitted.feature_names_in_],
         start=datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
+        excluded=EXCLUDED_FROM_REASONS,
+        reason_text=REASON_TEXT,
+        reason_map_version=REASON_MAP_VERSION,
+        monitoring_fields=MONITORED,
         explain_at_most=40,
     )
     record_decisions(ledger, requests, actor=service)

@@ -8,24 +8,31 @@ import html
 import re
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from govledger.demo.fair_lending import REASON_MAP_VERSION, REASON_TEXT
 from ledger.api import Ledger
 from ledger.errors import ConflictError, NotFoundError
 from ledger.lineage import tables as t
+from ledger.lineage.decisions import record_decisions
 from ledger.privacy.sealing import ErasedInput, read_decision_input
+from policies.artifacts import load_model
+from policies.decision_log import NO_LAWFUL_REASON, decision_requests
 from reports.adverse_action import CHECKLIST as NOTICE_CHECKLIST
 from reports.adverse_action import build_adverse_action, derived_notice_id
 from reports.decision import CHECKLIST as TRACE_CHECKLIST
 from reports.decision import build_decision
 from reports.document import prepare, render
 from reports.render import render_html
+from tests.conftest import AdultModels
 from tests.lineage.factories import RISK_OFFICER
-from tests.reports.conftest import Governed
+from tests.reports.conftest import Governed, key_actor
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -262,3 +269,33 @@ def test_decision_report_lists_appeals_and_the_review_that_answers_one(governed:
     assert "apl-7" in html and "my income was entered wrongly" in html and "human review, correction" in html
     assert f"#{appealed.seq}" in html  # cited, so the evidence appendix proves it
     assert "answers appeal apl-7" in html
+
+
+def test_a_decision_referred_for_review_gets_a_notice_that_names_no_reason(
+    governed: Governed, adult_models: AdultModels
+) -> None:
+    """Every feature declared excluded: each adverse decision is referred, and its notice says so
+    instead of giving a reason (the referral text names no prohibited basis)."""
+    ledger = governed.ledger
+    fitted = load_model(adult_models.mitigated)
+    features = [str(f) for f in fitted.feature_names_in_]
+    requests = decision_requests(
+        fitted,
+        pd.read_csv(adult_models.prepared.eval.path).head(20),
+        model_ref={"name": governed.model[0], "version": governed.model[1]},
+        features=features,
+        start=datetime(2026, 11, 3, 9, 0, tzinfo=UTC),
+        excluded=set(features),
+        reason_text=REASON_TEXT,
+        reason_map_version=REASON_MAP_VERSION,
+        prefix="referred",
+    )
+    record_decisions(ledger, requests, actor=key_actor(ledger, "producer", "scoring service 2"))
+    referred = next(r for r in requests if r["output"]["adverse"])
+    assert referred["explanation"]["review_required"] and referred["explanation"]["reason_codes"] == []
+    notice = html_of(ledger, build_adverse_action, decision_id=referred["decision_id"])
+    assert f"No principal reasons are recorded with this decision: {NO_LAWFUL_REASON}." in notice
+    assert "Right to a statement of specific reasons" in notice
+    assert not [text for text in REASON_TEXT.values() if text in notice]
+    trace = html_of(ledger, build_decision, decision_id=referred["decision_id"])
+    assert NO_LAWFUL_REASON in trace

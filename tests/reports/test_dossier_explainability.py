@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from govledger.demo.training import MODEL_TYPES
 from ledger.api import local_actor
 from policies.evaluate import GateInputs, evaluate
 from policies.loader import load_policy
@@ -30,7 +29,6 @@ def test_dossier_shows_the_recorded_shap_explanation(
         "income",
         ClassMapping({"sex": "sex", "race": "race"}),
         policy,
-        trust=MODEL_TYPES,
     )
     evaluation = evaluate(inputs, facts_from(ledger))
     recorded = record_evaluation(ledger, evaluation, actor=local_actor())
