@@ -14,6 +14,7 @@ import math
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from policies.results import Measurement
 from policies.schema import Comparison, Rule
@@ -114,7 +115,20 @@ def judge(rule: Rule, measurement: Measurement) -> Judgement:
                 f", {rule.confidence:.0%} interval [{_fmt(measurement.interval[0])}, {_fmt(measurement.interval[1])}]"
             )
         message = f"{subject} = {shown}{where}{interval}; {required}: {'pass' if verdict == 'pass' else 'FAIL'}"
+    if verdict == "fail":
+        message += _named(measurement.details)
     excluded = [g for g in measurement.groups if g.excluded]
     if excluded:
         message += "; excluded: " + ", ".join(f"{g.group} ({g.excluded})" for g in excluded[:10])
     return Judgement(verdict, message)
+
+
+def _named(details: dict[str, Any]) -> str:
+    """What a failing count is made of, by name: the features or fields at fault."""
+    problems = details.get("problems") or []
+    ranked = details.get("in_top_k") or []
+    named = [str(p) for p in problems] or [f"{r['feature']} ranks {r['rank']}" for r in ranked]
+    if not named:
+        return ""
+    more = f" and {len(named) - 5} more" if len(named) > 5 else ""
+    return " (" + "; ".join(named[:5]) + more + ")"
