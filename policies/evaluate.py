@@ -399,7 +399,9 @@ def _measure(
             return explain_rules.sensitive_attribution_share(explanation, sensitive)
         if rule.metric == "additivity_error":
             return explain_rules.additivity(explanation)
-        return explain_rules.explainable_share(explanation, max_reasons=int(rule.params.get("max_reasons", 4)))
+        return explain_rules.explainable_share(
+            explanation, max_reasons=int(rule.params.get("max_reasons", 4)), excluded=frozenset(sensitive)
+        )
     return measure_data(
         rule.metric,
         facts,

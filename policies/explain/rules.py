@@ -7,7 +7,7 @@ background size), so a recorded rule result tells how far its numbers can be tru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -94,7 +94,11 @@ def additivity(explanation: GlobalExplanation) -> Measurement:
 
 
 def explainable_share(
-    explanation: GlobalExplanation, *, max_reasons: int = MAX_REASONS, tolerance: float = 1e-5
+    explanation: GlobalExplanation,
+    *,
+    max_reasons: int = MAX_REASONS,
+    tolerance: float = 1e-5,
+    excluded: Collection[str] = (),
 ) -> Measurement:
     """Share of sampled rows that can be given between one and `max_reasons` principal reasons whose
     attribution adds up to the model output within `tolerance` × max(1, |base value| + Σ|contributions|),
@@ -106,7 +110,9 @@ def explainable_share(
     miss by ~1e-15, so for them nothing changes.
 
     A row fails when no feature lowered its score (nothing to cite as a reason) or when its
-    attributions do not add up. `mean_reason_coverage` tells how much of a row's total downward push
+    attributions do not add up. Features in `excluded` (prohibited bases and declared proxies) can
+    never be a reason (Regulation B 1002.6), so a row lowered only by them has no lawful reason.
+    `mean_reason_coverage` tells how much of a row's total downward push
     the cited reasons carry, on average over rows that have any.
     """
     n_rows = explanation.sample_size
@@ -114,10 +120,12 @@ def explainable_share(
         return Measurement(value=None, insufficient="no rows were explained")
     scale = np.maximum(1.0, abs(explanation.base_value) + np.abs(explanation.contributions).sum(axis=1))
     adds_up = explanation.row_additivity_errors() <= tolerance * scale
-    negatives = np.where(explanation.contributions < 0, explanation.contributions, 0.0)
+    lawful = np.array([name not in excluded for name in explanation.features], dtype=bool)
+    negatives = np.where((explanation.contributions < 0) & lawful, explanation.contributions, 0.0)
     has_reason = (negatives < 0).any(axis=1)
     coverage = [
-        _cited(explanation, int(row), max_reasons) / float(negatives[row].sum()) for row in np.flatnonzero(has_reason)
+        _cited(explanation, int(row), max_reasons, excluded) / float(negatives[row].sum())
+        for row in np.flatnonzero(has_reason)
     ]
     explainable = adds_up & has_reason
     return Measurement(
@@ -128,6 +136,7 @@ def explainable_share(
             "without_reasons": int((~has_reason).sum()),
             "not_additive": int((~adds_up).sum()),
             "max_reasons": max_reasons,
+            "excluded_from_reasons": sorted(set(excluded) & set(explanation.features)),
             "tolerance": tolerance,
             "tolerance_is": "relative to max(1, |base value| + sum of |contributions|)",
             "explainer": explainer_details(explanation),
@@ -136,6 +145,7 @@ def explainable_share(
     )
 
 
-def _cited(explanation: GlobalExplanation, row: int, max_reasons: int) -> float:
+def _cited(explanation: GlobalExplanation, row: int, max_reasons: int, excluded: Collection[str]) -> float:
     """The total (negative) contribution of the reasons cited for a row."""
-    return float(sum(value for _, value in principal_reasons(explanation, row, max_reasons=max_reasons).reasons))
+    cited = principal_reasons(explanation, row, max_reasons=max_reasons, excluded=excluded).reasons
+    return float(sum(value for _, value in cited))

@@ -397,3 +397,21 @@ def test_a_bad_registration_is_exit_2_and_records_nothing(
     code, out, err = gate(*args(lender, "fair", "four-fifths", "--sensitive", "sex=gender", *extra))
     assert code == 2 and needle in err and err.count("\n") == 1, out + err
     assert gov.size == size
+
+
+def test_a_row_lowered_only_by_a_prohibited_basis_has_no_lawful_reason() -> None:
+    """explainable_share counts a row as explainable only if a lawful feature lowered its score."""
+    from policies.explain import explain_model
+    from policies.explain.rules import explainable_share
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"marital": rng.normal(size=600), "noise": rng.normal(size=600) * 1e-3})
+    target = (frame["marital"] + rng.normal(scale=0.3, size=600) > 0).astype(int)
+    model = LogisticRegression().fit(frame, target)
+    explanation = explain_model(model, frame, background_size=50, sample_size=200, seed=0)
+    plain = explainable_share(explanation)
+    lawful = explainable_share(explanation, excluded={"marital"})
+    assert lawful.details["excluded_from_reasons"] == ["marital"]
+    assert plain.value is not None and lawful.value is not None
+    # Only `noise` may be cited now: it lowers about half the rows, so about half have a lawful reason.
+    assert lawful.value < plain.value and 0.3 < lawful.value < 0.7
