@@ -41,8 +41,9 @@ def evaluation_request(
     evaluation_id: str, policy_sha256: str, *, ratios: tuple[float, float] = (0.91, 0.88), forged: bool = False
 ) -> dict[str, Any]:
     """An evaluation of credit@1 (artifact "model-bytes") on dataset "adult-eval" under the shipped
-    four-fifths policy, whose two rules get the impact ratios `ratios` (by sex, by race). The
-    verdicts follow from the ratios, unless `forged` (every rule then claims to pass)."""
+    four-fifths policy, whose sex and race rules get the impact ratios `ratios`, and whose ethnicity
+    and age rules are not evaluated (not mapped). The verdicts follow from the ratios, unless
+    `forged` (every evaluated rule then claims to pass)."""
     rules = []
     for (attribute, worst), ratio in zip((("sex", "Female"), ("race", "Black")), ratios, strict=True):
         rules.append(
@@ -60,14 +61,30 @@ def evaluation_request(
                 "message": f"impact ratio of {worst} {ratio} vs threshold >= 0.8",
             }
         )
+    for attribute, severity in (("ethnicity", "block"), ("age", "warn")):  # classes this credit data lacks
+        rules.append(
+            {
+                "rule_id": f"impact-ratio-{attribute}",
+                "category": "fairness",
+                "metric": "impact_ratio",
+                "by": [attribute],
+                "comparison": ">=",
+                "threshold": 0.8,
+                "severity": severity,
+                "verdict": "not_evaluated",
+                "message": f"impact_ratio by {attribute}: not evaluated: protected class {attribute} is not mapped",
+                "details": {"not_mapped": [attribute]},
+            }
+        )
     blocked = any(r["verdict"] == "fail" for r in rules)
     return {
         "evaluation_id": evaluation_id,
         "model": {"name": "credit", "version": "1"},
         "model_artifact_sha256": sha("model-bytes"),
         "dataset": {"dataset_id": "adult-eval", "content_sha256": sha("adult-eval"), "rows": 1000},
-        "policy": {"name": "four-fifths", "version": "1", "sha256": policy_sha256},
+        "policy": {"name": "four-fifths", "version": "2", "sha256": policy_sha256},
         "verdict": "blocked" if blocked else "passed",
         "rules": rules,
         "libraries": {"fairlearn": "0.15.0"},
+        "protected_classes": {"mapping": {"sex": "sex", "race": "race"}, "not_mapped": ["ethnicity", "age"]},
     }

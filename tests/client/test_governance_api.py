@@ -50,7 +50,7 @@ def test_policies_and_evaluations_gate_a_promotion(live: LiveServer) -> None:
     with pytest.raises(ForbiddenError):
         ci.publish_policy(POLICY.text)
     published = approver.publish_policy(POLICY.text)
-    assert published == PolicyReceipt(published.seq, POLICY.sha256, "four-fifths", "1")
+    assert published == PolicyReceipt(published.seq, POLICY.sha256, "four-fifths", POLICY.policy.version)
     assert published.sha256 == hashlib.sha256(POLICY.text.encode()).hexdigest()
     with pytest.raises(ConflictError):
         approver.publish_policy(POLICY.text)
