@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,11 @@ from policies.datafiles import read_data
 from policies.explain import GlobalExplanation, explain_model
 from policies.explain import rules as explain_rules
 from policies.facts import LineageFacts
-from policies.judge import Judgement, judge, not_evaluated, overall_verdict
+from policies.judge import Judgement, judge, needs_selections, not_evaluated, overall_verdict
 from policies.loader import LoadedPolicy
-from policies.metrics.fairness import measure_fairness
-from policies.metrics.performance import PERFORMANCE_METRICS, measure_performance
-from policies.predictions import Predictions, binary, check_threshold, predict
+from policies.metrics.fairness import measure_fairness, scoring_rate_selections
+from policies.metrics.performance import measure_performance
+from policies.predictions import binary, check_threshold, predict
 from policies.protected import ClassMapping, Coverage, class_frame, coverage, features_on_prohibited_bases
 from policies.results import Measurement, MetricInputError
 from policies.schema import Rule
@@ -273,7 +273,14 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
             unmeasured = Measurement(value=None, details={"not_mapped": unmapped})
             outcomes.append(RuleOutcome(rule, unmeasured, not_evaluated(rule, unmapped)))
             continue
-        _require_selections(rule, predictions)
+        if _needs_selections(rule) and predictions.selected is None:
+            why = (
+                f"the model gives scores, not selections ({predictions.how}); give a threshold "
+                "(--threshold, or `threshold:` in the policy) to judge rules on selections"
+            )
+            unselected = Measurement(value=None, insufficient=why)
+            outcomes.append(RuleOutcome(rule, unselected, judge(rule, unselected)))
+            continue
         if rule.category == "explainability" and explanation is None:
             explanation = explain_model(
                 model,
@@ -341,12 +348,12 @@ def _threshold(inputs: GateInputs) -> dict[str, Any] | None:
     return None
 
 
-def _require_selections(rule: Rule, predictions: Predictions) -> None:
-    """Fairness rules and performance metrics of 0/1 predictions need selections; score-only
-    models have none without a threshold (explainability and data rules need none)."""
-    info = PERFORMANCE_METRICS.get(rule.metric)
-    if rule.category == "fairness" or (info is not None and not info.needs_score):
-        predictions.require_selected(rule.id, rule.metric)
+def _needs_selections(rule: Rule) -> bool:
+    """Rules on 0/1 selections (fairness over selection rates, accuracy and the like): a score-only
+    model without a threshold has none, so they are insufficient evidence (a blocking one keeps the
+    model from passing) and say why, while rules on scores (AUC, LL144 scoring rates), explanations
+    and data are judged."""
+    return needs_selections(rule.metric)
 
 
 def _measure(
@@ -376,8 +383,13 @@ def _measure(
         )
     if rule.category == "fairness":
         assert groups is not None  # the schema requires `by` for fairness rules
-        assert y_pred is not None  # _require_selections
-        return measure_fairness(
+        scoring: dict[str, Any] = {}
+        if rule.metric == "scoring_rate_impact_ratio":
+            if y_score is None:
+                raise MetricInputError(f"rule {rule.id} ({rule.metric}) needs scores; the model offers only predict")
+            y_pred, scoring = scoring_rate_selections(y_score)
+        assert y_pred is not None  # _needs_selections
+        measured = measure_fairness(
             rule.metric,
             y_true,
             y_pred,
@@ -389,6 +401,7 @@ def _measure(
             n_boot=rule.n_boot,
             seed=0,
         )
+        return replace(measured, details={**measured.details, **scoring}) if scoring else measured
     if rule.category == "explainability":
         assert explanation is not None
         declared = [*context.protected_columns, *context.classes.proxies, *rule.params.get("proxies", [])]

@@ -42,18 +42,9 @@ class Predictions:
     score_kind: ScoreKind | None
     how: str
 
-    def require_selected(self, rule_id: str, metric: str) -> npt.NDArray[np.int64]:
-        """The 0/1 selections a rule needs, or a usage error saying why there are none and what to do."""
-        if self.selected is None:
-            raise MetricInputError(
-                f"rule {rule_id} ({metric}) needs 0/1 selections, but the model only scores ({self.how}); "
-                "give a threshold (--threshold, or `threshold:` in the policy) to select where score >= threshold"
-            )
-        return self.selected
-
     def as_record(self) -> dict[str, Any]:
         """How selections and scores were made, for the evaluation's parameters."""
-        return {"selection": self.how, "score": self.score_kind}
+        return {"selection": self.how, "score": self.score_kind, "selections": self.selected is not None}
 
 
 def check_threshold(value: float | None, source: str) -> float | None:

@@ -38,6 +38,7 @@ CATEGORIES: dict[str, frozenset[str]] = {
             "true_positive_rate_difference",
             "false_positive_rate_difference",
             "impact_ratio",
+            "scoring_rate_impact_ratio",
         }
     ),
     "explainability": frozenset(

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
 
@@ -41,7 +42,7 @@ from policies.metrics._evaluators import Resample, confusion, verify
 from policies.metrics.groups import Partition, partition
 from policies.results import GroupRow, Measurement, MetricInputError
 
-__all__ = ["FAIRNESS_METRICS", "MetricInfo", "measure_fairness"]
+__all__ = ["FAIRNESS_METRICS", "MetricInfo", "measure_fairness", "scoring_rate_selections"]
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,22 @@ _DEFINITIONS: dict[str, _Definition] = {
     ),
 }
 
+# NYC LL144 for tools that score rather than select (6 RCNY 5-300 "scoring rate", 5-301(c)): the
+# rate at which a category scores above the sample's median score, over the highest category's rate.
+# The caller turns scores into "above the median" selections (`scoring_rate_selections`); the
+# comparison is the impact ratio's.
+_DEFINITIONS["scoring_rate_impact_ratio"] = _Definition(
+    ("selection_rate",),
+    "ratio",
+    "lowest scoring-rate impact ratio: each group's rate of scores above the sample median over the "
+    "highest group's (NYC LL144, 6 RCNY 5-301(c))",
+)
+_NEEDS_SCORE = frozenset({"scoring_rate_impact_ratio"})
+
 FAIRNESS_METRICS: dict[str, MetricInfo] = {
     name: MetricInfo(
         higher_is_better=definition.compare == "ratio",
-        needs_score=False,
+        needs_score=name in _NEEDS_SCORE,
         description=definition.description,
         needs=frozenset().union(*(_RATES[rate].needs for rate in definition.rates)),
     )
@@ -258,3 +271,14 @@ def _rows(parts: Partition, values: FloatArray, ratios: FloatArray | None) -> li
         )
         for g, name in enumerate(parts.names)
     ]
+
+
+def scoring_rate_selections(scores: np.ndarray) -> tuple[npt.NDArray[np.int64], dict[str, Any]]:
+    """1 where a score is above the sample's median score (6 RCNY 5-300, "scoring rate"), and what
+    a reader needs to judge it: the median, and the share of scores tied at it (many ties at the
+    median, e.g. most scores exactly 0, make the scoring rate say little)."""
+    values = np.asarray(scores, dtype=np.float64)
+    median = float(np.median(values))
+    above = (values > median).astype(np.int64)
+    ties = float(np.mean(values == median))
+    return above, {"scoring": "score above the sample median", "median_score": median, "share_at_median": ties}

@@ -415,3 +415,28 @@ def test_a_row_lowered_only_by_a_prohibited_basis_has_no_lawful_reason() -> None
     assert plain.value is not None and lawful.value is not None
     # Only `noise` may be cited now: it lowers about half the rows, so about half have a lawful reason.
     assert lawful.value < plain.value and 0.3 < lawful.value < 0.7
+
+
+def test_nyc_ll144_audits_a_score_only_model_on_scoring_rates(
+    gov: Ledger, gate: Run, lender: dict[str, Path], tmp_path: Path
+) -> None:
+    """6 RCNY 5-301(c): a regressor is judged on the rate of scores above the median; the rules on
+    selections cannot be judged without a threshold and say so (they are warnings in this pack)."""
+    from sklearn.linear_model import Ridge
+
+    train = pd.read_csv(lender["train"])
+    holdout = pd.read_csv(lender["eval"])
+    lender["scorer"] = tmp_path / "scorer.skops"
+    save_model(Ridge().fit(train[FAIR_FEATURES], train["income_k"] / 100), lender["scorer"])
+    register(gov, lender, "scorer")
+    publish_policy(gov, load_policy("nyc-ll144"), actor=local_actor())
+    code, out, err = gate(*args(lender, "scorer", "nyc-ll144", "--sensitive", "sex=gender,race=applicant_race"))
+    assert code == 0, out + err
+    entry = next(iter(gov.entries(kind="evaluation.recorded"))).data
+    rules = {r["rule_id"]: r for r in entry["rules"]}
+    assert rules["impact-ratio-sex"]["verdict"] == "insufficient_evidence"
+    assert "gives scores, not selections" in rules["impact-ratio-sex"]["message"]
+    scores = pd.Series(Ridge().fit(train[FAIR_FEATURES], train["income_k"] / 100).predict(holdout[FAIR_FEATURES]))
+    rates = (scores > scores.median()).groupby(holdout["applicant_race"]).mean()
+    assert rules["scoring-rate-race"]["value"] == pytest.approx(rates.min() / rates.max(), abs=1e-12)
+    assert rules["scoring-rate-race"]["details"]["median_score"] == pytest.approx(scores.median())
