@@ -246,7 +246,8 @@ def _banded(values: pd.Series[Any], cuts: Sequence[float]) -> pd.Series[Any]:
 
 def _as_groups(name: str, column: str, values: pd.Series[Any], bands: Sequence[float] | None) -> pd.Series[Any]:
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    if not numeric and (values.dtype == object or pd.api.types.is_string_dtype(values)):
+    textual = values.dtype == object or pd.api.types.is_string_dtype(values)
+    if not numeric and textual and (bands is not None or name in _NEEDS_BANDS):  # numbers written as text?
         as_numbers = pd.to_numeric(values, errors="coerce")
         share = float(as_numbers.notna().mean())
         if share == 1.0 and (bands is not None or name in _NEEDS_BANDS):
