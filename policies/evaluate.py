@@ -29,10 +29,10 @@ from policies.datafiles import read_data
 from policies.explain import GlobalExplanation, explain_model
 from policies.explain import rules as explain_rules
 from policies.facts import LineageFacts
-from policies.judge import Judgement, judge, needs_selections, not_evaluated, overall_verdict
+from policies.judge import Judgement, judge, not_evaluated, overall_verdict
 from policies.loader import LoadedPolicy
-from policies.metrics.fairness import measure_fairness, scoring_rate_selections
-from policies.metrics.performance import measure_performance
+from policies.metrics.fairness import FAIRNESS_METRICS, measure_fairness, scoring_rate_selections
+from policies.metrics.performance import PERFORMANCE_METRICS, measure_performance
 from policies.predictions import binary, check_threshold, predict
 from policies.protected import ClassMapping, Coverage, class_frame, coverage, features_on_prohibited_bases
 from policies.results import Measurement, MetricInputError
@@ -353,7 +353,10 @@ def _needs_selections(rule: Rule) -> bool:
     model without a threshold has none, so they are insufficient evidence (a blocking one keeps the
     model from passing) and say why, while rules on scores (AUC, LL144 scoring rates), explanations
     and data are judged."""
-    return needs_selections(rule.metric)
+    for table in (FAIRNESS_METRICS, PERFORMANCE_METRICS):
+        if rule.metric in table:
+            return not table[rule.metric].needs_score
+    return False
 
 
 def _measure(

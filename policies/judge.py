@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from policies.metrics.fairness import FAIRNESS_METRICS
-from policies.metrics.performance import PERFORMANCE_METRICS
 from policies.results import Measurement
 from policies.schema import Comparison, Rule
 
@@ -27,7 +25,6 @@ __all__ = [
     "compare",
     "judge",
     "judge_value",
-    "needs_selections",
     "not_evaluated",
     "overall_verdict",
 ]
@@ -90,14 +87,6 @@ def overall_verdict(rule_verdicts: Iterable[tuple[str, str]], *, shortfall: str 
     if verdicts and all(verdict == NOT_EVALUATED for _, verdict in verdicts):
         return "insufficient_evidence"
     return "passed"
-
-
-def needs_selections(metric: str) -> bool:
-    """Whether a metric is computed on 0/1 selections (not on scores, explanations or lineage)."""
-    for table in (FAIRNESS_METRICS, PERFORMANCE_METRICS):
-        if metric in table:
-            return not table[metric].needs_score
-    return False
 
 
 def not_evaluated(rule: Rule, unmapped: list[str]) -> Judgement:

@@ -44,7 +44,7 @@ class Predictions:
 
     def as_record(self) -> dict[str, Any]:
         """How selections and scores were made, for the evaluation's parameters."""
-        return {"selection": self.how, "score": self.score_kind, "selections": self.selected is not None}
+        return {"selection": self.how, "score": self.score_kind}
 
 
 def check_threshold(value: float | None, source: str) -> float | None:

@@ -24,16 +24,17 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-import pandas as pd
 import yaml
 
 from policies.results import MetricInputError
+from policies.schema import CLASS_NAME
+
+if TYPE_CHECKING:  # numpy and pandas load with the gate extra, when a frame is read; the policy kinds need neither
+    import pandas as pd
 
 __all__ = [
-    "CLASS_NAME",
     "KNOWN_CLASSES",
     "ClassMapping",
     "Coverage",
@@ -45,7 +46,6 @@ __all__ = [
     "parse_sensitive",
 ]
 
-CLASS_NAME: Final[str] = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 _CLASS_RE: Final[re.Pattern[str]] = re.compile(CLASS_NAME)
 
 # The protected classes of US and EU anti-discrimination law a pack may name (Title VII, ECOA /
@@ -238,6 +238,9 @@ def band_labels(cuts: Sequence[float]) -> list[str]:
 
 
 def _banded(values: pd.Series[Any], cuts: Sequence[float]) -> pd.Series[Any]:
+    import numpy as np
+    import pandas as pd
+
     ordered = sorted(float(c) for c in cuts)
     positions = np.searchsorted(np.asarray(ordered), values.to_numpy(dtype=np.float64), side="right")
     labels = np.asarray(band_labels(ordered), dtype=object)
@@ -245,6 +248,8 @@ def _banded(values: pd.Series[Any], cuts: Sequence[float]) -> pd.Series[Any]:
 
 
 def _as_groups(name: str, column: str, values: pd.Series[Any], bands: Sequence[float] | None) -> pd.Series[Any]:
+    import pandas as pd
+
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     textual = values.dtype == object or pd.api.types.is_string_dtype(values)
     if not numeric and textual and (bands is not None or name in _NEEDS_BANDS):  # numbers written as text?
@@ -286,6 +291,8 @@ def class_frame(
 ) -> pd.DataFrame:
     """One column per mapped class (named by the class), as group labels: what fairness and
     per-group metrics are computed by. Refuses a missing column or missing values."""
+    import pandas as pd
+
     columns = {name: mapping.columns[name] for name in classes if name in mapping.columns}
     missing = [
         f"{column!r} (protected class {name})" for name, column in columns.items() if column not in frame.columns

@@ -12,14 +12,24 @@ its own `predict`) and `trust`: model-file types the gate loads beyond its defau
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from policies.protected import CLASS_NAME
+__all__ = [
+    "CATEGORIES",
+    "CLASS_NAME",
+    "EXPLAINABILITY_BOUNDS",
+    "ClassRequirements",
+    "Comparison",
+    "Policy",
+    "Rule",
+    "category_of",
+]
 
-__all__ = ["CATEGORIES", "EXPLAINABILITY_BOUNDS", "ClassRequirements", "Comparison", "Policy", "Rule", "category_of"]
-
+# A protected class's name in a policy (sex, race, national_origin, ...); `policies.protected` maps
+# classes to data columns. Here, not there, because the policy language is read without numpy/pandas.
+CLASS_NAME: Final[str] = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 Comparison = Literal["<", "<=", ">", ">=", "=="]
 DottedName = Annotated[
     str, Field(min_length=3, max_length=300, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")

@@ -53,6 +53,8 @@ RATES_OF = {
     "selection_rate_ratio": ("selection_rate",),
     "selection_rate_difference": ("selection_rate",),
     "impact_ratio": ("selection_rate",),
+    # on "score above the median" selections (scoring_rate_selections), the impact ratio's computation
+    "scoring_rate_impact_ratio": ("selection_rate",),
     "true_positive_rate_difference": ("true_positive_rate",),
     "false_positive_rate_difference": ("false_positive_rate",),
     "equalized_odds_difference": ("true_positive_rate", "false_positive_rate"),
@@ -168,6 +170,7 @@ def test_impact_ratio_rows_match_numpy(data: tuple[np.ndarray, np.ndarray, pd.Da
 FAIRLEARN = {
     "selection_rate_ratio": flm.demographic_parity_ratio,
     "impact_ratio": flm.demographic_parity_ratio,
+    "scoring_rate_impact_ratio": flm.demographic_parity_ratio,
     "selection_rate_difference": flm.demographic_parity_difference,
     "true_positive_rate_difference": flm.equal_opportunity_difference,
     "equalized_odds_difference": flm.equalized_odds_difference,
@@ -496,3 +499,14 @@ def test_impact_ratio_is_min_rate_over_max_rate(rows: list[tuple[str, bool]], mi
         {g: r / top for g, r in rates.items()}
     )
     assert len(m.groups) == len(names)
+
+
+def test_scoring_rate_selections_are_the_scores_above_the_median() -> None:
+    """6 RCNY 5-300: the scoring rate is the rate of scores above the sample's median score."""
+    from policies.metrics.fairness import scoring_rate_selections
+
+    above, details = scoring_rate_selections(np.array([0.0, 0.0, 0.0, 0.2, 0.9]))
+    assert above.tolist() == [0, 0, 0, 1, 1]
+    assert details["median_score"] == 0.0 and details["share_at_median"] == pytest.approx(0.6)
+    above, details = scoring_rate_selections(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert above.tolist() == [0, 0, 1, 1] and details["median_score"] == 2.5

@@ -477,7 +477,7 @@ def test_a_threshold_selects_on_the_probability_and_the_command_line_wins(
 SCORE_RULES = """
   - id: auc
     metric: roc_auc
-    by: [gender]
+    by: [sex]
     comparison: ">="
     threshold: 0.5
   - id: additivity

@@ -240,15 +240,16 @@ def test_four_fifths_evaluates_the_mapped_classes_and_names_the_rest(
     assert cases["impact-ratio-sex"].find("skipped") is None
     skipped = cases["impact-ratio-race"].find("skipped")
     assert skipped is not None and "race is not mapped" in (skipped.get("message") or "")
-    assert "sex = `gender`" in summary.read_text() and "not evaluated: race, ethnicity" in summary.read_text()
+    assert "sex = `gender`" in summary.read_text() and "not evaluated: race, ethnicity, age" in summary.read_text()
     entry = next(iter(gov.entries(kind="evaluation.recorded"))).data
     assert entry["protected_classes"]["mapping"] == {"sex": "gender"}
-    assert entry["protected_classes"]["not_mapped"] == ["race", "ethnicity"]
+    assert entry["protected_classes"]["not_mapped"] == ["race", "ethnicity", "age"]
     verdicts = {r["rule_id"]: r["verdict"] for r in entry["rules"]}
     assert verdicts == {
         "impact-ratio-sex": "pass",
         "impact-ratio-race": "not_evaluated",
         "impact-ratio-ethnicity": "not_evaluated",
+        "impact-ratio-age": "not_evaluated",
     }
 
 

@@ -44,5 +44,5 @@ def test_dossier_shows_the_recorded_shap_explanation(
     )
     assert "Global feature importance" in text and top in text
     assert explained["explainer_kind"] in text and explained["background_sha256"][:12] in text
-    assert "no-protected-or-proxy-in-top-5" in rendered.html and "sensitive_in_top_k" in text  # the check, as recorded
+    assert "no-prohibited-basis-in-top-5" in rendered.html and "sensitive_in_top_k" in text  # the check, as recorded
     assert "Not applicable: no explainability rule was evaluated" not in text

@@ -38,6 +38,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/models"): {"admin", "producer"},
     ("GET", "/v1/models"): READ,
     ("GET", "/v1/models/{name}/{version}"): READ,
+    ("GET", "/v1/models/{name}/{version}/promotions"): READ,
     ("POST", "/v1/models/{name}/{version}/promotions"): {"admin", "approver"},
     ("POST", "/v1/models/{name}/{version}/retirement"): {"admin", "approver"},
     ("POST", "/v1/approvals"): {"admin", "approver"},
