@@ -22,7 +22,7 @@ from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError, PrivacyError
 from ledger.lineage.decision_reads import PeriodDecision, decisions_in_period, erasure_seqs
 from ledger.lineage.registry_reads import model_version
-from ledger.log.entry import format_ts
+from ledger.log.entry import UTC_PATTERN, format_ts
 from ledger.privacy.sealing import ErasedInput, read_decision_input
 from ledger.storage.db import Connection
 from reports.bias_audit_data import AuditRecord, DimensionTable, scoring_audit, selection_audit
@@ -33,7 +33,7 @@ from reports.evidence import Evidence
 __all__ = ["CHECKLIST", "DEFAULT_AUDITOR", "build_bias_audit"]
 
 DEFAULT_AUDITOR = "govledger (automated; not an independent auditor)"
-_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+_UTC = re.compile(UTC_PATTERN)
 
 # Why a decision's category could not be known, whatever the dimension.
 NO_INPUT = "no input was recorded with the decision"

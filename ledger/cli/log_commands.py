@@ -29,7 +29,9 @@ def _read_ndjson(raw: bytes) -> list[dict[str, Any]]:
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"standard input is not valid UTF-8 (byte {exc.start})") from None
     items: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only (a trailing "\r" is whitespace): str.splitlines would also split at
+    # U+2028, U+0085 and others, which JSON allows unescaped inside a string.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

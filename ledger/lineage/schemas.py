@@ -217,7 +217,7 @@ class Notice(Payload):
 
 class Retention(Payload):
     retention_class: ShortText
-    earliest_purge: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    earliest_purge: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 
 
 # Items of the decision record (REGULATORY.md) that a decision must carry or explain away in

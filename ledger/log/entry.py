@@ -117,8 +117,10 @@ class Entry:
         }
 
 
-# How every UTC time govledger accepts is written: RFC 3339, UTC ("Z"), at most microseconds.
-UTC_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
+# How every UTC time govledger accepts is written: RFC 3339, UTC ("Z"), at most microseconds, in
+# ASCII digits ([0-9], not \d: both Python's re and pydantic's regex take \d as any Unicode digit,
+# and fromisoformat then reads full-width "１２３４" as the year 1234).
+UTC_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$"
 
 
 def parse_utc(value: str) -> datetime:

@@ -120,6 +120,7 @@ async def test_times_without_a_fraction_or_with_fewer_digits_mean_the_same_insta
         ({"since": "2026-02-30T00:00:00Z"}, "since"),  # not a day of the calendar
         ({"until": "2026-11-23T24:00:00Z"}, "until"),
         ({"since": "2026-11-24T00:00:00Z", "until": "2026-11-23T00:00:00Z"}, "until"),  # backwards
+        ({"since": "１２３４-01-01T00:00:00Z"}, "since"),  # full-width digits are not the year 1234
     ],
 )
 async def test_a_bad_time_is_422_with_the_field_named(
