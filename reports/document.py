@@ -10,13 +10,14 @@ the report is rendered again for the next number.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.api import Ledger
 from ledger.errors import ConflictError
 from ledger.log.entry import Actor
 from reports.evidence import Evidence
+from reports.findings import Findings
 from reports.render import TEMPLATE_VERSION, Rendered, render_html, render_pdf
 
 __all__ = ["Builder", "Content", "Draft", "issue", "prepare", "render"]
@@ -30,6 +31,10 @@ class Content:
     subject: str
     template: str
     context: dict[str, Any]
+    # The executive summary: one sentence on the outcome, then the derived findings.
+    outcome: str = ""
+    findings: Findings = field(default_factory=Findings)
+    period: str | None = None  # e.g. "2026-11-01 to 2026-11-30" for reports over decisions
 
 
 Builder = Callable[..., Content]  # builder(ledger, evidence, **params) -> Content

@@ -31,6 +31,7 @@ __all__ = [
     "Sha256Hex",
     "SubjectErased",
     "TrainingRunRecorded",
+    "UseDomain",
 ]
 
 # No "/" in ids: they appear as single URL path segments (/v1/datasets/{dataset_id}).
@@ -58,6 +59,7 @@ UtcTime = Annotated[
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 JsonScalar = str | int | float | bool | None
+UseDomain = Literal["credit", "employment", "insurance", "housing", "healthcare", "education", "other"]
 Metrics = dict[Annotated[str, Field(min_length=1, max_length=100)], int | float]
 
 
@@ -132,6 +134,13 @@ class ModelRegistered(Payload):
     risk_tier: ShortText | None = None
     limitations: Text | None = None
     monitoring_plan: Text | None = None
+    # What the model is used for, as a category: it chooses the law a bias audit follows
+    # (NYC LL144 is for employment; a credit model gets a fair-lending analysis).
+    use_domain: UseDomain | None = None
+    # What was trained, recorded at registration so a dossier never says "not recorded".
+    estimator: ShortText | None = None  # e.g. "sklearn.linear_model.LogisticRegression"
+    hyperparameters: dict[ShortText, JsonScalar] | None = Field(default=None, max_length=500)
+    input_features: list[ShortText] | None = Field(default=None, max_length=5000)
 
 
 class ApprovalRecorded(Payload):
