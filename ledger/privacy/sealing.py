@@ -17,17 +17,13 @@ beside the log and never in it. Erasure appends `subject.erased` and, in the sam
 ciphertext and the commitment are random-looking bytes, while every hash, proof and checkpoint
 still verifies. The row stays, so the subject stays erased: no new key is ever created for it.
 
-Where destroyed key bytes may survive, and what covers it:
-
-* SQLite: the engine sets ``PRAGMA secure_delete=ON``, so the freed record space is overwritten
-  with zeros; the old page images stay in the ``-wal`` file until a checkpoint
-  (``PRAGMA wal_checkpoint(TRUNCATE)``) copies the pages back and empties the WAL.
-* PostgreSQL: an UPDATE leaves the old row version (with the key) in the table's pages until
-  VACUUM removes it (and the freed space is not guaranteed to be overwritten until it is reused;
-  VACUUM FULL rewrites the table), and it is in the write-ahead log, its archive, replicas and
-  base backups until those expire. Run VACUUM on `subject_keys` after erasures (autovacuum does
-  it eventually) and keep WAL archive and backup retention within the erasure deadline.
-* Anywhere a caller copied a clear input (caches, logs, exports) is outside the ledger's reach.
+Erasure is acknowledged only after the destroyed key's old copies were removed from the
+database's files (`ledger.storage.residue.purge_dead_copies`, run by `erase_subject` after the
+commit): on SQLite (``secure_delete=ON``) a ``wal_checkpoint(TRUNCATE)``, on PostgreSQL a VACUUM of
+`subject_keys` and a CHECKPOINT. `Erasure.purged` says whether that completed; when it did not (a
+reader held an old snapshot for the whole wait) the erasure is still committed and the copy goes at
+a later checkpoint. The bound, and what stays outside it (PostgreSQL's WAL, its archive, replicas
+and backups; anything a caller copied), is in docs/architecture.md ("Erasure off the disk").
 """
 
 from __future__ import annotations
@@ -58,6 +54,7 @@ from ledger.errors import ConflictError, InvalidInputError, NotFoundError, Priva
 from ledger.log.canonical import CanonicalError, canonical_json
 from ledger.log.entry import format_ts
 from ledger.storage.db import bulk_insert, rows_matching
+from ledger.storage.residue import DEFAULT_PURGE_SECONDS, purge_dead_copies
 
 if TYPE_CHECKING:
     from ledger.api import Ledger
@@ -68,6 +65,7 @@ __all__ = [
     "KEY_BYTES",
     "NONCE_BYTES",
     "ErasedInput",
+    "Erasure",
     "SubjectKeyRaceError",
     "SubjectKeys",
     "destroy_subject_key",
@@ -93,6 +91,28 @@ _MAX_SUBJECT_REF = 200  # subject_keys.subject_ref is String(200)
 
 class SubjectKeyRaceError(ConflictError):
     """Two writers created a key for the same new subject at once; the loser must seal again."""
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """An acknowledged erasure: the `subject.erased` entry, and whether the destroyed key's old
+    copies were confirmed gone from the database's files before the acknowledgement."""
+
+    receipt: Receipt
+    purged: bool
+    purge_detail: str
+
+    @property
+    def seq(self) -> int:
+        return self.receipt.seq
+
+    @property
+    def ts(self) -> str:
+        return self.receipt.ts
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return self.receipt.leaf_hash
 
 
 @dataclass(frozen=True)
@@ -357,12 +377,20 @@ def seal_subject_input(
 
 
 def erase_subject(
-    ledger: Ledger, subject_ref: str, *, reason: str, actor: Actor, legal_basis: str | None = None
-) -> Receipt:
-    """Append `subject.erased`; the lineage hook destroys the subject's key in the same transaction.
+    ledger: Ledger,
+    subject_ref: str,
+    *,
+    reason: str,
+    actor: Actor,
+    legal_basis: str | None = None,
+    purge_seconds: float = DEFAULT_PURGE_SECONDS,
+) -> Erasure:
+    """Append `subject.erased` (the lineage hook destroys the subject's key in the same
+    transaction), then remove the key's old copies from the database's files before returning.
 
     Any subject reference may be erased (its data may live only off the ledger); a second erasure
-    is refused with ConflictError and writes nothing.
+    is refused with ConflictError and writes nothing. The purge waits up to `purge_seconds` for
+    readers of older snapshots; `Erasure.purged` is False if one outlasted it.
     """
     data: dict[str, Any] = {"subject_ref": subject_ref, "reason": reason}
     if legal_basis is not None:
@@ -377,4 +405,7 @@ def erase_subject(
             conn = conn.execution_options(sqlite_immediate=True)
             with conn.begin():
                 destroy_subject_key(conn, subject_ref, receipt.ts)
-    return receipt
+    purge = purge_dead_copies(ledger.engine, subject_keys.name, timeout_s=purge_seconds)
+    if not purge.complete:
+        log.warning("subject %r erased (seq %d), old key copy may remain: %s", subject_ref, receipt.seq, purge.detail)
+    return Erasure(receipt=receipt, purged=purge.complete, purge_detail=purge.detail)

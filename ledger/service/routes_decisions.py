@@ -167,4 +167,11 @@ def erase(
     legal_basis: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> ErasureReceipt:
     written = erase_subject(ledger, subject_ref, reason=reason, actor=principal.actor, legal_basis=legal_basis)
-    return ErasureReceipt(seq=written.seq, ts=written.ts, leaf_hash=written.leaf_hash.hex(), subject_ref=subject_ref)
+    return ErasureReceipt(
+        seq=written.seq,
+        ts=written.ts,
+        leaf_hash=written.leaf_hash.hex(),
+        subject_ref=subject_ref,
+        purged=written.purged,
+        purge_detail=written.purge_detail,
+    )

@@ -154,6 +154,7 @@ async def test_erasure_keeps_the_log_verifiable(
         "/v1/subjects/applicant-7?reason=GDPR%20Art.%2017%20request", headers=service.headers("admin")
     )
     assert erased.status_code == 200, erased.text
+    assert erased.json()["purged"] is True, "acknowledged only once the key's old copies left the files"
     again = await client.delete("/v1/subjects/applicant-7?reason=again", headers=service.headers("admin"))
     assert again.status_code == 409
     assert service.ledger.verify().ok
