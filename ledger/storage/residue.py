@@ -17,8 +17,9 @@ runs after its commit and before it answers:
   then ``CHECKPOINT`` writes the pruned pages to the data files. VACUUM cannot remove a tuple that a
   transaction older than the erasure may still see; the count of dead tuples left after it is read
   back and the VACUUM retried until it is zero or the time is up (``complete=False``). What this
-  does not reach is said in docs/architecture.md ("Erasure off the disk"): the write-ahead log (``pg_wal``), its archive,
-  replicas and backups keep the row's history until they are recycled or expire.
+  does not reach is said in docs/architecture.md ("Erasure off the disk"): the write-ahead log
+  (``pg_wal``), its archive, replicas and backups keep the row's history until they are recycled
+  or expire.
 """
 
 from __future__ import annotations

@@ -63,8 +63,9 @@ class ErasureReceipt:
     """The `subject.erased` entry that shredded a subject's key.
 
     `purged` is True when the key's old copies were confirmed gone from the database's files before
-    this answer (docs/architecture.md ("Erasure off the disk") gives the bound); False when a reader of an older snapshot
-    outlasted the wait: the erasure is committed all the same, and `purge_detail` says what remains.
+    this answer (docs/architecture.md, "Erasure off the disk", gives the bound); False when a
+    reader of an older snapshot outlasted the wait: the erasure is committed all the same, and
+    `purge_detail` says what remains.
     """
 
     seq: int
