@@ -70,9 +70,33 @@ app.add_typer(keys, name="keys")
 def init(
     ctx: typer.Context,
     origin: Annotated[str | None, typer.Option(help="The log's name in checkpoints, e.g. bank.example/models")] = None,
+    owner_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GOVLEDGER_MIGRATION_DATABASE_URL",
+            help="PostgreSQL: migrate as this URL's role (the tables' owner); the database URL's role "
+            "becomes the service's app role, granted only what the service needs",
+        ),
+    ] = None,
+    create_roles: Annotated[
+        bool, typer.Option("--create-roles", help="With --owner-url: create the app role (the owner needs CREATEROLE)")
+    ] = False,
+    print_role_sql: Annotated[
+        bool, typer.Option("--print-role-sql", help="With --owner-url: print the roles' SQL for a DBA; write nothing")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Create the ledger: database schema, signing key, entry 0 and the first checkpoint."""
+    if (create_roles or print_role_sql) and owner_url is None:
+        fail("--create-roles and --print-role-sql need --owner-url (or $GOVLEDGER_MIGRATION_DATABASE_URL)")
+    if owner_url is not None:
+        from ledger.cli import role_setup
+
+        runtime_url = state(ctx).settings().database_url
+        if print_role_sql:
+            role_setup.print_role_sql(runtime_url, owner_url)
+            return
+        role_setup.set_up_roles(runtime_url, owner_url, create=create_roles)
     with state(ctx).open() as ledger:
         try:
             ledger.init(origin=origin)
