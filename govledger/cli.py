@@ -21,7 +21,7 @@ import typer
 from govledger.demo import command as demo_command
 from govledger.extras import EXTRA_OF_COMMAND, absent_module, command_of, install_hint, missing_extra
 from govledger.registry import full_registry
-from ledger.cli import lineage_commands, log_commands, pack_commands, serve_command, verify_commands
+from ledger.cli import backup_commands, lineage_commands, log_commands, pack_commands, serve_command, verify_commands
 from ledger.cli.context import CliState
 from ledger.cli.errors import EXIT_FAILED, EXIT_USAGE, exit_code_for, one_line, report_error
 from ledger.errors import GovledgerError
@@ -82,6 +82,7 @@ def _global_options(
 for commands in (
     log_commands,
     verify_commands,
+    backup_commands,
     pack_commands,
     lineage_commands,
     serve_command,
