@@ -3,6 +3,7 @@
 
 PYTHON ?= python3
 VENV ?= .venv
+DEMO_PORT ?= 8000
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages the project needs at run time (installed with apt-get when run as root).
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $@
 
 demo: setup
-	$(VENV)/bin/govledger demo
+	$(VENV)/bin/govledger demo --port $(DEMO_PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check ledger policies reports govledger tests bench alembic

@@ -97,3 +97,27 @@ def assert_notice_gives_lawful_reasons(page: str) -> None:
     assert 1 <= len(reasons) <= 4 and set(reasons) <= set(REASON_TEXT.values()), reasons
     codes = re.search(r"reason codes ([^,]+(?:, [a-z_]+)*), from the model", section)
     assert codes is not None and not set(codes.group(1).split(", ")) & EXCLUDED_FROM_REASONS
+
+
+def test_demo_refuses_a_taken_port_before_the_scenario_naming_a_free_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    workdir = tmp_path / "demo"
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(["demo", "--workdir", str(workdir), "--port", str(taken)])
+    finally:
+        holder.close()
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    found = re.search(rf"port {taken} on 127\.0\.0\.1 is taken; (\d+) is free: govledger demo --port (\d+)", err)
+    assert found and found[1] == found[2], err
+    assert int(found[1]) > taken
+    assert not workdir.exists(), "nothing of the scenario ran"

@@ -21,6 +21,8 @@ from sqlalchemy import text
 from govledger.registry import open_ledger
 from ledger.api import Ledger, local_actor
 from ledger.cli.context import out
+from ledger.cli.errors import fail
+from ledger.cli.serve_workers import PortInUseError, check_port_free
 from ledger.config import Settings
 from ledger.log import merkle
 from ledger.log.checkpoint import open_signed
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["app"]
 
 ORIGIN = "demo.govledger.local/ledger"
+DEMO_HOST = "127.0.0.1"
 
 
 def _step(number: int, title: str) -> None:
@@ -181,7 +184,7 @@ def _serve(settings: Settings, workdir: Path, port: int) -> None:
         f"e.g. curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/v1/models?stage=production\n"
         "Ctrl-C stops it."
     )
-    uvicorn.run(full_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(full_app(settings), host=DEMO_HOST, port=port, log_level="warning")
 
 
 def _policy_and_report_steps(ledger: Ledger, workdir: Path, number: int) -> int:
@@ -208,4 +211,32 @@ def demo(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve")] = 8000,
 ) -> None:
     """Run the end-to-end scenario on a fresh SQLite ledger step by step, then serve its API (--no-serve: stop)."""
+    if serve:
+        _check_demo_port(port)
     run_demo(workdir, batch, decisions, serve_port=port if serve else None)
+
+
+def _check_demo_port(port: int) -> None:
+    """Exit 2 before the scenario if the port to serve on is taken, naming a free one to use instead.
+
+    Why: the scenario takes about a minute and ends by serving; finding the port taken only then
+    (uvicorn's "address already in use") wastes the run. A free port is looked for just above it.
+    """
+    try:
+        check_port_free(DEMO_HOST, port)
+    except PortInUseError:
+        free = next((p for p in range(port + 1, min(port + 200, 65536)) if _is_free(p)), None)
+        if free is None:
+            fail(f"port {port} on {DEMO_HOST} is taken: pass a free one with --port (make demo DEMO_PORT=...)")
+        fail(
+            f"port {port} on {DEMO_HOST} is taken; {free} is free: "
+            f"govledger demo --port {free} (or make demo DEMO_PORT={free})"
+        )
+
+
+def _is_free(port: int) -> bool:
+    try:
+        check_port_free(DEMO_HOST, port)
+    except PortInUseError:
+        return False
+    return True
