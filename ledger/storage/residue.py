@@ -13,10 +13,11 @@ runs after its commit and before it answers:
   the database file and truncates the WAL to zero bytes. It needs no reader to be using an older
   snapshot of the WAL: it waits for them (SQLite's busy handler, up to the time left), and reports
   ``complete=False`` if one still holds it when the time is up.
-* PostgreSQL: ``VACUUM`` of the table prunes the dead tuples (compacting the page over their bytes),
-  then ``CHECKPOINT`` writes the pruned pages to the data files. VACUUM cannot remove a tuple that a
-  transaction older than the erasure may still see; the count of dead tuples left after it is read
-  back and the VACUUM retried until it is zero or the time is up (``complete=False``). What this
+* PostgreSQL: ``VACUUM`` of the table prunes the dead tuples; it cannot remove one that a
+  transaction older than the erasure may still see, so the count of dead tuples left is read back
+  and the VACUUM retried until it is zero or the time is up (``complete=False``). Pruning does not
+  clear the bytes it frees, so ``VACUUM FULL`` then copies the live rows into fresh pages, and
+  ``CHECKPOINT`` writes them out. What this
   does not reach is said in docs/architecture.md ("Erasure off the disk"): the write-ahead log
   (``pg_wal``), its archive, replicas and backups keep the row's history until they are recycled
   or expire.
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PURGE_SECONDS = 10.0
 _SQLITE_BUSY_MS = 30_000  # the engine's own busy timeout (ledger.storage.db), restored afterwards
 _PG_INSUFFICIENT_PRIVILEGE = "42501"
+_PG_LOCK_NOT_AVAILABLE = "55P03"
 
 
 @dataclass(frozen=True)
@@ -93,22 +95,14 @@ def _dead_tuples(conn: Connection, table: str) -> int:
 def _purge_postgres(engine: Engine, table: str, deadline: float) -> Purge:
     with engine.connect() as raw:
         conn = raw.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM refuses a transaction block
-        delay = 0.05
-        while True:
-            try:
-                conn.exec_driver_sql(f"VACUUM {table}")
-            except DBAPIError as exc:
-                if getattr(exc.orig, "sqlstate", None) != _PG_INSUFFICIENT_PRIVILEGE:
-                    raise
-                return Purge(False, f"this role may not VACUUM {table} (it must own it: see the README)")
-            left = _dead_tuples(conn, table)
-            if left == 0:
-                break
-            if time.monotonic() >= deadline:
-                log.warning("VACUUM %s left %d dead row versions: an older transaction still sees them", table, left)
-                return Purge(False, f"{left} dead row version(s) stay until the transactions that see them end")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+        try:
+            refused = _vacuum_until_no_dead_rows(conn, table, deadline) or _rewrite(conn, table, deadline)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _PG_INSUFFICIENT_PRIVILEGE:
+                raise
+            return Purge(False, f"this role may not VACUUM {table} (it must own it: see the README)")
+        if refused is not None:
+            return refused
         try:
             conn.exec_driver_sql("CHECKPOINT")
         except DBAPIError as exc:
@@ -116,7 +110,45 @@ def _purge_postgres(engine: Engine, table: str, deadline: float) -> Purge:
                 raise
             return Purge(
                 False,
-                f"dead row versions of {table} pruned; not allowed to CHECKPOINT (grant pg_checkpoint): the "
-                "data file keeps the old page until the server's next checkpoint",
+                f"{table} rewritten without its dead row versions; not allowed to CHECKPOINT (grant "
+                "pg_checkpoint): the old pages stay in the data files until the server's next checkpoint",
             )
-    return Purge(True, f"dead row versions of {table} pruned by VACUUM and written out by CHECKPOINT")
+    return Purge(True, f"{table} vacuumed and rewritten (VACUUM FULL), written out by CHECKPOINT")
+
+
+def _vacuum_until_no_dead_rows(conn: Connection, table: str, deadline: float) -> Purge | None:
+    """VACUUM until no dead row version is left (none is still visible to an older transaction)."""
+    delay = 0.05
+    while True:
+        conn.exec_driver_sql(f"VACUUM {table}")
+        left = _dead_tuples(conn, table)
+        if left == 0:
+            return None
+        if time.monotonic() >= deadline:
+            log.warning("VACUUM %s left %d dead row versions: an older transaction still sees them", table, left)
+            return Purge(False, f"{left} dead row version(s) stay until the transactions that see them end")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+def _rewrite(conn: Connection, table: str, deadline: float) -> Purge | None:
+    """VACUUM FULL: the table copied into fresh pages, the old file unlinked.
+
+    Why: VACUUM prunes a dead tuple but does not zero the space it frees. When the new version
+    went to another page (the old page was full) and the dead one was the lowest on its page,
+    nothing is moved over it, and its bytes (the key) stay in the page's free space, readable with
+    ``get_raw_page``; compaction also leaves stale copies of moved live rows, a later erasure's
+    key among them. Fresh pages hold only the live rows. It takes an exclusive lock on the table
+    for the copy (new subjects wait), so it waits for that lock at most until the deadline.
+    """
+    wait_ms = max(1, int((deadline - time.monotonic()) * 1000))
+    conn.exec_driver_sql(f"SET lock_timeout = {wait_ms}")
+    try:
+        conn.exec_driver_sql(f"VACUUM FULL {table}")
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != _PG_LOCK_NOT_AVAILABLE:
+            raise
+        return Purge(False, f"{table} is in use by another transaction: it was not rewritten in time")
+    finally:
+        conn.exec_driver_sql("RESET lock_timeout")
+    return None

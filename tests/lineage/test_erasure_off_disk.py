@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from ledger.api import Ledger
-from ledger.privacy.sealing import erase_subject, read_decision_input
+from ledger.privacy.sealing import erase_subject, get_or_create_subject_key, read_decision_input
 from ledger.storage.residue import purge_dead_copies
 from tests.conftest import PG_URL
 from tests.lineage.factories import RISK_OFFICER, build_chain
@@ -105,13 +105,17 @@ def test_sqlite_erasure_says_so_when_a_reader_outlasts_the_wait(gov: Ledger) -> 
     assert key not in _sqlite_bytes(gov)
 
 
-def _raw_page_hits(gov: Ledger, key: bytes) -> tuple[int, int]:
-    """(heap pages of subject_keys whose raw 8 KiB hold `key`, tuples whose data holds it), read with
-    pageinspect: every page, free space and dead tuples included."""
+def _pageinspect() -> None:
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public"))
     admin.dispose()
+
+
+def _raw_page_hits(gov: Ledger, key: bytes) -> tuple[int, int]:
+    """(heap pages of subject_keys whose raw 8 KiB hold `key`, tuples whose data holds it), read with
+    pageinspect: every page, free space and dead tuples included."""
+    _pageinspect()
     with gov.engine.connect() as conn:
         pages = conn.execute(
             text("SELECT pg_relation_size('subject_keys') / current_setting('block_size')::int")
@@ -161,3 +165,34 @@ def test_postgres_erasure_says_so_when_an_older_transaction_outlasts_the_wait(go
             assert _raw_page_hits(gov, key)[1] == 1, "the old version is still there: the answer is honest"
     assert purge_dead_copies(gov.engine, "subject_keys").complete
     assert _raw_page_hits(gov, key) == (0, 0)
+
+
+@POSTGRES
+def test_postgres_no_copy_when_the_key_row_was_the_last_on_a_full_page(gov: Ledger) -> None:
+    """The erased row is the lowest tuple of a full page, so its new version goes to another page and
+    pruning moves nothing over the dead one: VACUUM alone left the key in the page's free space."""
+    _pageinspect()
+    subjects = [f"applicant-{i:04d}" for i in range(400)]
+    with gov.engine.begin() as conn:
+        for subject in subjects:
+            get_or_create_subject_key(conn, subject, "2026-11-23T10:00:00.000000Z")
+    with gov.engine.connect() as conn:
+        last = conn.execute(
+            text(
+                "SELECT subject_ref FROM subject_keys WHERE (ctid::text::point)[0] = 0 "
+                "ORDER BY (ctid::text::point)[1] DESC LIMIT 1"
+            )
+        ).scalar_one()
+        free = conn.execute(
+            text("SELECT upper - lower FROM public.page_header(public.get_raw_page('subject_keys', 0))")
+        ).scalar_one()
+    assert free < 100, "page 0 must be full for the new version to go elsewhere"
+    (key,) = _keys(gov, last)
+    assert _raw_page_hits(gov, key) == (1, 1)
+
+    erasure = erase_subject(gov, last, reason="request", actor=RISK_OFFICER)
+
+    assert erasure.purged, erasure.purge_detail
+    assert _raw_page_hits(gov, key) == (0, 0)
+    others = _keys(gov, *(s for s in subjects[:5] if s != last))
+    assert all(_raw_page_hits(gov, other)[1] == 1 for other in others)
