@@ -20,10 +20,11 @@ still verifies. The row stays, so the subject stays erased: no new key is ever c
 Erasure is acknowledged only after the destroyed key's old copies were removed from the
 database's files (`ledger.storage.residue.purge_dead_copies`, run by `erase_subject` after the
 commit): on SQLite (``secure_delete=ON``) a ``wal_checkpoint(TRUNCATE)``, on PostgreSQL a VACUUM of
-`subject_keys`, a VACUUM FULL (fresh pages) and a CHECKPOINT. `Erasure.purged` says whether that completed; when it did not (a
-reader held an old snapshot for the whole wait) the erasure is still committed and the copy goes at
-a later checkpoint. The bound, and what stays outside it (PostgreSQL's WAL, its archive, replicas
-and backups; anything a caller copied), is in docs/architecture.md ("Erasure off the disk").
+`subject_keys`, a VACUUM FULL (fresh pages) and a CHECKPOINT. `Erasure.purged` says whether that
+completed; when it did not (a reader held an old snapshot for the whole wait) the erasure is still
+committed and the copy goes at a later purge. The bound, and what stays outside it (PostgreSQL's
+WAL, its archive, replicas and backups; anything a caller copied), is in docs/architecture.md
+("Erasure off the disk").
 """
 
 from __future__ import annotations

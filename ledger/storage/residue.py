@@ -139,7 +139,8 @@ def _rewrite(conn: Connection, table: str, deadline: float) -> Purge | None:
     nothing is moved over it, and its bytes (the key) stay in the page's free space, readable with
     ``get_raw_page``; compaction also leaves stale copies of moved live rows, a later erasure's
     key among them. Fresh pages hold only the live rows. It takes an exclusive lock on the table
-    for the copy (new subjects wait), so it waits for that lock at most until the deadline.
+    for the copy (sealing and opening inputs wait), so it waits for that lock at most until the
+    deadline.
     """
     wait_ms = max(1, int((deadline - time.monotonic()) * 1000))
     conn.exec_driver_sql(f"SET lock_timeout = {wait_ms}")
