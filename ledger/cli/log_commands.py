@@ -12,10 +12,11 @@ from rich.table import Table
 
 from ledger.access.api_keys import Role, create_api_key
 from ledger.api import local_actor
-from ledger.cli.context import out, print_json, state
+from ledger.cli.context import err, out, print_json, state
 from ledger.cli.errors import fail
 from ledger.errors import ConflictError, InvalidInputError
 from ledger.log.entry import Entry
+from ledger.storage.residue import purge_dead_copies
 
 __all__ = ["app"]
 
@@ -141,6 +142,10 @@ def append(
     with state(ctx).open() as ledger:
         receipts = ledger.append_many(items, actor=local_actor())
         latest = ledger.latest_checkpoint()
+        if any(item.get("kind") == "subject.erased" for item in items):  # keys destroyed: their copies go too
+            purge = purge_dead_copies(ledger.engine, "subject_keys")
+            if not purge.complete:
+                err.print(f"govledger: warning: the destroyed keys' old copies may remain: {purge.detail}")
     if as_json:
         print_json(
             {

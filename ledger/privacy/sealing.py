@@ -390,13 +390,19 @@ def erase_subject(
     transaction), then remove the key's old copies from the database's files before returning.
 
     Any subject reference may be erased (its data may live only off the ledger); a second erasure
-    is refused with ConflictError and writes nothing. The purge waits up to `purge_seconds` for
+    is refused with ConflictError and writes nothing, but purges again. The purge waits up to `purge_seconds` for
     readers of older snapshots; `Erasure.purged` is False if one outlasted it.
     """
     data: dict[str, Any] = {"subject_ref": subject_ref, "reason": reason}
     if legal_basis is not None:
         data["legal_basis"] = legal_basis
-    receipt = ledger.append("subject.erased", data, actor=actor)
+    try:
+        receipt = ledger.append("subject.erased", data, actor=actor)
+    except ConflictError:
+        # Already erased: perhaps a retry after a crash between that erasure's commit and its
+        # purge (the client never got an answer), so purge now; the refusal stands.
+        purge_dead_copies(ledger.engine, subject_keys.name, timeout_s=purge_seconds)
+        raise
     with ledger.engine.connect() as conn:
         key = conn.execute(select(subject_keys.c.key).where(subject_keys.c.subject_ref == subject_ref)).first()
     if key is None or key[0] is not None:

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from ledger.api import Ledger
+from ledger.errors import ConflictError
 from ledger.privacy.sealing import erase_subject, get_or_create_subject_key, read_decision_input
 from ledger.storage.residue import purge_dead_copies
 from tests.conftest import PG_URL
@@ -196,3 +197,36 @@ def test_postgres_no_copy_when_the_key_row_was_the_last_on_a_full_page(gov: Ledg
     assert _raw_page_hits(gov, key) == (0, 0)
     others = _keys(gov, *(s for s in subjects[:5] if s != last))
     assert all(_raw_page_hits(gov, other)[1] == 1 for other in others)
+
+
+@SQLITE
+def test_a_retried_erasure_purges_what_a_crash_before_the_purge_left(gov: Ledger) -> None:
+    """The erasure committed but the process died before its purge (here: the entry appended the raw
+    way, which purges nothing); the client retries DELETE, is told 409, and the copy is gone."""
+    facts = build_chain(gov)
+    record(gov, facts, "d-1", "applicant-1", APPLICANT)
+    (key,) = _keys(gov, "applicant-1")
+    gov.append("subject.erased", {"subject_ref": "applicant-1", "reason": "request"}, actor=RISK_OFFICER)
+    assert key in _sqlite_bytes(gov), "without a purge the old page is still in the WAL"
+    with pytest.raises(ConflictError, match="already erased"):
+        erase_subject(gov, "applicant-1", reason="retry", actor=RISK_OFFICER)
+    assert key not in _sqlite_bytes(gov)
+
+
+@SQLITE
+def test_govledger_append_of_an_erasure_purges_too(
+    gov: Ledger, home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govledger.cli import main
+
+    facts = build_chain(gov)
+    record(gov, facts, "d-1", "applicant-1", APPLICANT)
+    (key,) = _keys(gov, "applicant-1")
+    with gov.engine.connect() as conn:  # the service's pool keeps a connection open, as a live service does
+        conn.exec_driver_sql("SELECT 1").all()
+        erased = '{"subject_ref": "applicant-1", "reason": "request"}'
+        args = ["--database-url", str(gov.engine.url), "--home", str(home)]
+        with pytest.raises(SystemExit) as exited:
+            main([*args, "append", "--kind", "subject.erased", "--data", erased, "--subject", "subject:applicant-1"])
+        assert exited.value.code == 0, capsys.readouterr().err
+        assert key not in _sqlite_bytes(gov)
