@@ -11,11 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from ledger.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = ["alembic_config", "check_models_match", "current_revision", "head_revision", "upgrade_to_head"]
+
+_PG_INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def _script_location() -> Path:
@@ -55,9 +60,18 @@ def upgrade_to_head(engine: Engine) -> None:
     from alembic import command
 
     config = alembic_config(engine)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != _PG_INSUFFICIENT_PRIVILEGE:
+            raise
+        raise InvalidInputError(
+            f"the database is at revision {current_revision(engine)}, this govledger needs {head_revision(engine)}, "
+            f"and role {engine.url.username!r} may not migrate it: run `govledger init --owner-url OWNER_URL` "
+            "(or set GOVLEDGER_MIGRATION_DATABASE_URL) with the tables' owner"
+        ) from None
 
 
 def check_models_match(engine: Engine) -> None:

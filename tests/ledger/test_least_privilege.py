@@ -129,6 +129,22 @@ def test_app_role_cannot_touch_triggers_or_entries_but_the_service_writes(
     assert set(tables.values()) == {roles.owner}, "the app role owns nothing but the subject keys"
 
 
+def test_the_app_role_cannot_migrate_and_says_who_can(
+    roles: Roles, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOVLEDGER_SIGNING_KEY", raising=False)
+    home = str(tmp_path / "home")
+    init = ("init", "--owner-url", roles.url(roles.owner), "--create-roles")
+    assert run_cli("--database-url", roles.url(roles.app), "--home", home, *init, capsys=capsys)[0] == 0
+    owner = create_engine(roles.url(roles.owner))
+    with owner.begin() as conn:  # as if govledger were upgraded: one migration is pending
+        conn.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+    owner.dispose()
+    code, _, err = run_cli("--database-url", roles.url(roles.app), "--home", home, "log", capsys=capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"role '{roles.app}' may not migrate it" in err and "--owner-url" in err
+
+
 def test_print_role_sql_writes_nothing(roles: Roles, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(
         "--database-url", roles.url(roles.app),
