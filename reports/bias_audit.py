@@ -306,6 +306,7 @@ def build_bias_audit(
         subject=f"model {name}@{version}, decisions {since} to {until}",
         template="bias_audit.html.j2",
         context=context,
+        model=(name, version),
     )
 
 

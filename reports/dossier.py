@@ -270,6 +270,7 @@ def build_dossier(ledger: Ledger, evidence: Evidence, *, name: str, version: str
         subject=f"model {name}@{version}",
         template="dossier.html.j2",
         context=context,
+        model=(name, version),
     )
 
 

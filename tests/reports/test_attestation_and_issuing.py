@@ -30,8 +30,8 @@ def test_attestation_is_deterministic_complete_and_verifiable(governed: Governed
     text = pdf_text(rendered.pdf, tmp_path)
     for item in CHECKLIST:
         assert item.marker in " ".join(text.split()), item
-    assert f"issued as ledger entry {seq}" in " ".join(text.split())
-    assert ledger.root(size).hex() in text.replace("\n", "")
+    assert f"Issued as ledger entry {seq}" in " ".join(text.split())
+    assert ledger.root(size).hex() in text.replace("\n", "").replace(" ", "")
     assert "INTACT" in text and "first attestation" in text
     check = check_report(ledger, rendered.pdf)
     assert check.issued and check.seq == seq
