@@ -50,7 +50,7 @@ from reports.evidence import PROOF_PACK_NAME, Evidence
 from reports.findings import Findings
 from reports.render import TEMPLATE_VERSION, Attached, Rendered, render_html, render_pdf
 
-__all__ = ["Builder", "Content", "Draft", "issue", "prepare", "render"]
+__all__ = ["Builder", "Content", "Draft", "issue", "prepare", "render", "render_document_html"]
 
 
 @dataclass(frozen=True)
@@ -135,15 +135,22 @@ def _report(draft: Draft, issue_seq: int | None, people: list[CoverPerson]) -> d
     }
 
 
-def render(draft: Draft, *, issue_seq: int | None, issuer: Actor | None = None) -> Rendered:
-    """HTML and PDF of the draft; `issuer` (the actor issuing it) is named as its preparer."""
+def render_document_html(draft: Draft, *, issue_seq: int | None, issuer: Actor | None = None) -> str:
+    """The HTML of the draft in its form (what `render` turns into the PDF); tests of a
+    template's text can use it without paying for the PDF."""
     content, evidence = draft.content, draft.evidence
     people = _people(evidence.ledger, draft, issuer)
     report = _report(draft, issue_seq, people)
-    html = render_html(
+    return render_html(
         content.template,
         {**content.context, "report": report, "evidence": evidence, "evidence_items": evidence.items()},
     )
+
+
+def render(draft: Draft, *, issue_seq: int | None, issuer: Actor | None = None) -> Rendered:
+    """HTML and PDF of the draft; `issuer` (the actor issuing it) is named as its preparer."""
+    content, evidence = draft.content, draft.evidence
+    html = render_document_html(draft, issue_seq=issue_seq, issuer=issuer)
     pack = Attached(
         PROOF_PACK_NAME,
         evidence.proof_pack(f"{content.kind_label}: {content.subject}"),

@@ -41,5 +41,5 @@ def test_attestation_is_deterministic_complete_and_verifiable(governed: Governed
 
     again, next_seq = issue(ledger, build_attestation, actor=local_actor())
     text = " ".join(pdf_text(again.pdf, tmp_path).split())
-    assert f"The previous attestation (entry {seq})" in text and "verified" in text
+    assert f"The previous attestation (entry {seq}, issued" in text and "verified" in text
     assert next_seq == seq + 1

@@ -65,7 +65,7 @@ async def test_cli_writes_issues_and_verifies_reports(
     assert code == 2 and ".pdf or .html" in err
     preview = tmp_path / "preview.html"
     code, out, _ = run(monkeypatch, capsys, "report", "attestation", "--preview", "-o", str(preview))
-    assert code == 0 and "preview, not issued" in out and "a preview, not issued" in preview.read_text()
+    assert code == 0 and "preview, not issued" in out and "Preview, not issued" in preview.read_text()
     assert ledger.size == size  # refused and previewed reports record nothing
 
 
