@@ -85,7 +85,7 @@ def default_people(
     if issuer is not None:
         people = [actor_person(ledger, issuer, "Prepared by", note="issued this document")]
     else:
-        people = [CoverPerson("Prepared by", "not yet issued", note="a preview names no preparer")]
+        people = [CoverPerson("Prepared by", "", note="named when issued (a preview has no preparer)")]
     if model is None:
         return people
     name, version = model
