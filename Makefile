@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages the project needs at run time (installed with apt-get when run as root).
 SYSTEM_PACKAGES ?= libharfbuzz-subset0 poppler-utils fonts-dejavu-core
 
-.PHONY: setup system-packages demo test lint format bench bench-service bench-gate bench-reasons bench-install clean
+.PHONY: setup system-packages demo test lint format bench bench-service bench-gate bench-reasons bench-install clean \
+	report-images report-pngs
 
 setup: $(STAMP)
 
@@ -29,6 +30,26 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(VENV)/bin/govledger demo --port $(DEMO_PORT)
+
+# docs/reports/KIND-first.png and KIND-inner.png: page 1 and the middle page of the report of each
+# kind the demo issues (the first in name order), at 60 dpi, as the README shows them.
+# `report-pngs` only rasterises out/demo/reports/ (after a demo run).
+report-images: setup
+	$(VENV)/bin/govledger demo --no-serve
+	@$(MAKE) --no-print-directory report-pngs
+
+report-pngs:
+	@mkdir -p docs/reports && rm -f docs/reports/*.png
+	@for pdf in out/demo/reports/*.pdf; do \
+	  name=$$(basename $$pdf .pdf); \
+	  case $$name in adverse-action*) kind=adverse-action;; bias-audit*) kind=bias-audit;; *) kind=$${name%%-*};; esac; \
+	  if [ -e docs/reports/$$kind-first.png ]; then continue; fi; \
+	  pages=$$(pdfinfo $$pdf | awk '/^Pages:/ {print $$2}'); \
+	  inner=$$(( (pages + 1) / 2 )); if [ $$inner -lt 2 ] && [ $$pages -ge 2 ]; then inner=2; fi; \
+	  pdftoppm -r 60 -png -f 1 -l 1 -singlefile $$pdf docs/reports/$$kind-first; \
+	  if [ $$pages -ge 2 ]; then pdftoppm -r 60 -png -f $$inner -l $$inner -singlefile $$pdf docs/reports/$$kind-inner; fi; \
+	  echo "docs/reports/$$kind: $$name, page 1 and page $$inner of $$pages"; \
+	done
 
 lint: setup
 	$(VENV)/bin/ruff check ledger policies reports govledger tests bench alembic

@@ -1,5 +1,12 @@
-"""Ledger integrity attestation: the log's size and root, its signed checkpoint and key, the
-result of a deep verification, and consistency with the previous attestation."""
+"""Ledger integrity attestation: the attesting officer, the period since the previous
+attestation, the log's size and root, its signed checkpoint and key, the result of a deep
+verification, consistency with the previous attestation, and witness statements.
+
+The attesting officer is the actor who issues the attestation (the cover's "Prepared by",
+read from their API key: name, role, organisation). Findings are derived from the deep
+verification: each problem is a failing finding, each warning a warning, so the summary reads
+"No findings" only for a log that verified without remark.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from ledger.log import merkle
 from reports.checklist import ChecklistItem
 from reports.document import Content
 from reports.evidence import Evidence
+from reports.findings import Finding, Findings
 
 __all__ = ["CHECKLIST", "build_attestation"]
 
@@ -21,13 +29,32 @@ def _previous(ledger: Ledger, before: int) -> dict[str, Any] | None:
     return None if seq is None else {"seq": seq, **ledger.get(seq).data}
 
 
+def _findings(report: Any) -> Findings:
+    items = [Finding("fail", "Deep verification found a problem", p.message) for p in report.problems[:20]]
+    items += [Finding("warn", "Deep verification warning", w) for w in report.warnings[:20]]
+    return Findings(tuple(items))
+
+
+def _outcome(ok: bool, size: int, previous: dict[str, Any] | None) -> str:
+    state = "is intact: deep verification found no problem" if ok else "FAILED deep verification"
+    if previous is None:
+        tail = "; this is the first attestation of this ledger"
+    else:
+        old = int(previous["as_of_size"])
+        tail = f", and is consistent with the previous attestation (#{previous['seq']}, log size {old:,})"
+    return f"The log of {size:,} entries {state}{tail}."
+
+
 def build_attestation(ledger: Ledger, evidence: Evidence) -> Content:
     size = evidence.size
     report = ledger.verify(deep=True, against=evidence.checkpoint.note)
     previous = _previous(ledger, size)
     consistency: dict[str, Any] | None = None
+    first_ts = ledger.get(0).ts
+    period_start = first_ts
     if previous is not None:
         evidence.cite(previous["seq"], "the previous attestation")
+        period_start = ledger.get(int(previous["as_of_size"]) - 1).ts
         old_size = int(previous["as_of_size"])
         proof = ledger.consistency_proof(old_size, size)
         old_root = ledger.root(old_size)
@@ -37,7 +64,9 @@ def build_attestation(ledger: Ledger, evidence: Evidence) -> Content:
             "old_size": old_size,
             "old_root": old_root.hex(),
             "proof": [h.hex() for h in proof.path],
+            "previous_ts": ledger.get(previous["seq"]).ts,
         }
+    period_end = ledger.get(size - 1).ts
     ring = ledger.key_ring()
     keys = [
         {"vkey": r.verifier.vkey, "introduced_at": r.introduced_at, "retired_at": r.retired_at} for r in ring.records
@@ -57,6 +86,8 @@ def build_attestation(ledger: Ledger, evidence: Evidence) -> Content:
         },
         "consistency": consistency,
         "keys": keys,
+        "period_start": period_start,
+        "period_end": period_end,
     }
     return Content(
         kind="attestation",
@@ -65,6 +96,10 @@ def build_attestation(ledger: Ledger, evidence: Evidence) -> Content:
         subject=f"ledger {evidence.checkpoint.checkpoint.origin} at size {size}",
         template="attestation.html.j2",
         context=context,
+        outcome=_outcome(report.ok, size, previous),
+        findings=_findings(report),
+        period=f"{period_start[:10]} to {period_end[:10]}"
+        + (" (since the previous attestation)" if previous is not None else " (since the log was created)"),
     )
 
 
@@ -74,5 +109,7 @@ CHECKLIST = [
     ChecklistItem("checkpoint", "Signed checkpoint", "integrity appendix: signed checkpoint"),
     ChecklistItem("deep-verify", "Deep verification", "issue 5: result of a deep verification"),
     ChecklistItem("consistency", "Consistency with the previous attestation", "issue 5: consistency"),
-    ChecklistItem("instructions", "How to check this report", "integrity appendix: verification instructions"),
+    ChecklistItem("officer", "Attesting officer", "issue 12: the attesting officer (name, role)"),
+    ChecklistItem("witnesses", "Witness statements", "issue 12: witness statements once they exist"),
+    ChecklistItem("instructions", "How to verify", "integrity appendix: verification instructions"),
 ]

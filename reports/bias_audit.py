@@ -306,6 +306,7 @@ def build_bias_audit(
         subject=f"model {name}@{version}, decisions {since} to {until}",
         template="bias_audit.html.j2",
         context=context,
+        model=(name, version),
     )
 
 
@@ -330,5 +331,5 @@ CHECKLIST = [
     ChecklistItem("distribution", "Distribution date", "6 RCNY 5-303"),
     ChecklistItem("next-audit", "Next audit due", "NYC LL144: a bias audit no more than one year before use"),
     ChecklistItem("personal-data", "No personal data", "GDPR Art. 17; aggregates are kept after erasure"),
-    ChecklistItem("instructions", "How to check this report", "integrity: verification instructions"),
+    ChecklistItem("instructions", "How to verify", "integrity: verification instructions"),
 ]

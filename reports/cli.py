@@ -2,23 +2,36 @@
 
 A report written to a `.pdf` file is issued (its hash is appended as `report.issued`, at the
 sequence number its first page names); `--preview` renders without issuing. `-o x.html` writes
-the HTML (also issued with the PDF unless `--preview`, so the two stay a pair). Exit codes:
-0 written (or, for verify-report, issued by this ledger), 1 verify-report: not issued by this
-ledger, 2 bad usage or unknown subject.
+the HTML (also issued with the PDF unless `--preview`, so the two stay a pair). A report reads an
+existing ledger: an SQLite file that does not exist is refused, never created. `--since` and
+`--until` take a plain date (a whole day, UTC: see reports.period) or an RFC 3339 UTC time.
+
+`verify-report FILE.pdf` checks the proof pack attached to the PDF and whether the ledger issued
+these exact bytes. With the ledger, the pack is checked against the ledger's own keys. With
+`--offline --trusted-key KEY` (what an auditor holding only the PDF and the ledger's verifier
+key, obtained out of band, needs) no database is opened and only the proofs are checked.
+
+Exit codes: 0 written (verify-report: proofs hold and, unless offline, issued by this ledger),
+1 verify-report: not issued, or the proofs fail, 2 bad usage or unknown subject.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from ledger.api import Ledger, local_actor
 from ledger.cli.context import state
+from ledger.log.note import NoteError, Verifier, parse_verifier
+
+if TYPE_CHECKING:
+    from reports.verification import ProofCheck, ReportCheck
 
 __all__ = ["app"]
 
@@ -58,7 +71,12 @@ def run(ctx: typer.Context, kind: str, output: Path, preview: bool, **params: An
     if output.suffix.lower() not in (".pdf", ".html"):
         sys.stderr.write("govledger: error: --output must end in .pdf or .html\n")
         raise typer.Exit(2)
-    ledger = state(ctx).open()
+    from reports.period import period_bound
+
+    for name in ("since", "until"):
+        if name in params:
+            params[name] = period_bound(params[name], name)
+    ledger = state(ctx).open_existing()
     try:
         _write(ledger, kind, output, preview, params)
     finally:
@@ -89,8 +107,12 @@ def bias_audit(
     name: str,
     version: str,
     output: Output,
-    since: Annotated[str, typer.Option(help="First decision time included (RFC 3339 UTC)")],
-    until: Annotated[str, typer.Option(help="End of the period, excluded (RFC 3339 UTC)")],
+    since: Annotated[
+        str, typer.Option(help="First day (YYYY-MM-DD, from its start, UTC) or time included (RFC 3339 UTC)")
+    ],
+    until: Annotated[
+        str, typer.Option(help="Last day included (YYYY-MM-DD, to its end, UTC) or the excluded end time")
+    ],
     auditor: Annotated[str | None, typer.Option(help="Auditor identity printed in the report")] = None,
     preview: Preview = False,
 ) -> None:
@@ -105,28 +127,35 @@ def attestation(ctx: typer.Context, output: Output, preview: Preview = False) ->
     run(ctx, "attestation", output, preview)
 
 
-@app.command("verify-report")
-def verify_report(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A report PDF")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Tell whether this exact PDF was issued by the ledger (exit 0) or not (exit 1)."""
-    from reports.verification import check_report
+def _trusted(texts: list[str]) -> list[Verifier]:
+    keys = []
+    for text in texts:
+        try:
+            keys.append(parse_verifier(text))
+        except NoteError as exc:
+            sys.stderr.write(f"govledger: error: --trusted-key is not a verifier key: {exc}\n")
+            raise typer.Exit(2) from None
+    return keys
 
-    try:
-        pdf = file.read_bytes()
-    except OSError as exc:
-        sys.stderr.write(f"govledger: error: cannot read {file}: {exc.strerror}\n")
-        raise typer.Exit(2) from None
-    ledger = state(ctx).open()
-    try:
-        check = check_report(ledger, pdf)
-    finally:
-        ledger.close()
-    if as_json:
-        sys.stdout.write(json.dumps(check.as_json(), indent=2) + "\n")
-    elif check.issued and check.entry is not None:
+
+def _print_proofs(proofs: ProofCheck, online: bool) -> None:
+    pack = proofs.pack
+    if proofs.ok and pack is not None:
+        out.print(
+            f"[green]proofs verified[/green]: {len(pack.entries)} cited entries proven against the signed checkpoint "
+            f"of size {pack.size} of {pack.origin} (root {pack.root.hex()}), signed by key {', '.join(pack.signed_by)}"
+            + ("" if online else ", a key you trust")
+        )
+    elif not proofs.attached:
+        out.print(
+            f"[yellow]no proofs attached[/yellow]: {proofs.problem} (a report rendered before template reports-2)"
+        )
+    else:
+        out.print(f"[red]PROOFS FAIL[/red]: {proofs.problem}")
+
+
+def _print_issued(check: ReportCheck) -> None:
+    if check.issued and check.entry is not None:
         data, actor = check.entry["data"], check.entry["actor"]
         out.print(
             f"[green]issued[/green]: entry {check.seq} ({data['report_kind']}: {data['subject']}), "
@@ -138,4 +167,51 @@ def verify_report(
             f"[red]NOT ISSUED[/red] by this ledger: no report.issued entry has SHA-256 {check.pdf_sha256} "
             "(the file was altered, or comes from elsewhere)"
         )
-    raise typer.Exit(0 if check.issued else 1)
+
+
+@app.command("verify-report")
+def verify_report(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A report PDF")],
+    trusted_key: Annotated[
+        list[str] | None,
+        typer.Option(help="The ledger's verifier key (name+id+key), held out of band; repeatable"),
+    ] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Check only the attached proofs, against --trusted-key; no database")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check a report PDF: its attached proofs, and whether the ledger issued it (exit 0), or not (1)."""
+    from reports.verification import check_proofs, check_report
+
+    keys = _trusted(trusted_key or [])
+    if offline and not keys:
+        sys.stderr.write("govledger: error: --offline needs --trusted-key (the ledger's verifier key)\n")
+        raise typer.Exit(2)
+    try:
+        pdf = file.read_bytes()
+    except OSError as exc:
+        sys.stderr.write(f"govledger: error: cannot read {file}: {exc.strerror}\n")
+        raise typer.Exit(2) from None
+    check: ReportCheck | None = None
+    if not offline:
+        ledger = state(ctx).open_existing()
+        try:
+            check = check_report(ledger, pdf)
+            keys = keys or list(ledger.key_ring().verifiers)
+        finally:
+            ledger.close()
+    proofs = check_proofs(pdf, keys)
+    # A PDF from before attached proofs still verifies by its hash; a damaged attachment never does.
+    proofs_hold = proofs.ok or (not proofs.attached and not offline)
+    good = proofs_hold and (check is None or check.issued)
+    if as_json:
+        result = {**(check.as_json() if check else {"pdf_sha256": hashlib.sha256(pdf).hexdigest()})}
+        result.update({"offline": offline, "proofs": proofs.as_json(), "ok": good})
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    else:
+        _print_proofs(proofs, online=not offline)
+        if check is not None:
+            _print_issued(check)
+    raise typer.Exit(0 if good else 1)

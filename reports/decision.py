@@ -65,7 +65,7 @@ CHECKLIST = [
     ChecklistItem("gate", "Approvals and gate results", "trace report: approval/gate results"),
     ChecklistItem("training-run", "Training run", "trace report: training run"),
     ChecklistItem("datasets", "Datasets and content hashes", "trace report: datasets (hashes)"),
-    ChecklistItem("proof", "Evidence appendix", "trace report: inclusion proof against a signed checkpoint"),
+    ChecklistItem("proof", "Appendix: evidence and how to verify", "trace report: inclusion proofs (attached)"),
     ChecklistItem("checkpoint", "signed checkpoint", "trace report: inclusion proof against a signed checkpoint"),
     ChecklistItem("ai-role", "Role of the AI in the decision", "trace report: AIA Art. 86 explanation"),
     ChecklistItem("reviewer-actions", "Reviewer", "trace report: reviewer actions"),

@@ -270,6 +270,7 @@ def build_dossier(ledger: Ledger, evidence: Evidence, *, name: str, version: str
         subject=f"model {name}@{version}",
         template="dossier.html.j2",
         context=context,
+        model=(name, version),
     )
 
 
@@ -305,7 +306,7 @@ CHECKLIST = [
     ChecklistItem("change-log", "10. Change log and promotion history", "Annex IV 6"),
     ChecklistItem("standards", "Standards applied", "Annex IV 7"),
     ChecklistItem("integrity", "11. Integrity", "Annex IV; REGULATORY.md model report item 11"),
-    ChecklistItem("instructions", "How to check this report", "integrity appendix: verification instructions"),
+    ChecklistItem("instructions", "How to verify", "integrity appendix: verification instructions"),
 ]
 
 

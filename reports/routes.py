@@ -1,7 +1,9 @@
 """HTTP endpoints of the reports, mounted on the service by the composition root.
 
 `GET /v1/reports/...` renders a report for approvers and auditors, as PDF or HTML (chosen by a
-`.pdf`/`.html` suffix, else by `Accept`). A GET never writes: what it returns is a preview that
+`.pdf`/`.html` suffix on the last path segment, `/v1/reports/attestation.html` included, else by
+`Accept`). `since`/`until` take a plain date (a whole day, UTC; see reports.period) or an
+RFC 3339 UTC time. A GET never writes: what it returns is a preview that
 says on its first page it is not issued. `POST /v1/reports/.../issue` (approver) issues it:
 `report.issued` is appended with the PDF's SHA-256 and the PDF names that entry. `GET
 /v1/reports/issued/{sha256}` tells anyone holding a PDF whether the ledger issued it.
@@ -9,9 +11,10 @@ says on its first page it is not issued. `POST /v1/reports/.../issue` (approver)
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as FastApiPath
 from fastapi.concurrency import run_in_threadpool
 
 from ledger.access.api_keys import Principal
@@ -19,11 +22,12 @@ from ledger.access.roles import Role
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
 from ledger.service.deps import LedgerDep, Reader, require_roles, writer_of
-from ledger.service.params import UTC_PATTERN, IdPath
+from ledger.service.params import IdPath
 from ledger.service.responses import READ_ONE, errors
 from ledger.wire import IssuedReport
 from reports.document import issue, prepare, render
 from reports.kinds import BUILDERS
+from reports.period import DAY_OR_UTC_PATTERN, period_bound
 from reports.render import Rendered
 from reports.verification import check_report_hash
 
@@ -35,9 +39,9 @@ Issuer = Annotated[Principal, Depends(writer_of("report.issued"))]
 Time = Annotated[
     str,
     Query(
-        pattern=UTC_PATTERN,
-        description="UTC time YYYY-MM-DDTHH:MM:SS[.ffffff]Z",
-        json_schema_extra={"format": "date-time"},
+        pattern=DAY_OR_UTC_PATTERN,
+        description="a day YYYY-MM-DD (since: its start; until: its end, UTC) or a UTC time "
+        "YYYY-MM-DDTHH:MM:SS[.ffffff]Z",
     ),
 ]
 _PDF = "application/pdf"
@@ -172,7 +176,8 @@ async def bias_audit(
     name: str, version: str, request: Request, ledger: LedgerDep, _viewer: Viewer, since: Time, until: Time
 ) -> Response:
     version, fmt = _format(request, version)
-    return await _preview(ledger, "bias-audit", fmt, name=name, version=version, since=since, until=until)
+    period = {"since": period_bound(since, "since"), "until": period_bound(until, "until")}
+    return await _preview(ledger, "bias-audit", fmt, name=name, version=version, **period)
 
 
 @router.post(
@@ -186,7 +191,8 @@ async def issue_bias_audit(
     name: str, version: str, request: Request, ledger: LedgerDep, principal: Issuer, since: Time, until: Time
 ) -> Response:
     fmt = _format(request, "")[1]
-    return await _issue(ledger, principal, "bias-audit", fmt, name=name, version=version, since=since, until=until)
+    period = {"since": period_bound(since, "since"), "until": period_bound(until, "until")}
+    return await _issue(ledger, principal, "bias-audit", fmt, name=name, version=version, **period)
 
 
 @router.get(
@@ -197,6 +203,20 @@ async def issue_bias_audit(
 )
 async def attestation(request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
     return await _preview(ledger, "attestation", _format(request, "")[1])
+
+
+@router.get(
+    "/attestation.{fmt}",
+    response_class=Response,
+    responses=PREVIEW,
+    summary="Ledger integrity attestation (preview) as PDF or HTML, by suffix",
+)
+async def attestation_as(
+    fmt: Annotated[Literal["pdf", "html"], FastApiPath(description="pdf or html")],
+    ledger: LedgerDep,
+    _viewer: Viewer,
+) -> Response:
+    return await _preview(ledger, "attestation", fmt)
 
 
 @router.post(

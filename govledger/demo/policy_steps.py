@@ -51,8 +51,14 @@ Step = Callable[[int, str], None]
 out = Console(highlight=False, width=150)
 
 
+ORGANISATION = "Example Credit Union (demo)"  # printed on report covers, from the keys
+PEOPLE = {"dana (data scientist)": "Dana Whitfield", "rui (risk officer)": "Rui Carvalho"}  # display names
+
+
 def _key_actor(ledger: Ledger, role: str, name: str) -> Actor:
-    return create_key_actor(ledger, name=name, role=role, actor=local_actor())
+    return create_key_actor(
+        ledger, name=name, role=role, actor=local_actor(), display_name=PEOPLE.get(name), organisation=ORGANISATION
+    )
 
 
 def _gate_each(

@@ -4,7 +4,10 @@ A token is ``glk_<key id>_<secret>`` with a 256-bit random secret. Only SHA-256(
 (a slow KDF adds nothing for a uniformly random 256-bit secret), compared in constant time.
 Creating or revoking a key is itself a ledger entry (`access.key_created`, `access.key_revoked`),
 so the `api_keys` table is a projection like the lineage tables: rebuildable from the log, and
-every write the key later makes names it as the actor (`key:<key id>`, its name). Which roles
+every write the key later makes names it as the actor (`key:<key id>`, its name). A key may also
+carry the display name and organisation of the person who holds it (optional, added after the
+first keys were issued: older `access.key_created` entries without them stay valid and project
+as NULL); reports print them on their covers (prepared, reviewed, approved by). Which roles
 may append which kind is declared with each kind (`ledger.kinds.spec.KindSpec.writers`); the key
 kinds themselves are declared in `ledger.access.kinds`.
 """
@@ -34,12 +37,14 @@ if TYPE_CHECKING:
 __all__ = [
     "AccessKeyCreated",
     "AccessKeyRevoked",
+    "KeyProfile",
     "Principal",
     "Role",
     "StoredKey",
     "authenticate",
     "create_api_key",
     "create_key_actor",
+    "key_profile",
     "load_key",
     "new_token",
     "project_key_created",
@@ -51,11 +56,16 @@ __all__ = [
 KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
 
 
+_Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+
+
 class AccessKeyCreated(Payload):
     key_id: KeyId
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+    name: _Text
     role: Literal["admin", "producer", "ci", "approver", "auditor"]
     secret_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    display_name: _Text | None = None  # the person holding the key, as printed on a report's cover
+    organisation: _Text | None = None
 
 
 class AccessKeyRevoked(Payload):
@@ -84,21 +94,39 @@ def new_token() -> tuple[str, str, str]:
     return f"glk_{key_id}_{secret}", key_id, hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(ledger: Ledger, *, name: str, role: Role | str, actor: Actor) -> tuple[str, Receipt]:
-    """Append `access.key_created` for a fresh key; returns (the token, shown once; the receipt)."""
+def create_api_key(
+    ledger: Ledger,
+    *,
+    name: str,
+    role: Role | str,
+    actor: Actor,
+    display_name: str | None = None,
+    organisation: str | None = None,
+) -> tuple[str, Receipt]:
+    """Append `access.key_created` for a fresh key; returns (the token, shown once; the receipt).
+    The profile members are written only when given, so a key without them has the old payload."""
     token, key_id, secret_sha256 = new_token()
-    receipt = ledger.append(
-        "access.key_created",
-        {"key_id": key_id, "name": name, "role": Role(role).value, "secret_sha256": secret_sha256},
-        actor=actor,
-    )
+    payload = {"key_id": key_id, "name": name, "role": Role(role).value, "secret_sha256": secret_sha256}
+    profile = {"display_name": display_name, "organisation": organisation}
+    payload.update({k: v for k, v in profile.items() if v is not None})
+    receipt = ledger.append("access.key_created", payload, actor=actor)
     return token, receipt
 
 
-def create_key_actor(ledger: Ledger, *, name: str, role: Role | str, actor: Actor) -> Actor:
+def create_key_actor(
+    ledger: Ledger,
+    *,
+    name: str,
+    role: Role | str,
+    actor: Actor,
+    display_name: str | None = None,
+    organisation: str | None = None,
+) -> Actor:
     """Create an API key and return the actor its writes are recorded as, for in-process writers
     (the demo, benchmarks, tests) acting as that key without going through HTTP."""
-    token, _ = create_api_key(ledger, name=name, role=role, actor=actor)
+    token, _ = create_api_key(
+        ledger, name=name, role=role, actor=actor, display_name=display_name, organisation=organisation
+    )
     key_id, _secret = split_token(token) or ("", "")
     return Principal(key_id, name, Role(role)).actor
 
@@ -135,6 +163,31 @@ _KEY_BY_ID = select(api_keys.c.name, api_keys.c.role, api_keys.c.secret_sha256, 
 )
 
 
+@dataclass(frozen=True)
+class KeyProfile:
+    """Who holds a key, as a report's cover prints them: the person's name (the display name, else
+    the key's name), their role, their organisation if recorded, and whether the key is revoked."""
+
+    key_id: str
+    name: str
+    role: Role
+    organisation: str | None
+    revoked_at: str | None
+
+
+def key_profile(conn: Connection, key_id: str) -> KeyProfile | None:
+    """The profile of the key with this id, or None for an unknown key."""
+    row = conn.execute(_PROFILE_BY_ID, {"key_id": key_id}).first()
+    if row is None:
+        return None
+    return KeyProfile(key_id, row.display_name or row.name, Role(row.role), row.organisation, row.revoked_at)
+
+
+_PROFILE_BY_ID = select(
+    api_keys.c.name, api_keys.c.display_name, api_keys.c.organisation, api_keys.c.role, api_keys.c.revoked_at
+).where(api_keys.c.key_id == bindparam("key_id"))
+
+
 def authenticate(conn: Connection, token: str) -> Principal | None:
     """The principal of a valid, unrevoked token; None otherwise (the caller answers 401)."""
     parts = split_token(token)
@@ -155,6 +208,8 @@ def project_key_created(conn: Connection, entry: SealedEntry) -> None:
             name=data["name"],
             role=data["role"],
             secret_sha256=bytes.fromhex(data["secret_sha256"]),
+            display_name=data.get("display_name"),
+            organisation=data.get("organisation"),
             created_at=entry.ts,
             revoked_at=None,
         )

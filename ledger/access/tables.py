@@ -22,6 +22,8 @@ api_keys = Table(
     Column("secret_sha256", LargeBinary(32), nullable=False),  # SHA-256 of the 256-bit random secret
     Column("created_at", String(32), nullable=False),
     Column("revoked_at", String(32), nullable=True),
+    Column("display_name", String(200), nullable=True),  # the person holding the key (optional)
+    Column("organisation", String(200), nullable=True),
 )
 
 subject_keys = Table(

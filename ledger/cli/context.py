@@ -17,8 +17,10 @@ from rich.console import Console
 
 from ledger.api import Ledger
 from ledger.config import Settings
+from ledger.errors import NotFoundError
 from ledger.kinds.registry import KindRegistry
 from ledger.lineage import open_governance_ledger
+from ledger.storage.db import sqlite_file
 from ledger.storage.sequencer import CheckpointPolicy
 
 if TYPE_CHECKING:
@@ -52,6 +54,18 @@ class CliState:
         return open_governance_ledger(
             self.settings(), registry=self.kinds(), policy=CheckpointPolicy(after_batch=True, max_delay_s=None)
         )
+
+    def open_existing(self) -> Ledger:
+        """`open`, for commands that read an existing ledger (reports): an SQLite file that does not
+        exist is refused (NotFoundError, exit 2) instead of being created empty and left behind."""
+        settings = self.settings()
+        path = sqlite_file(settings.database_url)
+        if path is not None and not path.exists():
+            raise NotFoundError(
+                f"no ledger at {path}: the database file does not exist "
+                "(set GOVLEDGER_DATABASE_URL or --database-url to an existing ledger)"
+            )
+        return self.open()
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -237,11 +237,19 @@ def keys_create(
     ctx: typer.Context,
     role: Annotated[Role, typer.Option(help="admin, producer, ci, approver or auditor")],
     name: Annotated[str, typer.Option(help="Who or what holds the key, e.g. 'scoring-service' or 'rui'")],
+    display_name: Annotated[
+        str | None, typer.Option(help="The holder's full name, as report covers print it (e.g. 'Rui Carvalho')")
+    ] = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="The holder's organisation, printed on report covers")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an API key for the HTTP service; it is shown once and stored only as a hash."""
     with state(ctx).open() as ledger:
-        token, written = create_api_key(ledger, name=name, role=role, actor=local_actor())
+        token, written = create_api_key(
+            ledger, name=name, role=role, actor=local_actor(), display_name=display_name, organisation=organisation
+        )
     key_id = token.split("_")[1]
     if as_json:
         print_json({"key_id": key_id, "name": name, "role": role.value, "token": token, "seq": written.seq})

@@ -33,6 +33,7 @@ __all__ = [
     "is_sqlite",
     "normalise_url",
     "rows_matching",
+    "sqlite_file",
 ]
 
 DEFAULT_DB_FILE = "govledger.db"
@@ -54,6 +55,15 @@ def normalise_url(url: str) -> str:
     elif backend not in ("sqlite", "postgresql"):
         raise InvalidInputError(f"unsupported database {backend!r}: use sqlite:///FILE or postgresql://…")
     return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names (None for another database or an in-memory one), so a command
+    that must not create a ledger can tell first whether there is one."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -276,6 +276,30 @@ def test_keys_create_shows_the_key_once_and_stores_only_its_hash(cli, db_url: st
     assert code == 2
 
 
+def test_a_key_may_name_its_holder_and_organisation_and_keys_without_them_stay_valid(cli, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from ledger.access.api_keys import key_profile
+    from ledger.storage.db import create_engine
+
+    code, out, _ = cli("keys", "create", "--role", "auditor", "--name", "plain", "--json")
+    assert code == 0
+    plain = json.loads(out)
+    args = ("keys", "create", "--role", "approver", "--name", "rui", "--display-name", "Rui Carvalho")
+    code, out, _ = cli(*args, "--organisation", "Example Credit Union", "--json")
+    assert code == 0
+    named = json.loads(out)
+    code, _, err = cli("keys", "create", "--role", "approver", "--name", "bad", "--display-name", "a\tb")
+    assert code == 2 and err.startswith("govledger: error:")
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        old_style = key_profile(conn, plain["key_id"])
+        profiled = key_profile(conn, named["key_id"])
+        assert key_profile(conn, "0" * 16) is None
+    engine.dispose()
+    assert old_style is not None and (old_style.name, old_style.organisation) == ("plain", None)
+    assert profiled is not None and (profiled.name, profiled.organisation) == ("Rui Carvalho", "Example Credit Union")
+    assert profiled.role.value == "approver"
+
+
 def test_a_command_module_runs_on_its_own_with_the_state_it_is_given(tmp_path: Path) -> None:
     """Each package's commands are a module-level Typer app: a test can invoke one without the
     composition root, handing it the CliState the root would (here: a ledger of the core kinds)."""

@@ -36,15 +36,26 @@ class Governed:
     blocked_model: tuple[str, str] = ("income-baseline", "1")
 
 
-def key_actor(ledger: Ledger, role: str, name: str) -> Actor:
-    return create_key_actor(ledger, name=name, role=role, actor=local_actor())
+ORGANISATION = "Example Credit Union"
+
+
+def key_actor(ledger: Ledger, role: str, name: str, display_name: str | None = None) -> Actor:
+    """A key-holding actor; the ones given a display name print as that person on report covers."""
+    return create_key_actor(
+        ledger,
+        name=name,
+        role=role,
+        actor=local_actor(),
+        display_name=display_name,
+        organisation=ORGANISATION if display_name else None,
+    )
 
 
 @pytest.fixture
 def governed(gov: Ledger, adult_models: AdultModels) -> Governed:
     ledger = gov
     scientist = key_actor(ledger, "producer", "dana (data scientist)")
-    officer = key_actor(ledger, "approver", "rui (risk officer)")
+    officer = key_actor(ledger, "approver", "rui (risk officer)", "Rui Carvalho")
     service = key_actor(ledger, "producer", "scoring service")
     register_adult_models(ledger, adult_models, actor=scientist)
     paths = {"baseline": adult_models.baseline, "mitigated": adult_models.mitigated}

@@ -28,8 +28,7 @@ from reports.adverse_action import CHECKLIST as NOTICE_CHECKLIST
 from reports.adverse_action import build_adverse_action, derived_notice_id
 from reports.decision import CHECKLIST as TRACE_CHECKLIST
 from reports.decision import build_decision
-from reports.document import prepare, render
-from reports.render import render_html
+from reports.document import prepare, render, render_document_html
 from tests.conftest import AdultModels
 from tests.lineage.factories import RISK_OFFICER
 from tests.reports.conftest import Governed, key_actor
@@ -70,23 +69,7 @@ def find_decision(ledger: Ledger, *, adverse: bool, explained: bool | None = Non
 
 
 def html_of(ledger: Ledger, builder: Any, **params: Any) -> str:
-    draft = prepare(ledger, builder, **params)
-    context = {
-        **draft.content.context,
-        "report": {
-            "kind": draft.content.kind,
-            "kind_label": draft.content.kind_label,
-            "title": draft.content.title,
-            "subject": draft.content.subject,
-            "origin": "x",
-            "as_of_size": draft.evidence.size,
-            "as_of_time": draft.as_of_time,
-            "issue_seq": None,
-        },
-        "evidence": draft.evidence,
-        "evidence_items": [],
-    }
-    return flat(render_html(draft.content.template, context))
+    return flat(render_document_html(prepare(ledger, builder, **params), issue_seq=None))
 
 
 def test_decision_trace_report(governed: Governed, tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_dossier_is_deterministic_complete_and_cites_the_ledger(governed: Govern
     assert "rui (risk officer)" in words and "dana (data scientist)" in words  # approver vs run recorder
     assert "refuses an approval recorded by the same key" in words and "cites the latest evaluation" in words
     assert f"{DECISIONS} decisions" in words and "1 overridden" in words
-    assert "Evidence appendix" in text
+    assert "Appendix: evidence and how to verify" in text
 
 
 def test_dossier_of_a_blocked_an_undocumented_and_an_unknown_model(governed: Governed, tmp_path: Path) -> None:

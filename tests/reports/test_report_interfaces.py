@@ -65,7 +65,7 @@ async def test_cli_writes_issues_and_verifies_reports(
     assert code == 2 and ".pdf or .html" in err
     preview = tmp_path / "preview.html"
     code, out, _ = run(monkeypatch, capsys, "report", "attestation", "--preview", "-o", str(preview))
-    assert code == 0 and "preview, not issued" in out and "a preview, not issued" in preview.read_text()
+    assert code == 0 and "preview, not issued" in out and "Preview, not issued" in preview.read_text()
     assert ledger.size == size  # refused and previewed reports record nothing
 
 
@@ -86,6 +86,17 @@ async def test_http_reports_preview_issue_and_lookup(governed: Governed) -> None
         assert preview.content.startswith(b"%PDF") and ledger.size == size  # a GET never writes
         html = await http.get("/v1/reports/attestation", headers={**auditor, "Accept": "text/html"})
         assert html.headers["content-type"].startswith("text/html") and "not issued" in html.text
+        by_suffix = await http.get("/v1/reports/attestation.html", headers=auditor)
+        assert by_suffix.status_code == 200 and by_suffix.headers["content-type"].startswith("text/html")
+        name, version = governed.model
+        decisions = ledger.entries(kind="decision.recorded", limit=1000)
+        days = {"since": decisions[0].ts[:10], "until": decisions[-1].ts[:10]}  # plain dates: whole days (UTC)
+        audit = await http.get(f"/v1/reports/bias-audit/{name}/{version}.html", headers=auditor, params=days)
+        assert audit.status_code == 200 and f"{days['since']}T00:00:00Z to " in audit.text
+        bad_day = await http.get(
+            f"/v1/reports/bias-audit/{name}/{version}.html", headers=auditor, params={**days, "until": "2026-02-30"}
+        )
+        assert bad_day.status_code == 422
         issued = await http.post("/v1/reports/attestation/issue", headers=approver)
         assert issued.status_code == 201
         seq = int(issued.headers["X-Govledger-Entry"])
