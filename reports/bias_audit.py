@@ -56,6 +56,7 @@ LAWS = {
     "ll144": "Bias audit (NYC Local Law 144)",
     "fair-lending": "Fair-lending analysis (ECOA / Regulation B disparate impact)",
 }
+_ARTICLE = {"ll144": "an NYC Local Law 144 bias audit", "fair-lending": "a fair-lending analysis"}
 # The analysis a declared use calls for. LL144 covers automated employment decision tools only;
 # ECOA covers credit, and the Fair Housing Act's disparate-impact test (24 CFR 100.500) is the
 # same comparison of approval rates for housing. Other uses have no analysis here (refused).
@@ -238,9 +239,9 @@ def choose_law(key: str, use_domain: str | None, law: str | None, override_reaso
     if override_reason:
         return law
     use = "declares no use_domain" if use_domain is None else f"is declared for {use_domain!r} (use_domain)"
-    fix = "" if fitting is None else f" Its analysis is the {LAWS[fitting]} (omit law)."
+    fix = "" if fitting is None else f" Its analysis is {_ARTICLE[fitting]} (omit law)."
     raise ConflictError(
-        f"the {LAWS[law]} does not apply: model {key} {use}.{fix} To produce it anyway, give "
+        f"{_ARTICLE[law]} does not apply: model {key} {use}.{fix} To produce it anyway, give "
         "override_reason (recorded in report.issued and shown on the cover)"
     )
 

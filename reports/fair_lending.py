@@ -14,14 +14,14 @@ two differ (different applicants, and the evaluation's own group-size rule).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ledger.api import Ledger
 from ledger.lineage import policy_reads
 from reports.charts import bar_chart_svg
 from reports.evidence import Evidence
-from reports.fair_lending_data import FOUR_FIFTHS, MIN_GROUP, ClassAnalysis, analyse_class, band_label
+from reports.fair_lending_data import FOUR_FIFTHS, MIN_GROUP, MIN_SHARE, ClassAnalysis, analyse_class, band_label
 from reports.findings import Finding
 
 __all__ = ["Applicant", "ClassSource", "class_source", "fair_lending_context"]
@@ -186,7 +186,14 @@ def fair_lending_context(
     for name, column in source.columns.items():
         bands = source.bands.get(name)
         groups = [_group(a.fields.get(column), bands) for a in applicants]
-        analyses.append(analyse_class(name, groups, approved, scores, min_group=min_group))
+        analysis = analyse_class(name, groups, approved, scores, min_group=min_group)
+        if not any(column in a.fields for a in applicants):
+            analysis = replace(
+                analysis,
+                no_ratio_reason=f"no decision's sealed input holds the field {column!r} "
+                "(the evaluation read it from its dataset; seal it with each decision to monitor this class)",
+            )
+        analyses.append(analysis)
     tables = [_table(a, source.columns[a.name]) for a in analyses]
     findings: list[Finding] = []
     cites = () if source.evaluation is None else (int(source.evaluation["seq"]),)
@@ -207,7 +214,11 @@ def fair_lending_context(
         elif analysis.unsupported:
             names = ", ".join(f"{r.group} ({r.n})" for r in analysis.unsupported)
             findings.append(
-                Finding("insufficient", f"{label}: groups too small to analyse", f"under {min_group}: {names}.")
+                Finding(
+                    "insufficient",
+                    f"{label}: groups too small to analyse",
+                    f"under {min_group} applicants or {float(MIN_SHARE):.0%} of the known: {names}.",
+                )
             )
     for name in source.not_mapped:
         findings.append(
@@ -236,6 +247,7 @@ def fair_lending_context(
         "classes": tables,
         "not_mapped": [n.replace("_", " ") for n in source.not_mapped],
         "min_group": min_group,
+        "min_share": float(MIN_SHARE),
         "source": {
             "evaluation": None
             if source.evaluation is None

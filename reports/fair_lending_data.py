@@ -10,8 +10,11 @@ group (a declared one, or else the most-favoured supported group: the highest ap
 - the standardized mean difference of the model's scores, (mean group − mean control) / the
   root of the two groups' mean variance (Cohen's d), when scores were recorded.
 
-A group with fewer than `min_group` applicants is not supported by the data: it is listed with its
-count and rate and left out of the ratios (1607.4(D): "differences ... based on small numbers").
+A group with fewer than `min_group` applicants, or under `min_share` of the applicants whose group
+is known, is not supported by the data: it is listed with its count and rate and left out of the
+ratios (1607.4(D): "differences ... based on small numbers"), and so cannot be the control group.
+These are the limits of the shipped four-fifths pack, so the production figures are comparable
+with the evaluation's.
 A class with fewer than two supported groups has no ratio at all, and says why.
 """
 
@@ -27,6 +30,7 @@ from fractions import Fraction
 __all__ = [
     "FOUR_FIFTHS",
     "MIN_GROUP",
+    "MIN_SHARE",
     "ClassAnalysis",
     "GroupRow",
     "air_interval",
@@ -37,6 +41,7 @@ __all__ = [
 
 FOUR_FIFTHS = Fraction(4, 5)
 MIN_GROUP = 50  # the four-fifths pack's min_group_size; 1607.4(D) small numbers
+MIN_SHARE = Fraction(2, 100)  # the four-fifths pack's min_group_share (the line 6 RCNY 5-301(d) draws)
 Z_95 = 1.959963984540054
 
 
@@ -124,6 +129,7 @@ def analyse_class(
     scores: Sequence[float | None],
     *,
     min_group: int = MIN_GROUP,
+    min_share: Fraction = MIN_SHARE,
     control: str | None = None,
 ) -> ClassAnalysis:
     """AIR, interval, Fisher's p and SMD per group of one class (None: the applicant's group is unknown)."""
@@ -141,19 +147,20 @@ def analyse_class(
             scored.append(float(score))
     counts = {g: (len(o), sum(o)) for g, (o, _) in groups.items()}
     order = sorted(counts, key=lambda g: (-counts[g][0], g))
-    supported = [g for g in order if counts[g][0] >= min_group]
+    known = sum(n for n, _ in counts.values())
+    supported = [g for g in order if counts[g][0] >= min_group and Fraction(counts[g][0], known) >= min_share]
     chosen: str | None = None
     reason: str | None = None
     if control is not None and control in supported:
         chosen = control
     elif control is not None:
-        reason = f"the declared control group {control!r} has fewer than {min_group} applicants or none"
+        reason = f"the declared control group {control!r} is too small to compare with (or has no applicant)"
     elif supported:
         chosen = max(supported, key=lambda g: (Fraction(counts[g][1], counts[g][0]), -order.index(g)))
     if not groups:
         reason = "no applicant's group is known for this class"
     elif reason is None and len(supported) < 2:
-        reason = f"fewer than two groups have {min_group} or more applicants"
+        reason = f"fewer than two groups have {min_group} or more applicants and {float(min_share):.0%} of the known"
     elif chosen is not None and counts[chosen][1] == 0:
         reason = "the control group has no approval, so no ratio is defined"
     rows = []
@@ -187,5 +194,4 @@ def analyse_class(
                 below_four_fifths=flagged,
             )
         )
-    known = sum(n for n, _ in counts.values())
     return ClassAnalysis(name, known, unknown, chosen, control is not None, rows, reason)

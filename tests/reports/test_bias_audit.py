@@ -351,7 +351,7 @@ def test_credit_model_gets_a_fair_lending_analysis_and_ll144_is_refused(
     rows = {r["group"]: r for r in race["rows"]}
     assert race["control"] == "White" and f"{rows['Hispanic or Latino']['air']:.3f}" == "0.774"
     assert rows["Hispanic or Latino"]["below"] and not rows["Asian"]["below"]
-    # 30 Native American applicants: fewer than 50, so the data does not support a ratio for them
+    # 30 Native American applicants: fewer than 50 and 1.4% of the known, so no ratio for them
     native = rows["Native American or Alaska Native"]
     assert not native["supported"] and native["air"] is None and native["n"] == 30
     assert {u["group"] for u in race["unsupported"]} == {"Native American or Alaska Native"}
@@ -362,7 +362,7 @@ def test_credit_model_gets_a_fair_lending_analysis_and_ll144_is_refused(
     assert severities["Adverse impact ratio 0.774 for race group Hispanic or Latino (under 0.8)"] == "fail"
     assert severities["race: groups too small to analyse"] == "insufficient"
     text = pdf_text(render(draft, issue_seq=None).pdf, tmp_path)
-    assert "Hispanic or Latino 450 108 24.0% 0.774" in text and "too few (under 50)" in text
+    assert "Hispanic or Latino 450 108 24.0% 0.774" in text and "too few to compare" in text
     assert "NYC Local Law 144" not in text.replace("not an NYC LL144", "")
 
     # LL144 for a credit model: refused with the use and the fix, unless an override reason is given
@@ -411,7 +411,7 @@ def test_fair_lending_arithmetic() -> None:
     assert air_interval(0, 10, 5, 10) is None
     assert standardized_mean_difference([1.0, 1.0], [1.0, 1.0]) is None
     one = analyse_class("race", ["A"] * 60 + ["B"] * 5, [True] * 65, [None] * 65, min_group=50)
-    assert one.no_ratio_reason == "fewer than two groups have 50 or more applicants"
+    assert one.no_ratio_reason == "fewer than two groups have 50 or more applicants and 2% of the known"
 
 
 def test_ll144_scoring_says_when_scores_are_too_tied_for_a_median() -> None:
