@@ -38,7 +38,13 @@ from reports.charts import bar_chart_svg
 from reports.checklist import ChecklistItem
 from reports.document import Content
 from reports.evidence import Evidence
-from reports.fair_lending import Applicant, fair_lending_context
+from reports.fair_lending import (
+    Applicant,
+    class_source,
+    fair_lending_context,
+    reconciliation,
+    reconciliation_findings,
+)
 from reports.findings import Finding, Findings
 
 __all__ = [
@@ -487,6 +493,10 @@ def build_bias_audit(
             table["chart"] = _rate_chart(table)
         context["scoring"] = _scoring_context(scoring)
         findings += _ll144_findings(selection, scoring)
+        context["reconciliation"] = _ll144_reconciliation(
+            ledger, evidence, model.artifact_sha256, selection, sex_field=sex_field, race_field=race_field
+        )
+        findings += reconciliation_findings(context["reconciliation"]["rows"], context["reconciliation"]["cites"])
         template = "bias_audit.html.j2"
         outcome = _ll144_outcome(selection, len(decisions))
     else:
@@ -522,6 +532,36 @@ def build_bias_audit(
         period=f"{since} to {until}",
         options=options,
     )
+
+
+def _ll144_reconciliation(
+    ledger: Ledger,
+    evidence: Evidence,
+    artifact_sha256: str,
+    selection: list[DimensionTable],
+    *,
+    sex_field: str,
+    race_field: str,
+) -> dict[str, Any]:
+    """The evaluation's impact ratios beside the selection tables' lowest, for the classes whose
+    field the evaluation mapped to the audit's sex or race field."""
+    source = class_source(ledger, evidence, artifact_sha256, sex_field=sex_field, race_field=race_field)
+    by_field = {column: name for name, column in source.columns.items()}
+    production: dict[str, tuple[float | None, str | None]] = {}
+    for table, field in ((selection[0], sex_field), (selection[1], race_field)):
+        if field not in by_field:
+            continue
+        rated = [r for r in table.rows if r.impact_ratio is not None and not r.reference]
+        low = min(rated, key=lambda r: (r.impact_ratio or 0.0, r.category)) if rated else None
+        production[by_field[field]] = (None, None) if low is None else (low.impact_ratio, low.category)
+    evaluation = source.evaluation
+    return {
+        "rows": reconciliation(evaluation, production),
+        "cites": () if evaluation is None else (int(evaluation["seq"]),),
+        "evaluation": None
+        if evaluation is None
+        else {"id": evaluation["evaluation_id"], "ref": evaluation["ref"], "dataset": evaluation["dataset"]},
+    }
 
 
 def _rate_chart(table: dict[str, Any]) -> str | None:

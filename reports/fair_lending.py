@@ -24,7 +24,14 @@ from reports.evidence import Evidence
 from reports.fair_lending_data import FOUR_FIFTHS, MIN_GROUP, MIN_SHARE, ClassAnalysis, analyse_class, band_label
 from reports.findings import Finding
 
-__all__ = ["Applicant", "ClassSource", "class_source", "fair_lending_context"]
+__all__ = [
+    "Applicant",
+    "ClassSource",
+    "class_source",
+    "fair_lending_context",
+    "reconciliation",
+    "reconciliation_findings",
+]
 
 
 @dataclass(frozen=True)
@@ -142,30 +149,49 @@ def _evaluation_ratio(evaluation: Mapping[str, Any] | None, name: str) -> dict[s
     return None
 
 
-def _reconciliation(source: ClassSource, analyses: list[ClassAnalysis]) -> list[dict[str, Any]]:
+def reconciliation(
+    evaluation: Mapping[str, Any] | None, production: Mapping[str, tuple[float | None, str | None]]
+) -> list[dict[str, Any]]:
+    """Per class the evaluation measured an impact ratio for: its figure beside the production one
+    (class → lowest ratio on the logged decisions and its group), and whether they agree to 3 d.p."""
     rows = []
-    evaluation = source.evaluation
-    for analysis in analyses:
-        measured = _evaluation_ratio(evaluation, analysis.name)
+    for name, (ratio, group) in production.items():
+        measured = _evaluation_ratio(evaluation, name)
         if measured is None:
             continue
-        lowest = analysis.lowest
-        production = None if lowest is None else lowest.air
         same = (
-            production is not None
+            ratio is not None
             and measured["value"] is not None
-            and round(production, 3) == round(float(measured["value"]), 3)
+            and round(ratio, 3) == round(float(measured["value"]), 3)
         )
         rows.append(
             {
-                "name": analysis.name.replace("_", " "),
+                "name": name.replace("_", " "),
                 "evaluation": measured,
-                "production": production,
-                "production_group": None if lowest is None else lowest.group,
+                "production": ratio,
+                "production_group": group,
                 "agree": same,
             }
         )
     return rows
+
+
+def reconciliation_findings(rows: Sequence[Mapping[str, Any]], cites: tuple[int, ...]) -> list[Finding]:
+    findings = []
+    for pair in rows:
+        if not pair["agree"]:
+            production = "n/a" if pair["production"] is None else format(pair["production"], ".3f")
+            measured = pair["evaluation"]["value"]
+            evaluated = "n/a" if measured is None else format(float(measured), ".3f")
+            findings.append(
+                Finding(
+                    "info",
+                    f"Impact ratio for {pair['name']}: evaluation and production differ",
+                    f"{evaluated} on evaluation data vs {production} on logged decisions",
+                    cites,
+                )
+            )
+    return findings
 
 
 def fair_lending_context(
@@ -229,20 +255,9 @@ def fair_lending_context(
                 cites,
             )
         )
-    reconciliation = _reconciliation(source, analyses)
-    for pair in reconciliation:
-        if not pair["agree"]:
-            production = "n/a" if pair["production"] is None else format(pair["production"], ".3f")
-            measured = pair["evaluation"]["value"]
-            evaluated = "n/a" if measured is None else format(float(measured), ".3f")
-            findings.append(
-                Finding(
-                    "info",
-                    f"Impact ratio for {pair['name']}: evaluation and production differ",
-                    f"{evaluated} on evaluation data vs {production} on logged decisions",
-                    cites,
-                )
-            )
+    lowest = {a.name: (None, None) if a.lowest is None else (a.lowest.air, a.lowest.group) for a in analyses}
+    paired = reconciliation(source.evaluation, lowest)
+    findings += reconciliation_findings(paired, cites)
     context = {
         "classes": tables,
         "not_mapped": [n.replace("_", " ") for n in source.not_mapped],
@@ -260,7 +275,7 @@ def fair_lending_context(
             "fields": source.columns,
             "bands": {k: ", ".join(f"{b:g}" for b in v) for k, v in source.bands.items()},
         },
-        "reconciliation": reconciliation,
+        "reconciliation": paired,
         "scored": sum(1 for s in scores if s is not None),
     }
     return context, findings

@@ -102,7 +102,9 @@ def credit_example(tmp_path: Path, home: Path) -> Iterator[tuple[Ledger, dict[st
     yield from _example(tmp_path, home, "credit")
 
 
-def _example(tmp_path: Path, home: Path, use_domain: str | None) -> Iterator[tuple[Ledger, dict[str, str]]]:
+def _example(
+    tmp_path: Path, home: Path, use_domain: str | None, *, tied: bool = False
+) -> Iterator[tuple[Ledger, dict[str, str]]]:
     """A ledger whose decisions reproduce the worked example (SQLite: the arithmetic is the point)."""
     ledger = open_ledger(
         Settings(database_url=f"sqlite:///{tmp_path / 'example.db'}", home=home),
@@ -162,7 +164,7 @@ def _example(tmp_path: Path, home: Path, use_domain: str | None) -> Iterator[tup
                 j = seen[sex]  # spread the above-median scores evenly over each sex's applicants
                 above = (j + 1) * ABOVE_MEDIAN[sex] // total[sex] > j * ABOVE_MEDIAN[sex] // total[sex]
                 seen[sex] += 1
-                score = 70 if above else (50 if k % 3 == 0 else 62)
+                score = 70 if above else (0 if tied else 50 if k % 3 == 0 else 62)
                 features = {"experience": k % 10, "sex": sex, "race": race}
                 requests.append(_request(len(requests), selected=k < selected, score=score, input_value=features))
         for k in range(NO_INPUT + NO_FIELDS + ERASED):
@@ -171,7 +173,7 @@ def _example(tmp_path: Path, home: Path, use_domain: str | None) -> Iterator[tup
                 value = None
             elif k < NO_INPUT + NO_FIELDS:
                 value = {"experience": 3}
-            requests.append(_request(len(requests), selected=True, score=62, input_value=value))
+            requests.append(_request(len(requests), selected=True, score=0 if tied else 62, input_value=value))
         recorded = record_decisions(ledger, requests, actor=SERVICE)["recorded"]
         for request in requests[-ERASED:]:
             erase_subject(ledger, request["subject_ref"], reason="GDPR Art. 17 request", actor=local_actor())
@@ -420,3 +422,21 @@ def test_ll144_scoring_says_when_scores_are_too_tied_for_a_median() -> None:
     assert scoring is not None and scoring.median == 0.0 and scoring.tie_share == 0.76 and scoring.tied
     spread = scoring_audit([AuditRecord("F", "X", True, float(i)) for i in range(10)])
     assert spread is not None and not spread.tied
+
+
+def test_ll144_report_says_the_median_is_not_meaningful_when_scores_are_tied(tmp_path: Path, home: Path) -> None:
+    """1,086 of 2,300 scored 70 and the other 1,214 scored 0: the median is 0, held by
+    over half the sample, so "above the median" only counts the 70s."""
+    for ledger, period in _example(tmp_path, home, "employment", tied=True):
+        draft = prepare(ledger, build_bias_audit, name="screener", version="2", **period)
+        scoring = draft.content.context["scoring"]
+        assert scoring["median"] == 0 and scoring["tied"] and scoring["tie_share"] >= 0.5
+        assert any(f.title.startswith("Scores too tied") for f in draft.content.findings.items)
+        text = pdf_text(render(draft, issue_seq=None).pdf, tmp_path)
+        assert "The median is not meaningful" in text and "the selection rates of section 5" in text
+    spread = tmp_path / "spread"
+    (spread / "home").mkdir(parents=True)
+    for ledger, period in _example(spread, spread / "home", "employment"):
+        draft = prepare(ledger, build_bias_audit, name="screener", version="2", **period)
+        assert not draft.content.context["scoring"]["tied"]
+        assert "The median is not meaningful" not in pdf_text(render(draft, issue_seq=None).pdf, tmp_path)
