@@ -140,13 +140,25 @@ def prohibited_reasons(ledger: Ledger, facts: DecisionFacts) -> dict[str, str]:
     explanation = facts.data.get("explanation") or {}
     for reason in explanation.get("reason_codes", []):
         code = str(reason["code"])
-        if code in mapped and mapped[code] in bases:
-            found[code] = f"the column mapped to the prohibited basis {mapped[code]}"
-        elif code in proxies:
+        column = _source_column(code, set(mapped) | proxies)
+        if column in mapped and mapped[column] in bases:
+            found[code] = f"the column mapped to the prohibited basis {mapped[column]}"
+        elif column in proxies:
             found[code] = "a declared proxy for a prohibited basis"
         elif _normalised(code) in spellings:
             found[code] = f"the prohibited basis {spellings[_normalised(code)]}"
     return found
+
+
+def _source_column(code: str, columns: set[str]) -> str:
+    """The column a reason code stands for: itself, or the column of a one-hot code (`sex_Female`,
+    `sex=Female`)."""
+    if code in columns:
+        return code
+    for column in columns:
+        if code.startswith((f"{column}_", f"{column}=")):
+            return column
+    return code
 
 
 def _refuse_unless_adverse(ledger: Ledger, facts: DecisionFacts, decision_id: str) -> None:

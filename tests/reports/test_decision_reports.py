@@ -314,6 +314,7 @@ def test_notice_is_refused_for_a_favourable_decision_and_one_approved_on_review(
     ("code", "why"),
     [
         ("sex", "the column mapped to the prohibited basis sex"),
+        ("sex_Female", "the column mapped to the prohibited basis sex"),  # a one-hot column of it
         ("Marital-Status", "the prohibited basis marital_status"),
     ],
 )
