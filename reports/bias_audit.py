@@ -1,5 +1,13 @@
-"""Bias audit of an automated employment decision tool in the form NYC Local Law 144 requires
-(6 RCNY 5-300 to 5-304), with the four-fifths flags of the EEOC Uniform Guidelines.
+"""Bias audit of a model's logged decisions, under the law its declared use calls for.
+
+The model's `use_domain` (recorded at registration) chooses the analysis (`choose_law`): NYC Local
+Law 144 (6 RCNY 5-300 to 5-304) for employment, with the four-fifths flags of the EEOC Uniform
+Guidelines; a fair-lending analysis (`reports.fair_lending`) for credit and housing. Another use,
+or none declared, is refused with the fix; so is a law the use does not call for, unless an
+`override_reason` is given, which is recorded in `report.issued` and shown on the cover. Why refuse
+rather than default: an LL144 audit of a credit model (or a fair-lending analysis of a hiring
+tool) answers a question no regulator of that use asks, and reads as compliance evidence.
+The auditor's name, firm and independence statement are options, recorded in the same way.
 
 Computed from the historical data the ledger holds: the decisions one model version recorded in
 a time range. Each decision's sex and race/ethnicity come from its sealed input, opened with the
@@ -19,20 +27,46 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.api import Ledger
-from ledger.errors import InvalidInputError, NotFoundError, PrivacyError
+from ledger.errors import ConflictError, InvalidInputError, NotFoundError, PrivacyError
 from ledger.lineage.decision_reads import PeriodDecision, decisions_in_period, erasure_seqs
-from ledger.lineage.registry_reads import model_version
+from ledger.lineage.registry_reads import approval_seqs, model_version
 from ledger.log.entry import UTC_PATTERN, format_ts
 from ledger.privacy.sealing import ErasedInput, read_decision_input
 from ledger.storage.db import Connection
-from reports.bias_audit_data import AuditRecord, DimensionTable, scoring_audit, selection_audit
+from reports.bias_audit_data import AuditRecord, DimensionTable, ScoringAudit, scoring_audit, selection_audit
+from reports.charts import bar_chart_svg
 from reports.checklist import ChecklistItem
 from reports.document import Content
 from reports.evidence import Evidence
+from reports.fair_lending import (
+    Applicant,
+    class_source,
+    fair_lending_context,
+    reconciliation,
+    reconciliation_findings,
+)
+from reports.findings import Finding, Findings
 
-__all__ = ["CHECKLIST", "DEFAULT_AUDITOR", "build_bias_audit"]
+__all__ = [
+    "CHECKLIST",
+    "DEFAULT_AUDITOR",
+    "DOMAIN_LAW",
+    "FAIR_LENDING_CHECKLIST",
+    "LAWS",
+    "build_bias_audit",
+    "choose_law",
+]
 
 DEFAULT_AUDITOR = "govledger (automated; not an independent auditor)"
+LAWS = {
+    "ll144": "Bias audit (NYC Local Law 144)",
+    "fair-lending": "Fair-lending analysis (ECOA / Regulation B disparate impact)",
+}
+_ARTICLE = {"ll144": "an NYC Local Law 144 bias audit", "fair-lending": "a fair-lending analysis"}
+# The analysis a declared use calls for. LL144 covers automated employment decision tools only;
+# ECOA covers credit, and the Fair Housing Act's disparate-impact test (24 CFR 100.500) is the
+# same comparison of approval rates for housing. Other uses have no analysis here (refused).
+DOMAIN_LAW = {"employment": "ll144", "credit": "fair-lending", "housing": "fair-lending"}
 _UTC = re.compile(UTC_PATTERN)
 
 # Why a decision's category could not be known, whatever the dimension.
@@ -61,6 +95,7 @@ class _Decision:
     ts: str
     subject_ref: str
     record: AuditRecord
+    fields: dict[str, Any]  # the clear input ({} when unreadable); never printed
     unreadable_reason: str | None  # the whole input is unusable
     deployer: str | None
     promotion_seq: int | None
@@ -123,6 +158,7 @@ def _read(conn: Connection, row: PeriodDecision, sex_field: str, race_field: str
             selected=not row.adverse,
             score=_score(data.get("output")),
         ),
+        fields=fields,
         unreadable_reason=reason,
         deployer=deployment.get("deployer") if isinstance(deployment, dict) else None,
         promotion_seq=promotion if isinstance(promotion, int) else None,
@@ -181,6 +217,120 @@ def _table_context(table: DimensionTable, title: str) -> dict[str, Any]:
     }
 
 
+def choose_law(key: str, use_domain: str | None, law: str | None, override_reason: str | None) -> str:
+    """The analysis the model's declared use calls for, or the one asked for with a recorded reason.
+
+    Refused (ConflictError: HTTP 409, exit 2) when the use calls for none of them, or for another
+    one than asked, and no override_reason is given; the message names the use and the fix."""
+    if law is not None and law not in LAWS:
+        raise InvalidInputError(
+            f"law must be one of {', '.join(LAWS)}, got {law[:40]!r}",
+            [{"loc": ["law"], "msg": "unknown law", "type": "enum"}],
+        )
+    fitting = DOMAIN_LAW.get(use_domain) if use_domain else None
+    if law is None or law == fitting:
+        if fitting is not None:
+            return fitting
+        declared = (
+            "declares no use_domain"
+            if use_domain is None
+            else f"is declared for {use_domain!r}, a use neither NYC LL144 (employment) nor the fair-lending "
+            "analysis (credit, housing) covers"
+        )
+        raise ConflictError(
+            f"model {key} {declared}, so the law of its bias audit cannot be chosen: register the model "
+            "version with use_domain (employment: NYC LL144; credit or housing: fair-lending analysis), or give "
+            "law and override_reason (recorded in report.issued and shown on the cover)"
+        )
+    if override_reason:
+        return law
+    use = "declares no use_domain" if use_domain is None else f"is declared for {use_domain!r} (use_domain)"
+    fix = "" if fitting is None else f" Its analysis is {_ARTICLE[fitting]} (omit law)."
+    raise ConflictError(
+        f"{_ARTICLE[law]} does not apply: model {key} {use}.{fix} To produce it anyway, give "
+        "override_reason (recorded in report.issued and shown on the cover)"
+    )
+
+
+def _auditor_rows(
+    auditor: str, auditor_firm: str | None, independence: str | None
+) -> tuple[list[tuple[str, str]], list[Finding]]:
+    rows = [
+        ("Auditor", auditor),
+        ("Auditor's firm", auditor_firm or "not stated"),
+        ("Independence", independence or "no independence statement was given"),
+    ]
+    findings = []
+    if auditor == DEFAULT_AUDITOR or not independence:
+        findings.append(
+            Finding(
+                "warn",
+                "No independent auditor's statement",
+                "the report was computed by govledger; it is an independent audit only once an independent "
+                "auditor reviews it and gives an independence statement (auditor, auditor_firm, independence)",
+            )
+        )
+    return rows, findings
+
+
+def _approvals(ledger: Ledger, evidence: Evidence, name: str, version: str) -> list[dict[str, Any]]:
+    """The approvals of the model version, read the way the dossier reads them (by model, not promotion)."""
+    with ledger.read_snapshot() as conn:
+        seqs = approval_seqs(conn, name, version, as_of=evidence.size)
+    result = []
+    for seq in seqs:
+        entry = ledger.get(seq)
+        result.append(
+            {
+                "ref": evidence.cite(seq, f"approval decision on {name}@{version}"),
+                "id": entry.data.get("approval_id"),
+                "decision": entry.data.get("decision"),
+                "by": entry.actor.name,
+                "role": entry.data.get("role"),
+                "ts": entry.ts,
+            }
+        )
+    return result
+
+
+def _scoring_context(scoring: ScoringAudit | None) -> dict[str, Any] | None:
+    if scoring is None:
+        return None
+    return {
+        "median": scoring.median,
+        "scored": scoring.scored,
+        "unscored": scoring.unscored,
+        "tie_share": scoring.tie_share,
+        "tied": scoring.tied,
+        "tables": [_table_context(table, title) for table, title in zip(scoring.tables, SCORING_TITLES, strict=True)],
+    }
+
+
+def _ll144_findings(selection: list[DimensionTable], scoring: ScoringAudit | None) -> list[Finding]:
+    findings = []
+    for table in selection + ([] if scoring is None else scoring.tables):
+        kind = "selection" if table in selection else "scoring"
+        for row in table.flagged:
+            findings.append(
+                Finding(
+                    "fail",
+                    f"{table.dimension}: {row.category} {kind} impact ratio {row.impact_ratio:.3f} (under 0.8)",
+                )
+            )
+        reason = _no_ratio_reason(table)
+        if reason:
+            findings.append(Finding("insufficient", f"{table.dimension} ({kind}): no impact ratio", reason + "."))
+    if scoring is not None and scoring.tied:
+        findings.append(
+            Finding(
+                "insufficient",
+                f"Scores too tied for a meaningful median: {scoring.tie_share:.0%} equal the median",
+                "the scoring rates count only the scores above the tied value; rely on the selection rates",
+            )
+        )
+    return findings
+
+
 def build_bias_audit(
     ledger: Ledger,
     evidence: Evidence,
@@ -190,9 +340,15 @@ def build_bias_audit(
     since: str,
     until: str,
     auditor: str = DEFAULT_AUDITOR,
+    auditor_firm: str | None = None,
+    independence: str | None = None,
+    law: str | None = None,
+    override_reason: str | None = None,
     sex_field: str = "sex",
     race_field: str = "race",
 ) -> Content:
+    """The bias audit the model's declared use calls for: NYC LL144 for employment, a fair-lending
+    analysis for credit and housing (see `choose_law`)."""
     start, end = _utc(since, "since"), _utc(until, "until")
     if start >= end:
         raise InvalidInputError(
@@ -204,6 +360,10 @@ def build_bias_audit(
         model = model_version(conn, name, version, as_of=size)
         if model is None:
             raise NotFoundError(f"model {name}@{version} is not registered (as of entry {size - 1})")
+        registration = ledger.get(model.seq)
+        registered = registration.data
+        use_domain = registered.get("use_domain")
+        chosen = choose_law(f"{name}@{version}", use_domain, law, override_reason)
         rows = decisions_in_period(conn, name, version, since=start, until=end, as_of=size)
         if not rows:
             raise InvalidInputError(
@@ -215,8 +375,6 @@ def build_bias_audit(
         erased_subjects = sorted({d.subject_ref for d in decisions if d.unreadable_reason == ERASED})
         erasures = erasure_seqs(conn, erased_subjects, as_of=size)
 
-    registration = ledger.get(model.seq)
-    registered = registration.data
     model_ctx = {
         "name": name,
         "version": version,
@@ -224,9 +382,10 @@ def build_bias_audit(
         "owner": registered.get("owner"),
         "description": registered.get("description"),
         "intended_use": registered.get("intended_use"),
+        "use_domain": use_domain,
         "registered_at": registration.ts,
         "registered_by": registration.actor.name,
-        "ref": evidence.cite(model.seq, "model registration (name, version, owner)"),
+        "ref": evidence.cite(model.seq, "model registration (name, version, owner, declared use)"),
     }
     promotions = []
     for seq in sorted({d.promotion_seq for d in decisions if d.promotion_seq is not None}):
@@ -238,7 +397,6 @@ def build_bias_audit(
                 "ref": evidence.cite(seq, "promotion in force for the audited decisions"),
                 "ts": promoted.ts,
                 "stage": promoted.data.get("stage", promoted.kind),
-                "approval_ids": ", ".join(promoted.data.get("approval_ids") or []) or "none recorded",
                 "by": promoted.actor.name,
             }
         )
@@ -250,30 +408,58 @@ def build_bias_audit(
         for seq in sorted(erasures)[:MAX_ERASURES_CITED]
     ]
 
-    records = [d.record for d in decisions]
-    selection = selection_audit(records)
-    scoring = scoring_audit(records)
     whole = Counter(d.unreadable_reason for d in decisions if d.unreadable_reason is not None)
-    readable = [d for d in decisions if d.unreadable_reason is None]
     unknown_reasons = [{"reason": reason, "count": whole[reason]} for reason in (NO_INPUT, ERASED, UNREADABLE)]
     if whole[NOT_AN_OBJECT]:
         unknown_reasons.append({"reason": NOT_AN_OBJECT, "count": whole[NOT_AN_OBJECT]})
-    unknown_reasons += [
-        {
-            "reason": f"the input does not give {label} (field {field!r})",
-            "count": sum(1 for d in readable if getattr(d.record, attribute) is None),
-        }
-        for label, field, attribute in (("sex", sex_field, "sex"), ("race/ethnicity", race_field, "race"))
-    ]
     deployers = sorted({d.deployer for d in decisions if d.deployer})
 
     as_of_time = ledger.get(size - 1).ts
     audit_day = date.fromisoformat(as_of_time[:10])
-    context = {
+    cover_rows, findings = _auditor_rows(auditor, auditor_firm, independence)
+    override = chosen != DOMAIN_LAW.get(use_domain or "")
+    cover_rows = [
+        ("Analysis", LAWS[chosen]),
+        (
+            "Law chosen by",
+            f"override: {override_reason}" if override else f"the model's declared use ({use_domain})",
+        ),
+        *cover_rows,
+    ]
+    if override:
+        findings.append(
+            Finding(
+                "warn",
+                f"Law overridden: {LAWS[chosen]} for a model declared for {use_domain or 'no use'}",
+                str(override_reason),
+                (model.seq,),
+            )
+        )
+    options = {
+        key: value
+        for key, value in (
+            ("auditor", None if auditor == DEFAULT_AUDITOR else auditor),
+            ("auditor_firm", auditor_firm),
+            ("independence", independence),
+            ("law", chosen if law is not None else None),
+            ("override_reason", override_reason if override else None),
+            ("sex_field", None if sex_field == "sex" else sex_field),
+            ("race_field", None if race_field == "race" else race_field),
+        )
+        if value is not None
+    }
+    context: dict[str, Any] = {
+        "law": chosen,
+        "law_label": LAWS[chosen],
+        "cover_rows": cover_rows,
         "model": model_ctx,
         "promotions": promotions,
+        "approvals": _approvals(ledger, evidence, name, version),
         "auditor": auditor,
+        "auditor_firm": auditor_firm,
+        "independence": independence,
         "automated_auditor": auditor == DEFAULT_AUDITOR,
+        "override": {"reason": override_reason} if override else None,
         "audit_date": as_of_time,
         "next_audit_due": _add_months(audit_day, 12).isoformat(),
         "period": {"since": since, "until": until},
@@ -287,26 +473,118 @@ def build_bias_audit(
         "assessed": len(decisions),
         "unknown_reasons": unknown_reasons,
         "erasures": {"total": len(erasures), "cited": erasure_refs},
-        "selection": [_table_context(table, title) for table, title in zip(selection, SELECTION_TITLES, strict=True)],
-        "scoring": None
-        if scoring is None
-        else {
-            "median": scoring.median,
-            "scored": scoring.scored,
-            "unscored": scoring.unscored,
-            "tables": [
-                _table_context(table, title) for table, title in zip(scoring.tables, SCORING_TITLES, strict=True)
-            ],
-        },
     }
+    if chosen == "ll144":
+        records = [d.record for d in decisions]
+        selection = selection_audit(records)
+        scoring = scoring_audit(records)
+        readable = [d for d in decisions if d.unreadable_reason is None]
+        unknown_reasons += [
+            {
+                "reason": f"the input does not give {label} (field {field!r})",
+                "count": sum(1 for d in readable if getattr(d.record, attribute) is None),
+            }
+            for label, field, attribute in (("sex", sex_field, "sex"), ("race/ethnicity", race_field, "race"))
+        ]
+        context["selection"] = [
+            _table_context(table, title) for table, title in zip(selection, SELECTION_TITLES, strict=True)
+        ]
+        for table in context["selection"]:
+            table["chart"] = _rate_chart(table)
+        context["scoring"] = _scoring_context(scoring)
+        findings += _ll144_findings(selection, scoring)
+        context["reconciliation"] = _ll144_reconciliation(
+            ledger, evidence, model.artifact_sha256, selection, sex_field=sex_field, race_field=race_field
+        )
+        findings += reconciliation_findings(context["reconciliation"]["rows"], context["reconciliation"]["cites"])
+        template = "bias_audit.html.j2"
+        outcome = _ll144_outcome(selection, len(decisions))
+    else:
+        applicants = [Applicant(d.fields, d.record.selected, d.record.score) for d in decisions]
+        fair, more = fair_lending_context(
+            ledger,
+            evidence,
+            applicants,
+            artifact_sha256=model.artifact_sha256,
+            sex_field=sex_field,
+            race_field=race_field,
+        )
+        context["fair"] = fair
+        findings += more
+        template = "fair_lending.html.j2"
+        flagged = [f for f in more if f.severity == "fail"]
+        outcome = f"Fair-lending analysis of {len(decisions):,} decisions of {name}@{version}: " + (
+            f"{len(flagged)} group{'s' if len(flagged) != 1 else ''} under the 0.8 adverse impact ratio."
+            if flagged
+            else "no supported group is under the 0.8 adverse impact ratio."
+        )
+    summary = Findings(tuple(findings))
+    context["findings"] = summary
     return Content(
         kind="bias-audit",
-        kind_label="Bias audit (NYC Local Law 144)",
-        title=f"Bias audit: {name}@{version}",
+        kind_label=LAWS[chosen],
+        title=f"{'Fair-lending analysis' if chosen == 'fair-lending' else 'Bias audit'}: {name}@{version}",
         subject=f"model {name}@{version}, decisions {since} to {until}",
-        template="bias_audit.html.j2",
+        template=template,
         context=context,
         model=(name, version),
+        outcome=outcome,
+        findings=summary,
+        period=f"{since} to {until}",
+        options=options,
+    )
+
+
+def _ll144_reconciliation(
+    ledger: Ledger,
+    evidence: Evidence,
+    artifact_sha256: str,
+    selection: list[DimensionTable],
+    *,
+    sex_field: str,
+    race_field: str,
+) -> dict[str, Any]:
+    """The evaluation's impact ratios beside the selection tables' lowest, for the classes whose
+    field the evaluation mapped to the audit's sex or race field."""
+    source = class_source(ledger, evidence, artifact_sha256, sex_field=sex_field, race_field=race_field)
+    by_field = {column: name for name, column in source.columns.items()}
+    production: dict[str, tuple[float | None, str | None]] = {}
+    for table, field in ((selection[0], sex_field), (selection[1], race_field)):
+        if field not in by_field:
+            continue
+        rated = [r for r in table.rows if r.impact_ratio is not None and not r.reference]
+        low = min(rated, key=lambda r: (r.impact_ratio or 0.0, r.category)) if rated else None
+        production[by_field[field]] = (None, None) if low is None else (low.impact_ratio, low.category)
+    evaluation = source.evaluation
+    return {
+        "rows": reconciliation(evaluation, production),
+        "cites": () if evaluation is None else (int(evaluation["seq"]),),
+        "evaluation": None
+        if evaluation is None
+        else {"id": evaluation["evaluation_id"], "ref": evaluation["ref"], "dataset": evaluation["dataset"]},
+    }
+
+
+def _rate_chart(table: dict[str, Any]) -> str | None:
+    rows = [r for r in table["rows"] if not r["excluded"]]
+    if table["no_ratio_reason"] or not rows:
+        return None
+    return bar_chart_svg(
+        [r["category"] for r in rows],
+        [r["impact_ratio"] for r in rows],
+        title=f"Impact ratio: {table['title'].lower()}",
+        threshold=0.8,
+        xlabel="rate / the reference category's rate",
+        id_prefix="ll144-" + re.sub(r"[^a-z0-9]+", "-", table["title"].lower()).strip("-"),
+    )
+
+
+def _ll144_outcome(selection: list[DimensionTable], assessed: int) -> str:
+    flagged = sum(len(t.flagged) for t in selection)
+    return f"NYC LL144 bias audit of {assessed:,} individuals assessed: " + (
+        f"{flagged} selection impact ratio{'s' if flagged != 1 else ''} under 0.8."
+        if flagged
+        else "no selection impact ratio under 0.8."
     )
 
 
@@ -332,4 +610,19 @@ CHECKLIST = [
     ChecklistItem("next-audit", "Next audit due", "NYC LL144: a bias audit no more than one year before use"),
     ChecklistItem("personal-data", "No personal data", "GDPR Art. 17; aggregates are kept after erasure"),
     ChecklistItem("instructions", "How to verify", "integrity: verification instructions"),
+]
+
+FAIR_LENDING_CHECKLIST = [
+    ChecklistItem("model", "Declared use", "the model, its declared use and why this analysis applies"),
+    ChecklistItem("analyst", "Independence statement", "analyst, firm and independence (report.issued options)"),
+    ChecklistItem("data", "Decisions analysed", "logged decisions, period, approved = not adverse"),
+    ChecklistItem("classes", "Protected classes", "the classes and fields, from the evaluation's mapping"),
+    ChecklistItem("control", "Control group", "ECOA disparate impact: comparison with the control group"),
+    ChecklistItem("air", "Approval rates and adverse impact ratios", "approval-rate ratio per group, 0.8 screen"),
+    ChecklistItem("interval", "95% interval", "interval of the ratio (Katz log)"),
+    ChecklistItem("significance", "Fisher's exact test", "significance of each group's difference"),
+    ChecklistItem("smd", "standardized mean difference", "score difference between groups"),
+    ChecklistItem("unsupported", "could not support", "classes and groups the data could not support"),
+    ChecklistItem("reconcile", "Evaluation and production side by side", "numbers agree across reports"),
+    ChecklistItem("personal-data", "No personal data", "GDPR Art. 17; aggregates are kept after erasure"),
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "FOUR_FIFTHS",
     "RACE",
     "SEX",
+    "TIED_MEDIAN_SHARE",
     "AuditRecord",
     "CategoryRow",
     "DimensionTable",
@@ -46,6 +47,11 @@ __all__ = [
 
 EXCLUSION_SHARE = Fraction(2, 100)  # 6 RCNY 5-301(d)
 FOUR_FIFTHS = Fraction(4, 5)  # 29 CFR 1607.4(D)
+# 5-301(c) defines the scoring rate against the median of the full sample and gives no other
+# statistic. When half the scores or more sit exactly on the median, the rule's rate is still
+# computed as written, and the audit says the median is not meaningful and points to the
+# selection rates (5-301(b)), which the rule allows for any AEDT that outputs a selection.
+TIED_MEDIAN_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,13 @@ class ScoringAudit:
     scored: int  # individuals with a score (the full sample of the median)
     unscored: int
     tables: list[DimensionTable]
+    tie_share: float = 0.0  # share of the scores exactly equal to the median
+
+    @property
+    def tied(self) -> bool:
+        """At least half the scores equal the median: "above the median" then means "above a mass point",
+        and the scoring rate measures only the tail above it (`TIED_MEDIAN_SHARE`)."""
+        return self.tie_share >= TIED_MEDIAN_SHARE
 
 
 def two_proportion_p(hits_a: int, n_a: int, hits_b: int, n_b: int) -> tuple[float | None, float | None]:
@@ -189,6 +202,7 @@ def scoring_audit(records: Sequence[AuditRecord]) -> ScoringAudit | None:
         median=median,
         scored=len(scored),
         unscored=len(records) - len(scored),
+        tie_share=float(np.mean(scores == median)),
         tables=[
             audit_dimension(SEX, [r.sex for r in scored], above),
             audit_dimension(RACE, [r.race for r in scored], above),

@@ -95,10 +95,27 @@ def decision(ctx: typer.Context, decision_id: str, output: Output, preview: Prev
     run(ctx, "decision", output, preview, decision_id=decision_id)
 
 
+def _given(**options: str | None) -> dict[str, str]:
+    """The options given on the command line (recorded in report.issued by the builder)."""
+    return {key: value for key, value in options.items() if value}
+
+
 @report_app.command("adverse-action")
-def adverse_action(ctx: typer.Context, decision_id: str, output: Output, preview: Preview = False) -> None:
-    """Adverse-action notice to the applicant (Regulation B 1002.9)."""
-    run(ctx, "adverse-action", output, preview, decision_id=decision_id)
+def adverse_action(
+    ctx: typer.Context,
+    decision_id: str,
+    output: Output,
+    preview: Preview = False,
+    creditor_name: Annotated[str | None, typer.Option(help="Creditor's name (default: the recorded deployer)")] = None,
+    creditor_address: Annotated[str | None, typer.Option(help="Creditor's address (Reg B 1002.9(a)(2))")] = None,
+    agency: Annotated[str | None, typer.Option(help="Federal agency, name and address (default: CFPB)")] = None,
+    score_range: Annotated[str | None, typer.Option(help="Range of possible scores, e.g. '0 to 1'")] = None,
+) -> None:
+    """Adverse-action notice to the applicant (Regulation B 1002.9); refused (exit 2) when no adverse action stands."""
+    extra = _given(
+        creditor_name=creditor_name, creditor_address=creditor_address, agency=agency, score_range=score_range
+    )
+    run(ctx, "adverse-action", output, preview, decision_id=decision_id, **extra)
 
 
 @report_app.command("bias-audit")
@@ -115,9 +132,16 @@ def bias_audit(
     ],
     auditor: Annotated[str | None, typer.Option(help="Auditor identity printed in the report")] = None,
     preview: Preview = False,
+    auditor_firm: Annotated[str | None, typer.Option(help="The auditor's firm")] = None,
+    independence: Annotated[str | None, typer.Option(help="The auditor's independence statement")] = None,
+    law: Annotated[str | None, typer.Option(help="ll144 or fair-lending (default: by the model's use_domain)")] = None,
+    override_reason: Annotated[str | None, typer.Option(help="Why a law the model's use does not call for")] = None,
 ) -> None:
-    """Bias audit in the form NYC Local Law 144 requires, from recorded decisions."""
-    extra = {"auditor": auditor} if auditor else {}
+    """Bias audit under the law the model's declared use calls for: NYC LL144 (employment) or a
+    fair-lending analysis (credit, housing); another law only with --override-reason (exit 2 otherwise)."""
+    extra = _given(
+        auditor=auditor, auditor_firm=auditor_firm, independence=independence, law=law, override_reason=override_reason
+    )
     run(ctx, "bias-audit", output, preview, name=name, version=version, since=since, until=until, **extra)
 
 

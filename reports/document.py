@@ -67,6 +67,9 @@ class Content:
     period: str | None = None  # e.g. "2026-11-01 to 2026-11-30" for reports over decisions
     form: Literal["document", "letter"] = "document"  # "letter": no cover, summary, contents or appendix
     model: tuple[str, str] | None = None  # (name, version) when the report is about one model version
+    # The options the report was made with (auditor, creditor, an override of the law applied):
+    # recorded in `report.issued`, so what the PDF states on their authority is on the record.
+    options: dict[str, str] = field(default_factory=dict)
 
 
 Builder = Callable[..., Content]  # builder(ledger, evidence, **params) -> Content
@@ -177,6 +180,7 @@ def issue(ledger: Ledger, builder: Builder, *, actor: Actor, attempts: int = 5, 
                     "claimed_seq": claimed,
                     "as_of_size": draft.evidence.size,
                     "template_version": TEMPLATE_VERSION,
+                    **({"options": draft.content.options} if draft.content.options else {}),
                 },
                 actor=actor,
             )

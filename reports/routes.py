@@ -44,6 +44,31 @@ Time = Annotated[
         "YYYY-MM-DDTHH:MM:SS[.ffffff]Z",
     ),
 ]
+Option = Annotated[str | None, Query(min_length=1, max_length=500)]
+
+
+def _notice_options(
+    creditor_name: Option = None, creditor_address: Option = None, agency: Option = None, score_range: Option = None
+) -> dict[str, str]:
+    """The notice's creditor, agency and score range, when given (recorded in report.issued)."""
+    given = {"creditor_name": creditor_name, "creditor_address": creditor_address, "agency": agency}
+    return {key: value for key, value in {**given, "score_range": score_range}.items() if value}
+
+
+def _audit_options(
+    auditor: Option = None,
+    auditor_firm: Option = None,
+    independence: Option = None,
+    law: Annotated[Literal["ll144", "fair-lending"] | None, Query()] = None,
+    override_reason: Option = None,
+) -> dict[str, str]:
+    """The auditor and, when the model's use calls for another law, the override (recorded in report.issued)."""
+    given = {"auditor": auditor, "auditor_firm": auditor_firm, "independence": independence, "law": law}
+    return {key: value for key, value in {**given, "override_reason": override_reason}.items() if value}
+
+
+NoticeOptions = Annotated[dict[str, str], Depends(_notice_options)]
+AuditOptions = Annotated[dict[str, str], Depends(_audit_options)]
 _PDF = "application/pdf"
 _HTML = "text/html; charset=utf-8"
 _REPORT_HEADERS = {
@@ -150,9 +175,11 @@ async def issue_decision(decision_id: IdPath, request: Request, ledger: LedgerDe
     responses=PREVIEW,
     summary="Adverse-action notice (preview; .pdf or .html)",
 )
-async def adverse_action(decision_id: IdPath, request: Request, ledger: LedgerDep, _viewer: Viewer) -> Response:
+async def adverse_action(
+    decision_id: IdPath, request: Request, ledger: LedgerDep, _viewer: Viewer, options: NoticeOptions
+) -> Response:
     decision_id, fmt = _format(request, decision_id)
-    return await _preview(ledger, "adverse-action", fmt, decision_id=decision_id)
+    return await _preview(ledger, "adverse-action", fmt, decision_id=decision_id, **options)
 
 
 @router.post(
@@ -162,22 +189,32 @@ async def adverse_action(decision_id: IdPath, request: Request, ledger: LedgerDe
     responses=ISSUE,
     summary="Issue an adverse-action notice",
 )
-async def issue_adverse_action(decision_id: IdPath, request: Request, ledger: LedgerDep, principal: Issuer) -> Response:
-    return await _issue(ledger, principal, "adverse-action", _format(request, "")[1], decision_id=decision_id)
+async def issue_adverse_action(
+    decision_id: IdPath, request: Request, ledger: LedgerDep, principal: Issuer, options: NoticeOptions
+) -> Response:
+    fmt = _format(request, "")[1]
+    return await _issue(ledger, principal, "adverse-action", fmt, decision_id=decision_id, **options)
 
 
 @router.get(
     "/bias-audit/{name}/{version}",
     response_class=Response,
     responses=PREVIEW,
-    summary="NYC LL144 bias audit over a period (preview; .pdf or .html)",
+    summary="Bias audit over a period, under the law of the model's declared use (preview; .pdf or .html)",
 )
 async def bias_audit(
-    name: str, version: str, request: Request, ledger: LedgerDep, _viewer: Viewer, since: Time, until: Time
+    name: str,
+    version: str,
+    request: Request,
+    ledger: LedgerDep,
+    _viewer: Viewer,
+    since: Time,
+    until: Time,
+    options: AuditOptions,
 ) -> Response:
     version, fmt = _format(request, version)
     period = {"since": period_bound(since, "since"), "until": period_bound(until, "until")}
-    return await _preview(ledger, "bias-audit", fmt, name=name, version=version, **period)
+    return await _preview(ledger, "bias-audit", fmt, name=name, version=version, **period, **options)
 
 
 @router.post(
@@ -188,11 +225,18 @@ async def bias_audit(
     summary="Issue a bias audit",
 )
 async def issue_bias_audit(
-    name: str, version: str, request: Request, ledger: LedgerDep, principal: Issuer, since: Time, until: Time
+    name: str,
+    version: str,
+    request: Request,
+    ledger: LedgerDep,
+    principal: Issuer,
+    since: Time,
+    until: Time,
+    options: AuditOptions,
 ) -> Response:
     fmt = _format(request, "")[1]
     period = {"since": period_bound(since, "since"), "until": period_bound(until, "until")}
-    return await _issue(ledger, principal, "bias-audit", fmt, name=name, version=version, **period)
+    return await _issue(ledger, principal, "bias-audit", fmt, name=name, version=version, **period, **options)
 
 
 @router.get(

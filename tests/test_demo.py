@@ -92,10 +92,11 @@ def assert_every_adverse_decision_has_lawful_reasons(ledger: Ledger) -> None:
 
 
 def assert_notice_gives_lawful_reasons(page: str) -> None:
-    section = page.split("<h2>Principal reasons for the action</h2>", 1)[1].split("<h2>", 1)[0]
-    reasons = [html.unescape(r) for r in re.findall(r"<li><strong>(.*?)</strong></li>", section)]
+    """The letter's reasons are the plain-words texts of lawful codes; the creditor's-file page names the codes."""
+    section = page.split("<h2>Principal reasons for our decision</h2>", 1)[1].split("<h2>", 1)[0]
+    reasons = [html.unescape(r) for r in re.findall(r"<li>(.*?)</li>", section)]
     assert 1 <= len(reasons) <= 4 and set(reasons) <= set(REASON_TEXT.values()), reasons
-    codes = re.search(r"reason codes ([^,]+(?:, [a-z_]+)*), from the model", section)
+    codes = re.search(r"Principal reasons \(codes\)</th><td>([^;<]+);", page)
     assert codes is not None and not set(codes.group(1).split(", ")) & EXCLUDED_FROM_REASONS
 
 

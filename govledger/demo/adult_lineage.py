@@ -86,6 +86,7 @@ DESCRIPTIONS = {
 def model_documentation(kind: str = "baseline") -> dict[str, str]:
     return {
         "description": DESCRIPTIONS.get(kind, DESCRIPTIONS["baseline"]),
+        "use_domain": "credit",
         "intended_use": "Pre-screening of applications; every adverse outcome is reviewed by a person",
         "out_of_scope_uses": "Final credit decisions without human review; employment decisions",
         "owner": "Credit risk analytics",

@@ -184,6 +184,9 @@ class ReportIssued(Payload):
     claimed_seq: int = Field(ge=1)
     as_of_size: int = Field(ge=1, description="the ledger size the report reflects")
     template_version: ShortText
+    # The options the report was made with (e.g. auditor, creditor address, an override of the law
+    # a bias audit follows); absent in entries written before options were recorded.
+    options: dict[Annotated[str, Field(min_length=1, max_length=60)], Text] | None = Field(default=None, max_length=30)
 
 
 class EvaluationOutcome(Payload):

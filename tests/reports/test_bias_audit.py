@@ -17,15 +17,16 @@ from sqlalchemy import select
 from govledger.registry import open_ledger
 from ledger.api import Ledger, local_actor
 from ledger.config import Settings
-from ledger.errors import InvalidInputError, NotFoundError
+from ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from ledger.lineage import tables as t
 from ledger.lineage.decisions import record_decisions
 from ledger.log.entry import Actor
 from ledger.privacy.sealing import erase_subject
 from ledger.storage.sequencer import CheckpointPolicy
-from reports.bias_audit import CHECKLIST, build_bias_audit
-from reports.bias_audit_data import audit_dimension, two_proportion_p
+from reports.bias_audit import CHECKLIST, FAIR_LENDING_CHECKLIST, build_bias_audit
+from reports.bias_audit_data import AuditRecord, audit_dimension, scoring_audit, two_proportion_p
 from reports.document import prepare, render
+from reports.fair_lending_data import air_interval, analyse_class, standardized_mean_difference
 from tests.reports.conftest import Governed
 
 WIDE = {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
@@ -91,6 +92,19 @@ def _request(i: int, *, selected: bool, score: int, input_value: dict[str, Any] 
 
 @pytest.fixture
 def example(tmp_path: Path, home: Path) -> Iterator[tuple[Ledger, dict[str, str]]]:
+    """The worked example, for a screening tool declared for employment (LL144)."""
+    yield from _example(tmp_path, home, "employment")
+
+
+@pytest.fixture
+def credit_example(tmp_path: Path, home: Path) -> Iterator[tuple[Ledger, dict[str, str]]]:
+    """The same decisions, made by a model declared for credit (a fair-lending analysis)."""
+    yield from _example(tmp_path, home, "credit")
+
+
+def _example(
+    tmp_path: Path, home: Path, use_domain: str | None, *, tied: bool = False
+) -> Iterator[tuple[Ledger, dict[str, str]]]:
     """A ledger whose decisions reproduce the worked example (SQLite: the arithmetic is the point)."""
     ledger = open_ledger(
         Settings(database_url=f"sqlite:///{tmp_path / 'example.db'}", home=home),
@@ -128,6 +142,7 @@ def example(tmp_path: Path, home: Path) -> Iterator[tuple[Ledger, dict[str, str]
                 "run_id": "run-screener-2",
                 "owner": "HireRight Screening Ltd (vendor)",
                 "intended_use": "ranking job applicants for interview",
+                "use_domain": use_domain,
             },
             actor=SCIENTIST,
         )
@@ -149,7 +164,7 @@ def example(tmp_path: Path, home: Path) -> Iterator[tuple[Ledger, dict[str, str]
                 j = seen[sex]  # spread the above-median scores evenly over each sex's applicants
                 above = (j + 1) * ABOVE_MEDIAN[sex] // total[sex] > j * ABOVE_MEDIAN[sex] // total[sex]
                 seen[sex] += 1
-                score = 70 if above else (50 if k % 3 == 0 else 62)
+                score = 70 if above else (0 if tied else 50 if k % 3 == 0 else 62)
                 features = {"experience": k % 10, "sex": sex, "race": race}
                 requests.append(_request(len(requests), selected=k < selected, score=score, input_value=features))
         for k in range(NO_INPUT + NO_FIELDS + ERASED):
@@ -158,7 +173,7 @@ def example(tmp_path: Path, home: Path) -> Iterator[tuple[Ledger, dict[str, str]
                 value = None
             elif k < NO_INPUT + NO_FIELDS:
                 value = {"experience": 3}
-            requests.append(_request(len(requests), selected=True, score=62, input_value=value))
+            requests.append(_request(len(requests), selected=True, score=0 if tied else 62, input_value=value))
         recorded = record_decisions(ledger, requests, actor=SERVICE)["recorded"]
         for request in requests[-ERASED:]:
             erase_subject(ledger, request["subject_ref"], reason="GDPR Art. 17 request", actor=local_actor())
@@ -245,42 +260,62 @@ def test_calculation_edge_cases() -> None:
     assert two_proportion_p(0, 10, 0, 10) == (0.0, 1.0)
 
 
-def test_fixture_report_and_errors(governed: Governed, tmp_path: Path) -> None:
+# The governed fixture's models may be registered before their use was declared: ask for the analysis.
+FAIR = {"law": "fair-lending", "override_reason": "credit model registered before use_domain existed"}
+
+
+def test_fixture_fair_lending_analysis_and_errors(governed: Governed, tmp_path: Path) -> None:
     ledger = governed.ledger
     name, version = governed.model
     started = time.perf_counter()
-    draft = prepare(ledger, build_bias_audit, name=name, version=version, **WIDE)
+    draft = prepare(ledger, build_bias_audit, name=name, version=version, **WIDE, **FAIR)
     first = render(draft, issue_seq=None)
     elapsed = time.perf_counter() - started
-    second = render(prepare(ledger, build_bias_audit, name=name, version=version, **WIDE), issue_seq=None)
+    second = render(prepare(ledger, build_bias_audit, name=name, version=version, **WIDE, **FAIR), issue_seq=None)
     assert first.html == second.html and first.pdf == second.pdf
-    print(f"bias audit: prepare + render {elapsed:.2f} s, {len(first.pdf):,} bytes")
+    print(f"fair-lending analysis: prepare + render {elapsed:.2f} s, {len(first.pdf):,} bytes")
 
-    context = draft.content.context
-    assert draft.content.subject == f"model {name}@{version}, decisions {WIDE['since']} to {WIDE['until']}"
-    assert context["assessed"] == 300
-    sex = context["selection"][0]
-    assert sex["unknown"] == sum(u["count"] for u in context["unknown_reasons"][:3]) >= 1  # the erased subject
+    content = draft.content
+    assert content.kind == "bias-audit" and content.kind_label.startswith("Fair-lending analysis")
+    assert content.subject == f"model {name}@{version}, decisions {WIDE['since']} to {WIDE['until']}"
+    fair = content.context["fair"]
+    assert content.context["assessed"] == 300
+    # the classes are the ones the evaluation mapped (four-fifths: sex and race), read from the sealed input
+    assert fair["source"]["evaluation"] is not None and fair["source"]["fields"] == {"sex": "sex", "race": "race"}
     text = pdf_text(first.pdf, tmp_path)
-    for item in CHECKLIST:
+    for item in FAIR_LENDING_CHECKLIST:
         assert item.marker in text, item
-    assert context["model"]["artifact_sha256"][:16] in text
-    assert "Individuals assessed (decisions in the period) 300" in text
-    for table in context["selection"]:
+    for table in fair["classes"]:
         for row in table["rows"]:
-            assert f"{row['n']:,} {row['hits']:,} {100 * row['rate']:.1f}%" in text, row  # names may wrap
-    assert context["scoring"] is not None and f"Median score {context['scoring']['median']:g} (median" in text
-    assert "Not applicable: single deployer (govledger demo lender)" in text
-    assert "not an independent auditor" in text and "not an independent audit unless" in text
+            assert f"{row['n']:,} {row['approved']:,} {100 * row['rate']:.1f}%" in text, row
+        assert table["chart"] is None or "dashed line: threshold 0.8" in table["chart"]
+    # numbers agree: the evaluation's impact ratio beside the production one, for each class it measured
+    assert {r["name"] for r in fair["reconciliation"]} == {"sex", "race"}
+    assert "Evaluation and production side by side" in text
+    # approvals are read by model version (the fixture's promotion lists none): never "none recorded"
+    assert content.context["approvals"] and "approve by rui (risk officer)" in text
+    assert "None recorded for this model version" not in text
+    # the auditor options are recorded for report.issued and shown on the cover rows
+    audited = prepare(
+        ledger,
+        build_bias_audit,
+        name=name,
+        version=version,
+        **WIDE,
+        **FAIR,
+        auditor="A. Auditor",
+        auditor_firm="Audit & Co",
+        independence="no financial interest in the lender or the vendor",
+    ).content
+    assert audited.options["auditor_firm"] == "Audit & Co" and audited.options["auditor"] == "A. Auditor"
+    assert ("Independence", "no financial interest in the lender or the vendor") in audited.context["cover_rows"]
     cited = {item.seq for item in draft.evidence.items()}
     with ledger.read_snapshot() as conn:
         model = conn.execute(select(t.models).where(t.models.c.name == name)).one()
         seqs = conn.execute(select(t.decisions.c.seq).where(t.decisions.c.name == name)).scalars().all()
-    assert {model.seq, model.stage_seq, min(seqs), max(seqs)} <= cited
-    for cited_item in draft.evidence.items():
-        assert cited_item.leaf_hash in text.replace(" ", "")
+    assert {model.seq, min(seqs), max(seqs)} <= cited
 
-    # errors: an unknown model, an empty or reversed period, a malformed time
+    # errors: an unknown model, an empty or reversed period, a malformed time, an unknown law
     with pytest.raises(NotFoundError):
         prepare(ledger, build_bias_audit, name="no-such-model", version="1", **WIDE)
     with pytest.raises(InvalidInputError, match="no decisions"):
@@ -291,8 +326,117 @@ def test_fixture_report_and_errors(governed: Governed, tmp_path: Path) -> None:
             version=version,
             since="2000-01-01T00:00:00Z",
             until="2001-01-01T00:00:00Z",
+            **FAIR,
         )
     with pytest.raises(InvalidInputError, match="empty"):
         prepare(ledger, build_bias_audit, name=name, version=version, since=WIDE["until"], until=WIDE["since"])
     with pytest.raises(InvalidInputError, match="RFC 3339"):
         prepare(ledger, build_bias_audit, name=name, version=version, since="yesterday", until=WIDE["until"])
+    with pytest.raises(InvalidInputError, match="law must be one of"):
+        prepare(ledger, build_bias_audit, name=name, version=version, **WIDE, law="gdpr")
+
+
+def test_credit_model_gets_a_fair_lending_analysis_and_ll144_is_refused(
+    credit_example: tuple[Ledger, dict[str, str]], tmp_path: Path
+) -> None:
+    ledger, period = credit_example
+    draft = prepare(ledger, build_bias_audit, name="screener", version="2", **period)
+    content = draft.content
+    assert content.kind_label == "Fair-lending analysis (ECOA / Regulation B disparate impact)"
+    assert (
+        content.options == {}
+        and ("Law chosen by", "the model's declared use (credit)") in content.context["cover_rows"]
+    )
+    fair = content.context["fair"]
+    assert fair["source"]["evaluation"] is None  # no evaluation: the sex and race fields
+    sex, race = fair["classes"]
+    rows = {r["group"]: r for r in race["rows"]}
+    assert race["control"] == "White" and f"{rows['Hispanic or Latino']['air']:.3f}" == "0.774"
+    assert rows["Hispanic or Latino"]["below"] and not rows["Asian"]["below"]
+    # 30 Native American applicants: fewer than 50 and 1.4% of the known, so no ratio for them
+    native = rows["Native American or Alaska Native"]
+    assert not native["supported"] and native["air"] is None and native["n"] == 30
+    assert {u["group"] for u in race["unsupported"]} == {"Native American or Alaska Native"}
+    female = {r["group"]: r for r in sex["rows"]}["Female"]
+    assert f"{female['air']:.3f}" == "0.800" and not female["below"]
+    assert female["p"] != "–" and female["smd"] is not None and female["interval"] is not None
+    severities = {f.title: f.severity for f in content.findings.items}
+    assert severities["Adverse impact ratio 0.774 for race group Hispanic or Latino (under 0.8)"] == "fail"
+    assert severities["race: groups too small to analyse"] == "insufficient"
+    text = pdf_text(render(draft, issue_seq=None).pdf, tmp_path)
+    assert "Hispanic or Latino 450 108 24.0% 0.774" in text and "too few to compare" in text
+    assert "NYC Local Law 144" not in text.replace("not an NYC LL144", "")
+
+    # LL144 for a credit model: refused with the use and the fix, unless an override reason is given
+    size = ledger.size
+    with pytest.raises(ConflictError, match=r"NYC Local Law 144.*declared for 'credit'.*override_reason"):
+        prepare(ledger, build_bias_audit, name="screener", version="2", **period, law="ll144")
+    assert ledger.size == size
+    forced = prepare(
+        ledger, build_bias_audit, name="screener", version="2", **period, law="ll144", override_reason="NYC pilot"
+    ).content
+    assert forced.kind_label == "Bias audit (NYC Local Law 144)"
+    assert forced.options["law"] == "ll144" and forced.options["override_reason"] == "NYC pilot"
+    assert ("Law chosen by", "override: NYC pilot") in forced.context["cover_rows"]
+    assert any(f.title.startswith("Law overridden") for f in forced.findings.items)
+
+
+@pytest.mark.parametrize(
+    ("use_domain", "message"),
+    [(None, "declares no use_domain"), ("insurance", "is declared for 'insurance', a use neither NYC LL144")],
+)
+def test_bias_audit_is_refused_when_the_use_names_no_analysis(
+    tmp_path: Path, home: Path, use_domain: str | None, message: str
+) -> None:
+    for ledger, period in _example(tmp_path, home, use_domain):
+        with pytest.raises(ConflictError, match=f"{message}.*register the model version with use_domain"):
+            prepare(ledger, build_bias_audit, name="screener", version="2", **period)
+
+
+def test_fair_lending_arithmetic() -> None:
+    analysis = analyse_class(
+        "sex",
+        ["A"] * 100 + ["B"] * 80 + ["C"] * 10 + [None] * 5,
+        [True] * 60 + [False] * 40 + [True] * 30 + [False] * 50 + [True] * 10 + [False] * 5,
+        [1.0, 3.0] * 50 + [0.0, 2.0] * 40 + [5.0] * 15,
+        min_group=50,
+    )
+    rows = {r.group: r for r in analysis.rows}
+    assert analysis.control == "A" and analysis.unknown == 5 and analysis.known == 190
+    assert rows["A"].air == 1.0 and rows["B"].air == 0.625 and rows["B"].below_four_fifths
+    assert rows["C"].air is None and not rows["C"].supported  # 10 applicants, all approved: not the control
+    assert rows["B"].p_value is not None and 0.001 < rows["B"].p_value < 0.01
+    # Katz: exp(ln 0.625 ± 1.96 × sqrt(1/30 − 1/80 + 1/60 − 1/100)) = 0.452 to 0.865
+    assert rows["B"].interval is not None and [round(x, 3) for x in rows["B"].interval] == [0.452, 0.865]
+    # means 1 vs 2; variances 80/79 and 100/99: d = −1 / sqrt((1.01266 + 1.01010) / 2) = −0.994
+    assert rows["B"].smd is not None and round(rows["B"].smd, 3) == -0.994
+    assert air_interval(0, 10, 5, 10) is None
+    assert standardized_mean_difference([1.0, 1.0], [1.0, 1.0]) is None
+    one = analyse_class("race", ["A"] * 60 + ["B"] * 5, [True] * 65, [None] * 65, min_group=50)
+    assert one.no_ratio_reason == "fewer than two groups have 50 or more applicants and 2% of the known"
+
+
+def test_ll144_scoring_says_when_scores_are_too_tied_for_a_median() -> None:
+    records = [AuditRecord("F" if i % 2 else "M", "X", i < 30, 0.0 if i < 76 else 0.9) for i in range(100)]
+    scoring = scoring_audit(records)
+    assert scoring is not None and scoring.median == 0.0 and scoring.tie_share == 0.76 and scoring.tied
+    spread = scoring_audit([AuditRecord("F", "X", True, float(i)) for i in range(10)])
+    assert spread is not None and not spread.tied
+
+
+def test_ll144_report_says_the_median_is_not_meaningful_when_scores_are_tied(tmp_path: Path, home: Path) -> None:
+    """1,086 of 2,300 scored 70 and the other 1,214 scored 0: the median is 0, held by
+    over half the sample, so "above the median" only counts the 70s."""
+    for ledger, period in _example(tmp_path, home, "employment", tied=True):
+        draft = prepare(ledger, build_bias_audit, name="screener", version="2", **period)
+        scoring = draft.content.context["scoring"]
+        assert scoring["median"] == 0 and scoring["tied"] and scoring["tie_share"] >= 0.5
+        assert any(f.title.startswith("Scores too tied") for f in draft.content.findings.items)
+        text = pdf_text(render(draft, issue_seq=None).pdf, tmp_path)
+        assert "The median is not meaningful" in text and "the selection rates of section 5" in text
+    spread = tmp_path / "spread"
+    (spread / "home").mkdir(parents=True)
+    for ledger, period in _example(spread, spread / "home", "employment"):
+        draft = prepare(ledger, build_bias_audit, name="screener", version="2", **period)
+        assert not draft.content.context["scoring"]["tied"]
+        assert "The median is not meaningful" not in pdf_text(render(draft, issue_seq=None).pdf, tmp_path)

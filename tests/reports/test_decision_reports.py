@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from govledger.demo.fair_lending import REASON_MAP_VERSION, REASON_TEXT
-from ledger.api import Ledger
+from govledger.demo.fair_lending import EXCLUDED_FROM_REASONS, REASON_MAP_VERSION, REASON_TEXT
+from ledger.api import Ledger, local_actor
 from ledger.errors import ConflictError, NotFoundError
 from ledger.lineage import tables as t
 from ledger.lineage.decisions import record_decisions
-from ledger.privacy.sealing import ErasedInput, read_decision_input
+from ledger.privacy.sealing import ErasedInput, erase_subject, read_decision_input
 from policies.artifacts import load_model
 from policies.decision_log import NO_LAWFUL_REASON, decision_requests
 from reports.adverse_action import CHECKLIST as NOTICE_CHECKLIST
@@ -55,16 +55,25 @@ def decision_data(ledger: Ledger, decision_id: str) -> tuple[int, dict[str, Any]
     return seq, ledger.get(seq).data
 
 
-def find_decision(ledger: Ledger, *, adverse: bool, explained: bool | None = None) -> str | None:
+def find_decision(
+    ledger: Ledger, *, adverse: bool, explained: bool | None = None, reviewed: bool | None = None
+) -> str | None:
+    """The first decision that is adverse or not, explained (with reasons) or not, reviewed or not."""
     with ledger.read_snapshot() as conn:
         rows = conn.execute(
             select(t.decisions.c.decision_id, t.decisions.c.seq)
             .where(t.decisions.c.adverse == adverse)
             .order_by(t.decisions.c.seq)
         ).all()
+        reviewed_ids = set(conn.execute(select(t.reviews.c.decision_id)).scalars()) if reviewed is not None else set()
     for decision_id, seq in rows:
-        if explained is None or ("explanation" in ledger.get(seq).data) == explained:
-            return str(decision_id)
+        data = ledger.get(seq).data
+        has_reasons = bool((data.get("explanation") or {}).get("reason_codes"))
+        if explained is not None and has_reasons != explained:
+            continue
+        if reviewed is not None and (decision_id in reviewed_ids) != reviewed:
+            continue
+        return str(decision_id)
     return None
 
 
@@ -164,16 +173,43 @@ def test_decision_trace_report(governed: Governed, tmp_path: Path) -> None:
         prepare(ledger, build_decision, decision_id="no-such-decision")
 
 
+def adverse_request(governed: Governed, adult_models: AdultModels, prefix: str) -> dict[str, Any]:
+    """A fresh explained adverse decision of the governed model (not yet recorded)."""
+    fitted = load_model(adult_models.mitigated)
+    requests = decision_requests(
+        fitted,
+        pd.read_csv(adult_models.prepared.eval.path).head(40),
+        model_ref={"name": governed.model[0], "version": governed.model[1]},
+        features=[str(f) for f in fitted.feature_names_in_],
+        start=datetime(2026, 11, 4, 9, 0, tzinfo=UTC),
+        excluded=EXCLUDED_FROM_REASONS,
+        reason_text=REASON_TEXT,
+        reason_map_version=REASON_MAP_VERSION,
+        prefix=prefix,
+    )
+    return next(r for r in requests if r["output"]["adverse"] and r["explanation"]["reason_codes"])
+
+
+def letter_pages(pdf: bytes, tmp_path: Path) -> tuple[list[str], str]:
+    """The letter's pages (before the creditor's-file page) and the creditor's-file page."""
+    pages = [flat(page) for page in pdf_text(pdf, tmp_path).split("\f") if page.strip()]
+    at = next(i for i, page in enumerate(pages) if "For the creditor's file" in page)
+    return pages[:at], " ".join(pages[at:])
+
+
 def test_adverse_action_notice(governed: Governed, tmp_path: Path) -> None:
     ledger = governed.ledger
-    decision_id = governed.decision_id
+    decision_id = find_decision(ledger, adverse=True, explained=True, reviewed=False)
+    assert decision_id is not None
     _, data = decision_data(ledger, decision_id)
     first = render(prepare(ledger, build_adverse_action, decision_id=decision_id), issue_seq=None)
     second = render(prepare(ledger, build_adverse_action, decision_id=decision_id), issue_seq=None)
     assert first.html == second.html and first.pdf == second.pdf
 
     text = flat(pdf_text(first.pdf, tmp_path))
-    words = plain(first.html)
+    letter, file_page = letter_pages(first.pdf, tmp_path)
+    assert 1 <= len(letter) <= 2, f"the letter runs {len(letter)} pages"
+    body = " ".join(letter)
     for item in NOTICE_CHECKLIST:
         assert item.marker in text, item
     assert (
@@ -183,20 +219,22 @@ def test_adverse_action_notice(governed: Governed, tmp_path: Path) -> None:
         "from any public assistance program; or because the applicant has in good faith exercised any right under "
         "the Consumer Credit Protection Act. The Federal agency that administers compliance with this law "
         "concerning this creditor is Consumer Financial Protection Bureau, 1700 G Street NW, Washington, DC 20552."
-    ) in text
-    assert "govledger demo lender, 1 Example Street, Springfield" in words
-    assert f"reference {data['subject_ref']}" in words
-    assert derived_notice_id(decision_id) in text and "derived from the decision id" in words
-    assert "1002.9(b)(2), and its Official Commentary" in words and "Circular 2022-03 was withdrawn" in words
+    ) in body
+    # the creditor is the deployer the decision records; no address is invented, and the file page says so
+    assert data["deployment"]["deployer"] in body and "1 Example Street" not in text
+    assert "No creditor address" in file_page
+    # addressed without the pseudonymous reference, and no ledger material in the letter itself
+    assert "Dear Applicant," in body and data["subject_ref"] not in body
+    for jargon in ("ledger", "entry", "#", "sha", "SHA", "artifact", "commitment", "Not applicable"):
+        assert jargon not in body.replace(data["deployment"]["deployer"], "creditor"), jargon
+    assert data["subject_ref"] in file_page and data["model_artifact_sha256"] in file_page.replace(" ", "")
+    assert derived_notice_id(decision_id) in body
     reasons = [r["text"] for r in data["explanation"]["reason_codes"]]
-    assert " ".join(f"{i}. {r}" for i, r in enumerate(reasons, start=1)) in text
-    assert f"Your score {float(data['output']['score']):.4f}" in text and "Range of possible scores 0 to 1" in text
-    assert "income-mitigated@1" in text and data["model_artifact_sha256"][:12] in text
-    assert "human intervention" in words and "to contest the decision" in words
-    assert "2026-06-30" in text and "Correction and appeal" in text
-    assert "Note on human review" in text and "new decision: approve" in words  # the override is not hidden
+    assert 1 <= len(reasons) <= 4 and " ".join(f"{i}. {r}" for i, r in enumerate(reasons, start=1)) in body
+    assert f"Your score {float(data['output']['score']):.4f}" in body and "Range of possible scores 0 to 1" in body
+    assert "ask for a person to review it" in body and "contest the decision" in body
 
-    # a differently addressed creditor and agency
+    # the recorded options: a differently addressed creditor and agency, a named score range
     other = html_of(
         ledger,
         build_adverse_action,
@@ -204,28 +242,88 @@ def test_adverse_action_notice(governed: Governed, tmp_path: Path) -> None:
         creditor_name="Acme Credit",
         creditor_address="2 Main St",
         agency="Federal Trade Commission, Washington, DC 20580",
+        score_range="300 to 850",
     )
-    assert "Acme Credit, 2 Main St" in other and "concerning this creditor is <strong>Federal Trade Commission" in other
+    assert "Acme Credit, 2 Main St" in other and "concerning this creditor is Federal Trade Commission" in other
+    assert "300 to 850" in other and "No creditor address" not in other
 
-    # an erased subject's notice says the input can no longer be read
+    # an erased subject's notice is addressed "Dear Applicant" and its file page names the erasure
     with ledger.read_snapshot() as conn:
         erased_id = conn.execute(
             select(t.decisions.c.decision_id).where(t.decisions.c.subject_ref == governed.erased_subject)
         ).scalar_one()
-    assert "can no longer be read by anyone" in html_of(ledger, build_adverse_action, decision_id=erased_id)
+    erased = html_of(ledger, build_adverse_action, decision_id=erased_id)
+    assert "Dear Applicant," in erased and "the subject was erased on" in erased
 
     # an adverse decision recorded without reasons: the right-to-reasons disclosure instead
     unexplained = find_decision(ledger, adverse=True, explained=False)
     if unexplained is not None:
         html = html_of(ledger, build_adverse_action, decision_id=unexplained)
-        assert "Right to a statement of specific reasons" in html and "within 60 days" in html
+        assert "right to a statement of specific reasons" in html and "within 60 days" in html
 
+    with pytest.raises(NotFoundError):
+        prepare(ledger, build_adverse_action, decision_id="no-such-decision")
+
+
+def test_notice_is_refused_for_a_favourable_decision_and_one_approved_on_review(governed: Governed) -> None:
+    ledger = governed.ledger
     approved = find_decision(ledger, adverse=False)
     assert approved is not None
     with pytest.raises(ConflictError, match=f"decision {approved} was not adverse"):
         prepare(ledger, build_adverse_action, decision_id=approved)
-    with pytest.raises(NotFoundError):
-        prepare(ledger, build_adverse_action, decision_id="no-such-decision")
+    # the fixture's chosen decision was denied by the model and overridden to approve by a person
+    _, data = decision_data(ledger, governed.decision_id)
+    assert data["output"]["adverse"]
+    with pytest.raises(ConflictError, match=r"overridden on human review .* now 'approve'.*no longer stands"):
+        prepare(ledger, build_adverse_action, decision_id=governed.decision_id)
+    # a review that accepts the denial leaves the notice owed; a later reversal withdraws it
+    other = find_decision(ledger, adverse=True, explained=True, reviewed=False)
+    assert other is not None
+    review = {"decision_id": other, "outcome": "accepted", "reviewed_at": "2026-11-02T11:00:00Z"}
+    ledger.append("decision.reviewed", review, actor=RISK_OFFICER)
+    assert "checked by a member of our staff" in html_of(ledger, build_adverse_action, decision_id=other)
+    reversal = {
+        **review,
+        "outcome": "reversed",
+        "override_reason": "appeal upheld",
+        "reviewed_at": "2026-11-03T09:00:00Z",
+    }
+    ledger.append("decision.reviewed", reversal, actor=RISK_OFFICER)
+    with pytest.raises(ConflictError, match="reversed on human review"):
+        prepare(ledger, build_adverse_action, decision_id=other)
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("sex", "the column mapped to the prohibited basis sex"),
+        ("sex_Female", "the column mapped to the prohibited basis sex"),  # a one-hot column of it
+        ("Marital-Status", "the prohibited basis marital_status"),
+    ],
+)
+def test_notice_is_refused_when_a_reason_is_a_prohibited_basis(
+    governed: Governed, adult_models: AdultModels, code: str, why: str
+) -> None:
+    ledger = governed.ledger
+    request = adverse_request(governed, adult_models, prefix="unlawful")
+    request["explanation"]["reason_codes"][-1] = {"code": code, "text": "Your personal characteristics"}
+    record_decisions(ledger, [request], actor=key_actor(ledger, "producer", "scoring service 3"))
+    size = ledger.size
+    with pytest.raises(ConflictError, match=f"prohibited basis: {code} \\({why}\\)"):
+        prepare(ledger, build_adverse_action, decision_id=request["decision_id"])
+    assert ledger.size == size  # nothing written
+
+
+def test_notice_is_addressed_by_the_name_in_the_sealed_input(governed: Governed, adult_models: AdultModels) -> None:
+    ledger = governed.ledger
+    request = adverse_request(governed, adult_models, prefix="named")
+    request["input"] = {**request["input"], "full_name": "Jane  Q. Applicant"}
+    record_decisions(ledger, [request], actor=key_actor(ledger, "producer", "scoring service 4"))
+    html = html_of(ledger, build_adverse_action, decision_id=request["decision_id"])
+    assert "Dear Jane Q. Applicant," in html and "name from the sealed input" in html
+    erase_subject(ledger, request["subject_ref"], reason="GDPR Art. 17 request", actor=local_actor())
+    html = html_of(ledger, build_adverse_action, decision_id=request["decision_id"])
+    assert "Dear Applicant," in html and "Jane" not in html
 
 
 def test_decision_report_lists_appeals_and_the_review_that_answers_one(governed: Governed) -> None:
@@ -280,8 +378,8 @@ def test_a_decision_referred_for_review_gets_a_notice_that_names_no_reason(
     referred = next(r for r in requests if r["output"]["adverse"])
     assert referred["explanation"]["review_required"] and referred["explanation"]["reason_codes"] == []
     notice = html_of(ledger, build_adverse_action, decision_id=referred["decision_id"])
-    assert f"No principal reasons are recorded with this decision: {NO_LAWFUL_REASON}." in notice
-    assert "Right to a statement of specific reasons" in notice
+    assert f"none: {NO_LAWFUL_REASON}" in notice  # on the creditor's-file page
+    assert "right to a statement of specific reasons" in notice
     assert not [text for text in REASON_TEXT.values() if text in notice]
     trace = html_of(ledger, build_decision, decision_id=referred["decision_id"])
     assert NO_LAWFUL_REASON in trace
