@@ -38,6 +38,7 @@ __all__ = [
     "format_ts",
     "make_draft",
     "seal",
+    "stored_data_json",
 ]
 
 ENTRY_VERSION = 1
@@ -254,6 +255,43 @@ def decode_body(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("entry body is not a JSON object")
     return value
+
+
+def stored_data_json(body: bytes, envelope: dict[str, Any]) -> bytes | None:
+    """The exact bytes of `data` inside a stored body, or None if the body is not laid out as
+    `seal` writes it (then the caller re-encodes the parsed value).
+
+    Why: a payload accepted before the depth limit (or written by an older release) may nest
+    deeper than an encoder allows (pydantic's serializer stops at about 255 levels, orjson at
+    254); serving the stored bytes means an entry already in the log can always be read. The
+    envelope around `data` is rebuilt from the parsed fields and must match the body exactly at
+    both ends, so the slice between them is `data` and nothing else."""
+    if set(envelope) != {"actor", "data", "kind", "prev", "seq", "subject", "ts", "v"}:
+        return None
+    try:
+        head = b'{"actor":' + canonical_json(envelope["actor"]) + b',"data":'
+        tail = b"".join(
+            (
+                b',"kind":',
+                canonical_json(envelope["kind"]),
+                b',"prev":',
+                canonical_json(envelope["prev"]),
+                b',"seq":',
+                canonical_json(envelope["seq"]),
+                b',"subject":',
+                canonical_json(envelope["subject"]),
+                b',"ts":',
+                canonical_json(envelope["ts"]),
+                b',"v":',
+                canonical_json(envelope["v"]),
+                b"}",
+            )
+        )
+    except CanonicalError:
+        return None
+    if len(body) <= len(head) + len(tail) or not body.startswith(head) or not body.endswith(tail):
+        return None
+    return body[len(head) : len(body) - len(tail)]
 
 
 def entry_from_row(seq: int, body: bytes, stored_leaf_hash: bytes) -> Entry:
