@@ -41,8 +41,9 @@ or not in the calendar, or `until` before `since`, is 422.
 
 **Errors** have one body, `{"error": {"code", "message", "errors": [{"loc", "msg", "type"}]}}`:
 401 without a valid key, 403 for a role that may not act, 404 for an unknown id, 409 for a
-state conflict, 413 for a body over the limit, 415 for a body that is not JSON, 422 for bad
-input; none of them writes anything. Each operation lists the ones it can return.
+state conflict, 413 for a body over the limit (however sent), 415 for a body that is not JSON in
+UTF-8, 422 for bad input (JSON nested too deeply or a number too long to read included); none of
+them writes anything. Each operation lists the ones it can return.
 """
 
 
