@@ -14,9 +14,10 @@ import httpx
 import pytest
 
 from govledger.cli import main
-from ledger.api import local_actor
+from ledger.api import Ledger, local_actor
 from ledger.errors import InvalidInputError
 from ledger.log.entry import make_draft
+from tests.client.conftest import LiveServer, live  # noqa: F401 - the live server fixture
 from tests.lineage.factories import dataset, run
 from tests.service.conftest import Service
 
@@ -39,21 +40,21 @@ def depth_of(value: Any) -> int:
     return level + 1
 
 
-def append_as_an_old_ledger_would(service: Service) -> int:
+def append_as_an_old_ledger_would(ledger: Ledger) -> int:
     """The 254-deep run appended through the sequencer (chain, subtrees, projection and
     checkpoint as usual) with the payload validation that now refuses it skipped."""
-    service.ledger.append("dataset.registered", dataset("d"), actor=local_actor())
+    ledger.append("dataset.registered", dataset("d"), actor=local_actor())
     data = run("deep", ["d"])
     data["parameters"] = {"deep": nested(DEPTH)}
     draft = make_draft("training_run.recorded", data, actor=local_actor(), subject="run:deep")
-    (receipt,) = service.ledger._append_drafts([draft])
+    (receipt,) = ledger._append_drafts([draft])
     return receipt.seq
 
 
 async def test_a_deep_entry_already_in_the_log_is_read_through_every_route(
     client: httpx.AsyncClient, service: Service
 ) -> None:
-    seq = append_as_an_old_ledger_would(service)
+    seq = append_as_an_old_ledger_would(service.ledger)
     headers = service.headers("auditor")
     routes = [
         f"/v1/entries/{seq}",
@@ -118,7 +119,7 @@ def run_cli(*args: str) -> int:
 def test_a_deep_entry_already_in_the_log_is_read_by_the_cli(
     service: Service, db_url: str, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seq = append_as_an_old_ledger_would(service)
+    seq = append_as_an_old_ledger_would(service.ledger)
     monkeypatch.setenv("GOVLEDGER_DATABASE_URL", db_url)
     monkeypatch.setenv("GOVLEDGER_HOME", str(home))
     capsys.readouterr()
@@ -130,3 +131,13 @@ def test_a_deep_entry_already_in_the_log_is_read_by_the_cli(
     assert run_cli("log", "--json") == 0
     assert any(e["seq"] == seq for e in json.loads(capsys.readouterr().out)["entries"])
     assert run_cli("verify", "--deep") == 0, capsys.readouterr()
+
+
+def test_a_deep_entry_already_in_the_log_is_read_by_the_sdk_over_a_real_server(live: LiveServer) -> None:  # noqa: F811
+    seq = append_as_an_old_ledger_would(live.ledger)
+    client = live.client("auditor")
+    assert depth_of(client.get_entry(seq)["data"]["parameters"]["deep"]) == DEPTH
+    assert depth_of(client.get_run("deep")["data"]["parameters"]["deep"]) == DEPTH
+    runs = client.list_runs()
+    assert [r["data"]["run_id"] for r in runs.items] == ["deep"]
+    assert any(e["seq"] == seq for e in client.list_entries(kind="training_run.recorded").items)
