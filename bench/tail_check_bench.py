@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.tail_check_bench [--entries N] [--trials N]
+    .venv/bin/python -m bench.tail_check_bench [--entries N] [--trials N] [--postgres-url URL]
 
 Rows, each the median of three interleaved trials on a fresh ledger per trial:
 
@@ -18,13 +18,15 @@ Rows, each the median of three interleaved trials on a fresh ledger per trial:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from hashlib import sha256
 from pathlib import Path
 
+from bench.harness import postgres_schema
 from ledger.api import Ledger, local_actor
 from ledger.storage import store
 from ledger.storage.sequencer import CheckpointPolicy
@@ -74,38 +76,34 @@ def _check_rates(url: str, home: Path, entries: int) -> tuple[float, float]:
     return checked, raw
 
 
-def _fresh(make_url: Callable[[Path], str], work: Callable[[str, Path], float], root: Path, n: int) -> float:
+@contextlib.contextmanager
+def _database(root: Path, n: int, postgres_url: str | None) -> Iterator[tuple[str, Path]]:
+    """A fresh database for one trial: a SQLite file, or a schema of its own on the server."""
     trial = root / f"t{n}"
     trial.mkdir()
-    return work(make_url(trial), trial / "home")
+    if postgres_url is None:
+        yield f"sqlite:///{trial / 'ledger.db'}", trial / "home"
+        return
+    with postgres_schema(postgres_url) as schema:
+        yield f"{postgres_url}{'&' if '?' in postgres_url else '?'}options=-csearch_path%3D{schema}", trial / "home"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=30_000)
-    parser.add_argument("--trials", type=int, default=3)
-    args = parser.parse_args()
+def _run(backend: str, postgres_url: str | None, entries: int, trials: int) -> None:
+    rates: dict[str, list[float]] = {"off": [], "default": [], "forced": []}
+    checks: list[tuple[float, float]] = []
+    n = 0
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-
-        def sqlite_url(directory: Path) -> str:
-            return f"sqlite:///{directory / 'ledger.db'}"
-
-        rates: dict[str, list[float]] = {"off": [], "default": [], "forced": []}
-        checks: list[tuple[float, float]] = []
-        n = 0
-        for _ in range(args.trials):
+        for _ in range(trials):
             for mode in rates:
                 n += 1
-                rates[mode].append(
-                    _fresh(sqlite_url, lambda url, home, m=mode: _append_rate(url, home, args.entries, m), root, n)
-                )
+                with _database(root, n, postgres_url) as (url, home):
+                    rates[mode].append(_append_rate(url, home, entries, mode))
             n += 1
-            trial = root / f"t{n}"
-            trial.mkdir()
-            checks.append(_check_rates(sqlite_url(trial), trial / "home", args.entries))
+            with _database(root, n, postgres_url) as (url, home):
+                checks.append(_check_rates(url, home, entries))
     off = statistics.median(rates["off"])
-    print(f"SQLite, {args.entries:,} entries, median of {args.trials} interleaved trials")
+    print(f"\n{backend}, {entries:,} entries, median of {trials} interleaved trials")
     print(f"{'measure':<62} {'entries/s':>12} {'ratio':>7}")
     print(f"{'batched append, check off (baseline)':<62} {off:>12,.0f} {1.0:>7.2f}")
     for mode, label in (("default", "check on, one writer (head vouched)"), ("forced", "check forced each sign")):
@@ -115,6 +113,17 @@ def main() -> None:
     raw = statistics.median(r for _, r in checks)
     print(f"{'raw read + SHA-256 of the unsigned rows (baseline)':<62} {raw:>12,.0f} {1.0:>7.2f}")
     print(f"{'the tail check alone':<62} {checked:>12,.0f} {checked / raw:>7.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=30_000)
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--postgres-url", help="also on this PostgreSQL server (a schema per trial)")
+    args = parser.parse_args()
+    _run("SQLite", None, args.entries, args.trials)
+    if args.postgres_url:
+        _run("PostgreSQL", args.postgres_url, args.entries, args.trials)
 
 
 if __name__ == "__main__":
