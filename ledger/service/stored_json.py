@@ -18,7 +18,7 @@ from typing import Any
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from ledger.log.entry import decode_body, stored_data_json
+from ledger.log.entry import ENTRY_VERSION, stored_data_json
 
 __all__ = ["stored_payload_response"]
 
@@ -32,9 +32,9 @@ class _Splicer:
     def hold(self, item: dict[str, Any]) -> dict[str, Any]:
         """`item` with its `data` swapped for a placeholder, if the stored bytes can be found."""
         raw: bytes | None = item.get("data_json")
-        if raw is None and isinstance(item.get("body"), str):
-            body = item["body"].encode("utf-8")
-            raw = stored_data_json(body, decode_body(body))
+        if raw is None and isinstance(item.get("body"), str):  # an entry: its members are beside the body
+            envelope = {**item, "v": ENTRY_VERSION}
+            raw = stored_data_json(item["body"].encode("utf-8"), envelope)
         if raw is None:
             return item
         self._held.append(raw)
