@@ -267,8 +267,9 @@ class Sequencer:
         try:
             self.tail.check(conn, head)
         except TailRefusedError as refused:
+            if self.refusal != str(refused):  # once per distinct refusal: the checkpointer retries often
+                log.error("%s", refused)
             self.refusal = str(refused)
-            log.error("%s", refused)
             raise
         self.refusal = None
 
