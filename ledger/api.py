@@ -322,6 +322,12 @@ class Ledger:
         if self._checkpointer is not None:
             self._checkpointer.start()
 
+    @property
+    def signing_refused(self) -> str | None:
+        """Why the last attempt to sign a checkpoint was refused (the unsigned tail failed its
+        check, `ledger.storage.tail_check`), or None."""
+        return self._sequencer.refusal
+
     def checkpoint(self) -> cp.SignedCheckpoint:
         """Sign a checkpoint of the current tree now (or return the newest if it already covers it)."""
         self._ensure_signer()

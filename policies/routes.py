@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.access.api_keys import Principal
@@ -27,6 +28,7 @@ from ledger.lineage.policy_schemas import EvaluationRecorded
 from ledger.lineage.queries import MAX_PAGE
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader, json_body_only, writer_of
 from ledger.service.responses import READ, READ_ONE, WRITE, errors
+from ledger.service.stored_json import stored_payload_response
 from ledger.wire import (
     EvaluationContext,
     EvaluationReceipt,
@@ -54,11 +56,11 @@ class PublishPolicy(BaseModel):
     activate: bool = Field(default=True, description="make it the policy that gates promotions")
 
 
-def _entry_data(ledger: Ledger, seq: int) -> RecordedEntry:
+def _entry_data(ledger: Ledger, seq: int) -> Response:
+    """The entry's payload as stored (an evaluation's free-form `details` may predate the depth limit)."""
     entry = ledger.get(seq)
-    return RecordedEntry.model_validate(
-        {"seq": seq, "recorded_at": entry.ts, "recorded_by": entry.actor.as_json(), "data": entry.data}
-    )
+    value = {"seq": seq, "recorded_at": entry.ts, "recorded_by": entry.actor.as_json(), "data": entry.data}
+    return stored_payload_response(RecordedEntry, {**value, "body": entry.body.decode("utf-8")})
 
 
 @router.post(
@@ -101,8 +103,13 @@ def list_policies(ledger: LedgerDep, _caller: Reader) -> PolicyList[PolicySummar
     )
 
 
-@router.get("/policies/{sha256}", summary="One published policy, with its full text", responses=READ_ONE)
-def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> RecordedEntry:
+@router.get(
+    "/policies/{sha256}",
+    summary="One published policy, with its full text",
+    response_model=RecordedEntry,
+    responses=READ_ONE,
+)
+def get_policy(sha256: str, ledger: LedgerDep, _caller: Reader) -> Response:
     with ledger.engine.connect() as conn:
         row = published_policy(conn, sha256)
         if row is None:
@@ -143,8 +150,13 @@ def list_evaluations(
     return NewestFirstPage[EvaluationSummary].model_validate({"items": page.items, "next_before": page.next_before})
 
 
-@router.get("/evaluations/{evaluation_id}", summary="One evaluation with every rule's result", responses=READ_ONE)
-def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> RecordedEntry:
+@router.get(
+    "/evaluations/{evaluation_id}",
+    summary="One evaluation with every rule's result",
+    response_model=RecordedEntry,
+    responses=READ_ONE,
+)
+def get_evaluation(evaluation_id: str, ledger: LedgerDep, _caller: Reader) -> Response:
     with ledger.engine.connect() as conn:
         row = recorded_evaluation(conn, evaluation_id)
         if row is None:

@@ -28,9 +28,12 @@ def _print_report(report: VerifyReport) -> None:
         if report.against:
             out.print(f"consistent with the saved checkpoint of size {report.against['size']}")
     else:
-        out.print(f"[red bold]TAMPERED[/red bold]: first bad entry {report.first_bad_seq}")
+        out.print(f"[red bold]TAMPERED[/red bold]: {report.headline}")
         for problem in report.problems:
-            out.print(f"  seq {problem.seq if problem.seq is not None else '-'}: [{problem.code}] {problem.message}")
+            where = f"seq {problem.seq}" if problem.seq is not None else "seq -"
+            if problem.seq is None and problem.span is not None:
+                where = f"seq {problem.span[0]}..{problem.span[1]}"
+            out.print(f"  {where}: [{problem.code}] {problem.message}")
     for warning in report.warnings:
         out.print(f"[yellow]note[/yellow]: {warning}")
 

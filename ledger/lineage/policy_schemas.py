@@ -12,12 +12,12 @@ check the policy engine declares with `evaluation.recorded`.
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from ledger.lineage.schemas import Identifier, ModelRef, Sha256Hex, ShortText, Text, Version
-from ledger.log.kinds import Payload
+from ledger.log.kinds import FreeJson, Payload
 
 __all__ = [
     "ApprovalCount",
@@ -103,7 +103,7 @@ class RuleResult(Payload):
     worst_group: ShortText | None = None
     groups: list[GroupResult] = Field(default_factory=list, max_length=10_000)
     message: Text
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: FreeJson = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _explained(self) -> RuleResult:
@@ -156,8 +156,8 @@ class EvaluationRecorded(Payload):
     verdict: OverallVerdict
     rules: list[RuleResult] = Field(min_length=1, max_length=500)
     libraries: dict[ShortText, ShortText] = Field(default_factory=dict)
-    explainability: dict[str, Any] | None = None
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    explainability: FreeJson | None = None
+    parameters: FreeJson = Field(default_factory=dict)
     protected_classes: ProtectedClassesUsed | None = None
     trusted_types: TrustedTypes | None = None  # absent in entries written before it was recorded
     summary: Text | None = None

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Select, Table, and_, select
 
 from ledger.errors import NotFoundError
 from ledger.lineage import tables as t
-from ledger.log.entry import entry_from_row
+from ledger.log.entry import entry_from_row, stored_data_json
 from ledger.storage import store
 from ledger.storage.tables import entries
 
@@ -66,6 +66,8 @@ def _item(row: Any, table: Table) -> dict[str, Any]:
     item["recorded_at"] = row._mapping["entry_ts"]
     item["recorded_by"] = envelope["actor"]
     item["data"] = envelope["data"]
+    # the stored bytes of `data`, for answers that must not re-encode it (ledger.service.stored_json)
+    item["data_json"] = stored_data_json(bytes(row._mapping["body"]), envelope)
     return item
 
 

@@ -8,12 +8,12 @@ registered before. Times are RFC 3339 UTC strings, stored exactly as sent.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from ledger.log.entry import UTC_PATTERN, parse_utc
-from ledger.log.kinds import Payload
+from ledger.log.kinds import FreeJson, Payload
 
 __all__ = [
     "EXPLAINABLE_ITEMS",
@@ -114,7 +114,7 @@ class DatasetRegistered(Payload):
 class TrainingRunRecorded(Payload):
     run_id: Identifier
     code_version: ShortText
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: FreeJson = Field(default_factory=dict)
     environment: dict[str, str] = Field(default_factory=dict)
     input_datasets: list[Identifier] = Field(min_length=1, max_length=100)
     metrics: Metrics = Field(default_factory=dict)

@@ -79,6 +79,8 @@ def parse_body(text: str) -> Checkpoint:
         raise CheckpointError("checkpoint root is not valid base64") from exc
     if len(root) != HASH_SIZE:
         raise CheckpointError(f"checkpoint root is {len(root)} bytes, want {HASH_SIZE}")
+    if base64.b64encode(root).decode() != root_text:  # unused low bits set: one root, two texts
+        raise CheckpointError("checkpoint root is not in canonical base64")
     if any(not line for line in extensions):
         raise CheckpointError("checkpoint extension lines must not be empty")
     return Checkpoint(origin, int(size_text), root, tuple(extensions))

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from ledger.errors import CorruptLedgerError, InvalidInputError, PayloadTooLargeError
 from ledger.log.canonical import CanonicalError, canonical_json
 from ledger.log.merkle import leaf_hash
@@ -38,6 +40,7 @@ __all__ = [
     "format_ts",
     "make_draft",
     "seal",
+    "stored_data_json",
 ]
 
 ENTRY_VERSION = 1
@@ -254,6 +257,28 @@ def decode_body(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("entry body is not a JSON object")
     return value
+
+
+def stored_data_json(body: bytes, envelope: Mapping[str, Any]) -> bytes | None:
+    """The exact bytes of `data` inside a stored body, or None if the body is not laid out as
+    `seal` writes it around the envelope's other members (then the caller re-encodes `data`).
+
+    Why: a payload accepted before the depth limit (or written by an older release) may nest
+    deeper than an encoder allows (pydantic's serializer stops at about 255 levels, orjson at
+    254); serving the stored bytes means an entry already in the log can always be read. The
+    envelope around `data` is rebuilt from the other members and must match the body exactly at
+    both ends, so the slice between them is `data` and nothing else. The members are encoded with
+    orjson, whose output for these strings and integers is the canonical one; where it is not
+    (or a member is absent), the comparison fails and the caller re-encodes: never a wrong slice."""
+    try:
+        head = b'{"actor":' + orjson.dumps(envelope["actor"], option=orjson.OPT_SORT_KEYS) + b',"data":'
+        rest = {key: envelope[key] for key in ("kind", "prev", "seq", "subject", "ts", "v")}
+        tail = b"," + orjson.dumps(rest, option=orjson.OPT_SORT_KEYS)[1:]
+    except (KeyError, TypeError, orjson.JSONEncodeError):
+        return None
+    if len(body) <= len(head) + len(tail) or not body.startswith(head) or not body.endswith(tail):
+        return None
+    return body[len(head) : len(body) - len(tail)]
 
 
 def entry_from_row(seq: int, body: bytes, stored_leaf_hash: bytes) -> Entry:

@@ -8,9 +8,21 @@ exactly what the caller sent and what the schema allows. The kinds themselves ar
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import json
+from typing import Annotated, Any
 
-__all__ = ["KeyRotated", "LogCreated", "NoteRecorded", "Payload"]
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "MAX_FREE_JSON_BYTES",
+    "MAX_FREE_JSON_DEPTH",
+    "FreeJson",
+    "KeyRotated",
+    "LogCreated",
+    "NoteRecorded",
+    "Payload",
+]
 
 
 class Payload(BaseModel):
@@ -41,3 +53,40 @@ class NoteRecorded(Payload):
 
     text: str = Field(min_length=1, max_length=10_000)
     refs: list[int] = Field(default_factory=list, max_length=100, description="sequence numbers referred to")
+
+
+# -- free-form JSON -----------------------------------------------------------------------------
+
+MAX_FREE_JSON_DEPTH = 32
+MAX_FREE_JSON_BYTES = 64 * 1024
+
+
+def _check_free_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Refuse free-form JSON nested deeper than MAX_FREE_JSON_DEPTH levels (the object itself is
+    level 1) or longer than MAX_FREE_JSON_BYTES encoded.
+
+    Why: the log cannot forget what it accepted. A 254-deep `parameters` was accepted once and
+    every read touching it then failed in an encoder's depth limit (pydantic ~255, orjson 254);
+    read paths now serve stored bytes, and this limit keeps new entries far from any encoder's.
+    The walk is iterative, so no depth reaches Python's recursion limit here."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_FREE_JSON_DEPTH:
+            raise ValueError(f"free-form JSON nested deeper than {MAX_FREE_JSON_DEPTH} levels")
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    try:
+        size = len(orjson.dumps(value))
+    except orjson.JSONEncodeError:  # an integer past 64 bits or a lone surrogate: the exact encoder
+        size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+    if size > MAX_FREE_JSON_BYTES:
+        raise ValueError(f"free-form JSON is {size} bytes encoded, over the limit of {MAX_FREE_JSON_BYTES} bytes")
+    return value
+
+
+FreeJson = Annotated[dict[str, Any], AfterValidator(_check_free_json)]
+"""A JSON object whose shape the payload leaves to the caller (run parameters, evaluation
+details), bounded in depth and size (`MAX_FREE_JSON_DEPTH`, `MAX_FREE_JSON_BYTES`)."""

@@ -3,6 +3,7 @@ time; the ledger is opened in the lifespan (or passed in by tests) and kept in `
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 
 from ledger.api import Ledger
 from ledger.config import DEFAULT_KEY_CACHE_S, DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, Settings
+from ledger.errors import GovledgerError
 from ledger.kinds.registry import KindRegistry
 from ledger.lineage import open_governance_ledger
 from ledger.service import routes_decisions, routes_drops, routes_graph, routes_lineage, routes_log
@@ -20,7 +22,9 @@ from ledger.service.group_commit import DecisionBatcher
 from ledger.service.limits import BodySizeLimit
 from ledger.service.principals import PrincipalCache
 
-__all__ = ["DESCRIPTION", "create_app"]
+__all__ = ["DESCRIPTION", "create_app", "sign_committed_tail"]
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """Every write is one entry of an append-only, Merkle-proven, signed log.
 Authenticate with `Authorization: Bearer <API key>` (create keys with `govledger keys create`).
@@ -41,9 +45,29 @@ or not in the calendar, or `until` before `since`, is 422.
 
 **Errors** have one body, `{"error": {"code", "message", "errors": [{"loc", "msg", "type"}]}}`:
 401 without a valid key, 403 for a role that may not act, 404 for an unknown id, 409 for a
-state conflict, 413 for a body over the limit, 415 for a body that is not JSON, 422 for bad
-input; none of them writes anything. Each operation lists the ones it can return.
+state conflict, 413 for a body over the limit (however sent), 415 for a body that is not JSON in
+UTF-8, 422 for bad input (JSON nested too deeply or a number too long to read included); none of
+them writes anything. Each operation lists the ones it can return.
 """
+
+
+def sign_committed_tail(ledger: Ledger) -> None:
+    """Sign the entries a crash left committed but unsigned, or refuse loudly (an error in the log).
+
+    Why: after a `kill -9` between an append's commit and its checkpoint, `GET /v1/entries/N`
+    answered `inclusion_proof: null` until another write arrived; now the tail is covered as the
+    service starts. The sequencer checks the tail before it signs (`ledger.storage.tail_check`):
+    a tail it refuses stays unsigned, the service still starts (reads and `verify` must work),
+    and `Ledger.signing_refused` says why."""
+    head = ledger.head
+    if head.size <= head.checkpoint_size:
+        return
+    try:
+        signed = ledger.checkpoint()
+    except GovledgerError as refused:  # the tail check, or no signing key on this host
+        log.error("the unsigned tail %d..%d was not signed: %s", head.checkpoint_size, head.size - 1, refused)
+        return
+    log.info("signed the committed tail %d..%d at start-up", head.checkpoint_size, signed.size - 1)
 
 
 def create_app(
@@ -82,6 +106,7 @@ def create_app(
         app.state.principals = PrincipalCache(app.state.ledger.engine, ttl_s=cache_s)
         if owned:  # a serving process (tests pass their ledger in and keep the interpreter's defaults)
             tune_for_serving()
+            sign_committed_tail(app.state.ledger)
         try:
             yield
         finally:

@@ -16,7 +16,7 @@ from ledger.access.api_keys import Principal
 from ledger.access.roles import Role
 from ledger.api import Ledger
 from ledger.errors import ForbiddenError
-from ledger.service.errors import UnauthorizedError, UnsupportedMediaTypeError
+from ledger.service.errors import NOT_UTF8, UnauthorizedError, UnsupportedMediaTypeError, is_utf8
 from ledger.service.principals import PrincipalCache
 
 __all__ = [
@@ -101,17 +101,23 @@ Reader = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.CI, Role
 def json_body_only(*also: str) -> Callable[[Request, Principal], Awaitable[None]]:
     """A dependency refusing (415) a body sent as anything but JSON (or the media types in
     `also`): without it a form or text body was read as JSON and refused as "not valid" (422),
-    which hid what was wrong. A request without a Content-Type is read as JSON. It asks for the
+    which hid what was wrong. A request without a Content-Type is read as JSON; a body that is
+    not UTF-8 (UTF-16 or UTF-32 JSON) is a 415 whatever its Content-Type says. It asks for the
     caller first (FastAPI reuses the answer for the route's role check), so a request without a
     valid key is a 401 whatever it sends."""
     accepted = ("application/json", *also)
 
     async def check(request: Request, _caller: Caller) -> None:
         given = request.headers.get("content-type")
-        if given is None:
-            return
-        media_type = given.partition(";")[0].strip().lower()
-        if media_type not in accepted and not media_type.endswith("+json"):
-            raise UnsupportedMediaTypeError(f"the body must be {' or '.join(accepted)}, not {media_type or '(empty)'}")
+        if given is not None:
+            media_type = given.partition(";")[0].strip().lower()
+            if media_type not in accepted and not media_type.endswith("+json"):
+                raise UnsupportedMediaTypeError(
+                    f"the body must be {' or '.join(accepted)}, not {media_type or '(empty)'}"
+                )
+        # Starlette's request.json() hands bytes to json.loads, which guesses UTF-16 and UTF-32:
+        # such a body was parsed and written. JSON between systems is UTF-8 (RFC 8259 8.1).
+        if not is_utf8(await request.body()):  # read already by FastAPI (cached), ASCII is one scan
+            raise UnsupportedMediaTypeError(NOT_UTF8)
 
     return check

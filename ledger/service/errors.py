@@ -23,7 +23,14 @@ from ledger.errors import (
     SigningKeyError,
 )
 
-__all__ = ["UnauthorizedError", "UnsupportedMediaTypeError", "error_body", "install_error_handlers"]
+__all__ = [
+    "NOT_UTF8",
+    "UnauthorizedError",
+    "UnsupportedMediaTypeError",
+    "error_body",
+    "install_error_handlers",
+    "is_utf8",
+]
 
 
 class UnauthorizedError(GovledgerError):
@@ -47,6 +54,26 @@ _STATUS: list[tuple[type[GovledgerError], int]] = [
     (SigningKeyError, 503),
     (CorruptLedgerError, 500),
 ]
+
+
+NOT_UTF8 = "the body must be JSON in UTF-8 (RFC 8259 section 8.1): this one is not"
+
+
+def is_utf8(raw: bytes) -> bool:
+    """Whether `raw` can be JSON text in UTF-8: it decodes as UTF-8 and holds no NUL byte.
+
+    Why the NUL: UTF-16 and UTF-32 JSON (the encodings `json.loads` guesses from bytes) put a NUL
+    beside every ASCII character, which is valid UTF-8 but can never occur in JSON text (a NUL
+    must be escaped in a string and is no whitespace). ASCII is checked without decoding."""
+    if b"\x00" in raw:
+        return False
+    if raw.isascii():
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def error_body(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -73,11 +100,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid_input", "the request is not valid", errors), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        if error.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8): bad input, as documented
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI could not read the body: say why, as documented
+            if not is_utf8(await request.body()):  # read already (cached): UTF-16/32 or other bytes
+                return JSONResponse(error_body("unsupported_media_type", NOT_UTF8), status_code=415)
+            # nested past the parser's limit, an integer of more than 4,300 digits, ...
             errors = [{"loc": ["body"], "msg": str(error.detail), "type": "json_invalid"}]
             return JSONResponse(error_body("invalid_input", "the body is not valid JSON", errors), status_code=422)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            error.status_code, "http_error"
+        )
         return JSONResponse(
             error_body(code, str(error.detail)), status_code=error.status_code, headers=getattr(error, "headers", None)
         )

@@ -8,7 +8,8 @@ string or not; scanning it costs 0.6 ms) is parsed by `json`, which keeps intege
 parse to the same values in both (checked on 540,000 random numbers). Where the two differ
 otherwise, both end in a 422: orjson refuses NaN, Infinity and lone surrogates at once, `json`
 accepts them and the canonical encoder refuses them later; nesting deeper than 1,024 levels is
-a 422 here (the standard library would overflow the stack).
+a 422 here (the standard library would overflow the stack), and so is an integer of more than
+4,300 digits (Python's limit on converting a string to an int, which `json` meets).
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ def _loads(raw: bytes, line_offset: int = 0) -> Any:
         raise _invalid(exc.msg, exc.lineno + line_offset, exc.colno) from None
     except RecursionError:
         raise _invalid("nested too deeply", line_offset + 1, 1) from None
+    except ValueError:  # a number of more than 4,300 digits: Python's int-from-string limit
+        raise _invalid("a number has too many digits", line_offset + 1, 1) from None
 
 
 def parse_json(raw: bytes) -> Any:

@@ -6,6 +6,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from ledger.service.errors import error_body
 
 __all__ = ["BodySizeLimit"]
@@ -17,8 +19,15 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class _TooLarge(Exception):  # noqa: N818 - internal signal, never escapes the middleware
-    pass
+class _TooLarge(StarletteHTTPException):
+    """Raised from `receive` once the bytes counted pass the limit.
+
+    Why an HTTPException: FastAPI reads the body inside a `try` that turns any other exception
+    into a 400 ("error parsing the body"), which a chunked upload with no Content-Length used to
+    get; an HTTPException it re-raises, and the app's handler answers it as the 413 it is."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body is over the limit of {limit} bytes")
 
 
 class BodySizeLimit:
@@ -50,7 +59,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    raise _TooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -21,6 +21,7 @@ from ledger.service.group_commit import DecisionBatcher
 from ledger.service.json_body import parse_json, parse_ndjson
 from ledger.service.params import After, IdPath, Limit, TimeRange, time_range
 from ledger.service.responses import READ, READ_ONE, WRITE, errors
+from ledger.service.stored_json import stored_payload_response
 from ledger.wire import BatchResult, DecisionReceipt, DecisionRecord, ErasureReceipt, Page
 
 __all__ = ["router"]
@@ -92,6 +93,10 @@ def _parse(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
     return ([value], True) if isinstance(value, dict) else (value if isinstance(value, list) else [value], False)
 
 
+def _as_page(page: Any) -> dict[str, Any]:
+    return {"items": page.items, "next_after": page.next_after}
+
+
 @router.post(
     "/decisions",
     status_code=status.HTTP_201_CREATED,
@@ -117,7 +122,12 @@ async def post_decisions(request: Request, ledger: LedgerDep, principal: Decisio
     return Response(orjson.dumps(result), status_code=code, media_type="application/json")
 
 
-@router.get("/decisions", summary="Decisions filtered by model, subject, outcome and time", responses=READ)
+@router.get(
+    "/decisions",
+    response_model=Page[DecisionRecord],
+    summary="Decisions filtered by model, subject, outcome and time",
+    responses=READ,
+)
 def list_decisions(
     ledger: LedgerDep,
     _caller: Reader,
@@ -128,7 +138,7 @@ def list_decisions(
     adverse: bool | None = None,
     after: After = None,
     limit: Limit = 100,
-) -> Page[DecisionRecord]:
+) -> Response:
     model_filter = None
     if model is not None:
         name, _, version = model.partition("@")
@@ -145,13 +155,18 @@ def list_decisions(
             after=after,
             limit=limit,
         )
-    return Page[DecisionRecord].model_validate(page, from_attributes=True)
+    return stored_payload_response(Page[DecisionRecord], _as_page(page))
 
 
-@router.get("/decisions/{decision_id}", summary="One decision record (its input stays sealed)", responses=READ_ONE)
-def get_decision(decision_id: str, ledger: LedgerDep, _caller: Reader) -> DecisionRecord:
+@router.get(
+    "/decisions/{decision_id}",
+    response_model=DecisionRecord,
+    summary="One decision record (its input stays sealed)",
+    responses=READ_ONE,
+)
+def get_decision(decision_id: str, ledger: LedgerDep, _caller: Reader) -> Response:
     with ledger.engine.connect() as conn:
-        return DecisionRecord.model_validate(queries.get_decision(conn, decision_id))
+        return stored_payload_response(DecisionRecord, queries.get_decision(conn, decision_id))
 
 
 @router.delete(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import Response
 from pydantic import Field
 
 from ledger.access.api_keys import Principal
@@ -24,6 +25,7 @@ from ledger.log.kinds import Payload
 from ledger.service.deps import LedgerDep, Reader, json_body_only, writer_of
 from ledger.service.params import After, IdPath, Limit, ModelNamePath, TimeRange, VersionPath, time_range
 from ledger.service.responses import READ, READ_ONE, WRITE
+from ledger.service.stored_json import stored_payload_response
 from ledger.wire import (
     AppealRecord,
     ApprovalRecord,
@@ -65,6 +67,10 @@ def _read(ledger: Ledger, query: Any, *args: Any, **kwargs: Any) -> Any:
         return query(conn, *args, **kwargs)
 
 
+def _as_page(page: Any) -> dict[str, Any]:
+    return {"items": page.items, "next_after": page.next_after}
+
+
 @router.post(
     "/datasets",
     status_code=status.HTTP_201_CREATED,
@@ -76,19 +82,24 @@ def register_dataset(body: DatasetRegistered, ledger: LedgerDep, principal: Data
     return receipt(ledger, "dataset.registered", body, principal)
 
 
-@router.get("/datasets", summary="Datasets, oldest first, filtered by the time they were registered", responses=READ)
+@router.get(
+    "/datasets",
+    response_model=Page[DatasetRow],
+    summary="Datasets, oldest first, filtered by the time they were registered",
+    responses=READ,
+)
 def list_datasets(
     ledger: LedgerDep, _caller: Reader, recorded: Recorded, after: After = None, limit: Limit = 100
-) -> Page[DatasetRow]:
+) -> Response:
     page: queries.Page = _read(
         ledger, queries.list_datasets, since=recorded.since, until=recorded.until, after=after, limit=limit
     )
-    return Page[DatasetRow].model_validate(page, from_attributes=True)
+    return stored_payload_response(Page[DatasetRow], _as_page(page))
 
 
-@router.get("/datasets/{dataset_id}", summary="One dataset", responses=READ_ONE)
-def get_dataset(dataset_id: str, ledger: LedgerDep, _caller: Reader) -> DatasetRecord:
-    return DatasetRecord.model_validate(_read(ledger, queries.get_dataset, dataset_id))
+@router.get("/datasets/{dataset_id}", response_model=DatasetRecord, summary="One dataset", responses=READ_ONE)
+def get_dataset(dataset_id: str, ledger: LedgerDep, _caller: Reader) -> Response:
+    return stored_payload_response(DatasetRecord, _read(ledger, queries.get_dataset, dataset_id))
 
 
 @router.post(
@@ -102,7 +113,12 @@ def record_run(body: TrainingRunRecorded, ledger: LedgerDep, principal: RunWrite
     return receipt(ledger, "training_run.recorded", body, principal)
 
 
-@router.get("/runs", summary="Training runs, oldest first, filtered by input dataset and time", responses=READ)
+@router.get(
+    "/runs",
+    response_model=Page[RunRecord],
+    summary="Training runs, oldest first, filtered by input dataset and time",
+    responses=READ,
+)
 def list_runs(
     ledger: LedgerDep,
     _caller: Reader,
@@ -112,7 +128,7 @@ def list_runs(
     ] = None,
     after: After = None,
     limit: Limit = 100,
-) -> Page[RunRecord]:
+) -> Response:
     page: queries.Page = _read(
         ledger,
         queries.list_runs,
@@ -122,12 +138,12 @@ def list_runs(
         after=after,
         limit=limit,
     )
-    return Page[RunRecord].model_validate(page, from_attributes=True)
+    return stored_payload_response(Page[RunRecord], _as_page(page))
 
 
-@router.get("/runs/{run_id}", summary="One training run", responses=READ_ONE)
-def get_run(run_id: str, ledger: LedgerDep, _caller: Reader) -> RunRecord:
-    return RunRecord.model_validate(_read(ledger, queries.get_run, run_id))
+@router.get("/runs/{run_id}", response_model=RunRecord, summary="One training run", responses=READ_ONE)
+def get_run(run_id: str, ledger: LedgerDep, _caller: Reader) -> Response:
+    return stored_payload_response(RunRecord, _read(ledger, queries.get_run, run_id))
 
 
 @router.post(
@@ -142,7 +158,10 @@ def register_model(body: ModelRegistered, ledger: LedgerDep, principal: ModelWri
 
 
 @router.get(
-    "/models", summary="Model versions, oldest first, filtered by name, stage and time registered", responses=READ
+    "/models",
+    summary="Model versions, oldest first, filtered by name, stage and time registered",
+    response_model=Page[ModelRecord],
+    responses=READ,
 )
 def list_models(
     ledger: LedgerDep,
@@ -152,7 +171,7 @@ def list_models(
     stage: Literal["registered", "staging", "production", "retired"] | None = None,
     after: After = None,
     limit: Limit = 100,
-) -> Page[ModelRecord]:
+) -> Response:
     page: queries.Page = _read(
         ledger,
         queries.list_models,
@@ -163,12 +182,17 @@ def list_models(
         after=after,
         limit=limit,
     )
-    return Page[ModelRecord].model_validate(page, from_attributes=True)
+    return stored_payload_response(Page[ModelRecord], _as_page(page))
 
 
-@router.get("/models/{name}/{version}", summary="One model version with its stage", responses=READ_ONE)
-def get_model(name: str, version: str, ledger: LedgerDep, _caller: Reader) -> ModelRecord:
-    return ModelRecord.model_validate(_read(ledger, queries.get_model, name, version))
+@router.get(
+    "/models/{name}/{version}",
+    response_model=ModelRecord,
+    summary="One model version with its stage",
+    responses=READ_ONE,
+)
+def get_model(name: str, version: str, ledger: LedgerDep, _caller: Reader) -> Response:
+    return stored_payload_response(ModelRecord, _read(ledger, queries.get_model, name, version))
 
 
 class PromotionIn(Payload):
@@ -201,13 +225,14 @@ def promote(
 @router.get(
     "/models/{name}/{version}/promotions",
     summary="The promotion history of a model version: promotions and the attempts the gate refused, oldest first",
+    response_model=Page[PromotionAttempt],
     responses=READ_ONE,
 )
 def list_promotions(
     name: str, version: str, ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100
-) -> Page[PromotionAttempt]:
+) -> Response:
     page: queries.Page = _read(ledger, promotion_reads.promotion_history, name, version, after=after, limit=limit)
-    return Page[PromotionAttempt].model_validate(page, from_attributes=True)
+    return stored_payload_response(Page[PromotionAttempt], _as_page(page))
 
 
 @router.post(
@@ -235,7 +260,12 @@ def record_approval(body: ApprovalRecorded, ledger: LedgerDep, principal: Approv
     return receipt(ledger, "approval.recorded", body, principal)
 
 
-@router.get("/approvals", summary="Approvals, oldest first, filtered by model and time", responses=READ)
+@router.get(
+    "/approvals",
+    response_model=Page[ApprovalRecord],
+    summary="Approvals, oldest first, filtered by model and time",
+    responses=READ,
+)
 def list_approvals(
     ledger: LedgerDep,
     _caller: Reader,
@@ -244,7 +274,7 @@ def list_approvals(
     model_version: Annotated[str | None, Query(max_length=60)] = None,
     after: After = None,
     limit: Limit = 100,
-) -> Page[ApprovalRecord]:
+) -> Response:
     page: queries.Page = _read(
         ledger,
         queries.list_approvals,
@@ -255,12 +285,14 @@ def list_approvals(
         after=after,
         limit=limit,
     )
-    return Page[ApprovalRecord].model_validate(page, from_attributes=True)
+    return stored_payload_response(Page[ApprovalRecord], _as_page(page))
 
 
-@router.get("/approvals/{approval_id}", summary="One approval or rejection", responses=READ_ONE)
-def get_approval(approval_id: str, ledger: LedgerDep, _caller: Reader) -> ApprovalRecord:
-    return ApprovalRecord.model_validate(_read(ledger, queries.get_approval, approval_id))
+@router.get(
+    "/approvals/{approval_id}", response_model=ApprovalRecord, summary="One approval or rejection", responses=READ_ONE
+)
+def get_approval(approval_id: str, ledger: LedgerDep, _caller: Reader) -> Response:
+    return stored_payload_response(ApprovalRecord, _read(ledger, queries.get_approval, approval_id))
 
 
 class ReviewIn(Payload):
@@ -284,13 +316,16 @@ def review(decision_id: IdPath, body: ReviewIn, ledger: LedgerDep, principal: Re
 
 
 @router.get(
-    "/decisions/{decision_id}/reviews", summary="The human reviews of a decision, oldest first", responses=READ_ONE
+    "/decisions/{decision_id}/reviews",
+    summary="The human reviews of a decision, oldest first",
+    response_model=Page[ReviewRecord],
+    responses=READ_ONE,
 )
 def list_reviews(
     decision_id: str, ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100
-) -> Page[ReviewRecord]:
+) -> Response:
     page: queries.Page = _read(ledger, queries.list_reviews, decision_id, after=after, limit=limit)
-    return Page[ReviewRecord].model_validate(page, from_attributes=True)
+    return stored_payload_response(Page[ReviewRecord], _as_page(page))
 
 
 class AppealIn(Payload):
@@ -314,10 +349,13 @@ def appeal(decision_id: IdPath, body: AppealIn, ledger: LedgerDep, principal: Ap
 
 
 @router.get(
-    "/decisions/{decision_id}/appeals", summary="The appeals against a decision, oldest first", responses=READ_ONE
+    "/decisions/{decision_id}/appeals",
+    summary="The appeals against a decision, oldest first",
+    response_model=Page[AppealRecord],
+    responses=READ_ONE,
 )
 def list_appeals(
     decision_id: str, ledger: LedgerDep, _caller: Reader, after: After = None, limit: Limit = 100
-) -> Page[AppealRecord]:
+) -> Response:
     page: queries.Page = _read(ledger, queries.list_appeals, decision_id, after=after, limit=limit)
-    return Page[AppealRecord].model_validate(page, from_attributes=True)
+    return stored_payload_response(Page[AppealRecord], _as_page(page))

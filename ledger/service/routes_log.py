@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 
 from ledger.errors import NotFoundError
 from ledger.lineage import queries
 from ledger.service.deps import MAX_SEQ, LedgerDep, Reader
 from ledger.service.params import Limit, TimeRange, time_range
 from ledger.service.responses import READ, READ_ONE, errors
+from ledger.service.stored_json import stored_payload_response
 from ledger.wire import Checkpoint, ConsistencyProof, Entry, EntryWithProof, InclusionProof, Page
 
 __all__ = ["router"]
@@ -18,10 +20,17 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1", tags=["log"])
 
 
+def _as_page(page: Any) -> dict[str, Any]:
+    return {"items": page.items, "next_after": page.next_after}
+
+
 @router.get(
-    "/entries/{seq}", summary="One entry, with its inclusion proof against the latest checkpoint", responses=READ_ONE
+    "/entries/{seq}",
+    summary="One entry, with its inclusion proof against the latest checkpoint",
+    response_model=EntryWithProof,
+    responses=READ_ONE,
 )
-def get_entry(seq: Annotated[int, Path(ge=0, le=MAX_SEQ)], ledger: LedgerDep, _caller: Reader) -> EntryWithProof:
+def get_entry(seq: Annotated[int, Path(ge=0, le=MAX_SEQ)], ledger: LedgerDep, _caller: Reader) -> Response:
     entry = ledger.get(seq)
     checkpoint = ledger.latest_checkpoint()
     value = entry.as_json()
@@ -31,11 +40,14 @@ def get_entry(seq: Annotated[int, Path(ge=0, le=MAX_SEQ)], ledger: LedgerDep, _c
     else:
         value["inclusion_proof"] = None  # not yet covered: ask again within a second
         value["checkpoint"] = None
-    return EntryWithProof.model_validate(value)
+    return stored_payload_response(EntryWithProof, value)
 
 
 @router.get(
-    "/entries", summary="Entries in sequence order, filtered by kind, subject and time recorded", responses=READ
+    "/entries",
+    summary="Entries in sequence order, filtered by kind, subject and time recorded",
+    response_model=Page[Entry],
+    responses=READ,
 )
 def list_entries(
     ledger: LedgerDep,
@@ -47,12 +59,12 @@ def list_entries(
     limit: Limit = 100,
     kind: Annotated[str | None, Query(max_length=64)] = None,
     subject: Annotated[str | None, Query(max_length=256)] = None,
-) -> Page[Entry]:
+) -> Response:
     with ledger.read_snapshot() as conn:  # the time range's seq bounds and the page from one snapshot
         page = queries.list_entries(
             conn, kind=kind, subject=subject, since=recorded.since, until=recorded.until, after=after, limit=limit
         )
-    return Page[Entry].model_validate(page, from_attributes=True)
+    return stored_payload_response(Page[Entry], _as_page(page))
 
 
 @router.get(

@@ -3,7 +3,8 @@
 Why: appends sign checkpoints on their cadence, but the last entries of a burst would wait for
 the next append; this thread asks every `max_delay_s / 2` so that an appended entry is covered
 within about `max_delay_s` (the 1 s p99 promise). It never raises: a busy database or a key
-rotated by another writer is retried next period.
+rotated by another writer is retried next period, and so is a tail the sequencer refuses to sign
+(`ledger.storage.tail_check`; logged once as an error, not every period).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from ledger.errors import StaleSigningKeyError
 from ledger.storage.sequencer import Sequencer
+from ledger.storage.tail_check import TailRefusedError
 
 __all__ = ["BackgroundCheckpointer"]
 
@@ -53,6 +55,8 @@ class BackgroundCheckpointer:
                     self._reload_signer()
                 except Exception:
                     log.exception("cannot load the current signing key")
+            except TailRefusedError:  # logged by the sequencer, once; Ledger.signing_refused says why
+                pass
             except OperationalError as exc:  # a busy database: try again next period
                 log.warning("checkpoint deferred: %s", exc)
             except Exception:

@@ -17,6 +17,7 @@ head is the one it left.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -32,10 +33,13 @@ from ledger.log.note import Signer
 from ledger.log.subtrees import Frontier
 from ledger.storage import store
 from ledger.storage.db import is_sqlite
+from ledger.storage.tail_check import TailChecker, TailRefusedError
 from ledger.storage.wal_maintenance import WalCheckpointer
 from ledger.storage.writer_queue import WriterQueue, lock_file_for
 
 __all__ = ["AppendHook", "CheckpointPolicy", "Receipt", "Sequencer"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ class Sequencer:
         self._cached: tuple[bytes, Frontier] | None = None  # (head hash, frontier at that head)
         self._queue = WriterQueue(lock_file_for(engine.url.database)) if is_sqlite(engine) else None
         self._wal = WalCheckpointer(engine) if is_sqlite(engine) else None
+        self.tail = TailChecker()
+        self.refusal: str | None = None  # why the last attempt to sign was refused (None: it was not)
 
     @property
     def signer(self) -> Signer | None:
@@ -169,8 +175,10 @@ class Sequencer:
                 store.create_head(conn, origin, ts, self._signer.verifier.key_id_hex)
             else:
                 raise ConflictError("this ledger is already initialised")
-            receipts, frontier = self._append_locked(conn, [genesis], force_checkpoint=True)
+            receipts, frontier, vouch = self._append_locked(conn, [genesis], force_checkpoint=True)
         self._cached = (receipts[-1].leaf_hash, frontier)
+        if vouch is not None:
+            self.tail.vouch(*vouch)
         return receipts[0]
 
     def append(
@@ -190,10 +198,12 @@ class Sequencer:
             return []
         with self._queued():
             with self._begin() as conn:
-                receipts, frontier = self._append_locked(
+                receipts, frontier, vouch = self._append_locked(
                     conn, drafts, force_checkpoint=False, rotate_to=rotate_to, in_transaction=in_transaction
                 )
             self._cached = (receipts[-1].leaf_hash, frontier)  # only once the commit has succeeded
+            if vouch is not None:
+                self.tail.vouch(*vouch)
             if rotate_to is not None:
                 self._signer = rotate_to
         if self._wal is not None:  # in the background: neither the next writer nor this caller waits
@@ -209,7 +219,7 @@ class Sequencer:
         force_checkpoint: bool,
         rotate_to: Signer | None = None,
         in_transaction: Callable[[Connection], None] | None = None,
-    ) -> tuple[list[Receipt], Frontier]:
+    ) -> tuple[list[Receipt], Frontier, tuple[int, bytes] | None]:
         head = store.lock_head(conn)
         signer = self._check_key(head)
         self._cached, cached = None, self._cached
@@ -234,8 +244,13 @@ class Sequencer:
         if force_checkpoint or self._policy.due(
             size=frontier.size, checkpoint_size=checkpoint_size, now=now, checkpoint_ts=checkpoint_ts
         ):
+            self._check_tail(conn, head)  # the stored rows before this batch; the batch is ours
             store.insert_checkpoint(conn, self._sign(signer, head.origin, frontier.size, frontier.root(), ts))
             checkpoint_size, checkpoint_ts = frontier.size, ts
+        # what this batch lands on was vouched for (written or checked here), or signed, or checked
+        # just now: then the new head is vouched for too, once the commit succeeds
+        on_known = self.tail.vouched == (head.size, head.head_hash) or head.checkpoint_size == head.size
+        vouch = (frontier.size, prev) if on_known or checkpoint_size == frontier.size else None
         store.update_head(
             conn,
             size=frontier.size,
@@ -245,7 +260,18 @@ class Sequencer:
             checkpoint_ts=checkpoint_ts,
             key_id=None if rotate_to is None else rotate_to.verifier.key_id_hex,
         )
-        return [Receipt(e.seq, e.ts, e.leaf_hash) for e in sealed], frontier
+        return [Receipt(e.seq, e.ts, e.leaf_hash) for e in sealed], frontier, vouch
+
+    def _check_tail(self, conn: Connection, head: store.Head) -> None:
+        """Refuse (TailRefusedError, logged as an error) to sign entries this ledger did not write."""
+        try:
+            self.tail.check(conn, head)
+        except TailRefusedError as refused:
+            if self.refusal != str(refused):  # once per distinct refusal: the checkpointer retries often
+                log.error("%s", refused)
+            self.refusal = str(refused)
+            raise
+        self.refusal = None
 
     def checkpoint(self, *, only_if_due: bool = False) -> store.StoredCheckpoint | None:
         """Sign a checkpoint of the current tree unless the newest checkpoint already covers it."""
@@ -259,6 +285,7 @@ class Sequencer:
                 size=head.size, checkpoint_size=head.checkpoint_size, now=now, checkpoint_ts=head.checkpoint_ts
             ):
                 return None
+            self._check_tail(conn, head)
             frontier = self._frontier(conn, head)
             ts = max(format_ts(now), head.last_ts)
             stored = self._sign(signer, head.origin, head.size, frontier.root(), ts)

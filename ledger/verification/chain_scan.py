@@ -108,6 +108,15 @@ def _diagnose_tail(body: bytes, kind: str, prev: bytes, seq: int, subject: str |
         report.add(seq, "column_mismatch", f"entry {seq}: kind/subject columns disagree with its body")
 
 
+# An entry written with an API key begins with its key id (RFC 8785 puts "actor" first, then "id").
+# Only ids of an API key's shape (16 hex digits) are checked: `key:ds1` can name no API key, and
+# like a `local:` actor it is a claim the log cannot check (see docs/ledger-format.md, section 12).
+_KEY_ACTOR = b'{"actor":{"id":"key:'
+_KEY_ACTOR_ID = re.compile(rb'\{"actor":\{"id":"key:([0-9a-f]{16})"')
+_KEY_ID_AND_QUOTE = slice(len(_KEY_ACTOR), len(_KEY_ACTOR) + 17)  # the fast path: a set lookup, no regex
+_KEY_CREATED = "access.key_created"
+
+
 def scan_entries(
     conn: Connection, head: store.Head, checkpoints: dict[int, bytes], report: VerifyReport, progress: Progress | None
 ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, bytes]]:
@@ -118,6 +127,8 @@ def scan_entries(
     key_entries: list[tuple[int, dict[str, Any]]] = []
     roots_at: dict[int, bytes] = {}
     last_ts = ""
+    last_key = b"\x00"  # the start of the last body by a created key (most runs are one key's)
+    created_keys: set[bytes] = set()  # b'<16 hex>"' of every key an access.key_created entry made so far
     for seq, body, stored_leaf, closes, kind, subject, ts in store.iter_entry_rows(conn):
         if seq != expected:
             report.add(expected, "missing_entry", f"entry {expected} is missing (the next stored entry is {seq})")
@@ -146,6 +157,21 @@ def scan_entries(
         last_ts = ts
         if kind in KEY_KINDS:
             key_entries.append((seq, json.loads(body)))
+        if not body.startswith(last_key) and body.startswith(_KEY_ACTOR):  # not the last entry's key
+            key = None
+            if body[_KEY_ID_AND_QUOTE] in created_keys:
+                last_key = body[: _KEY_ID_AND_QUOTE.stop]
+            else:
+                key = _KEY_ACTOR_ID.match(body)  # only an API key's shape is checked (key:ds1 names none)
+            if key is not None:
+                report.add(
+                    seq,
+                    "unknown_actor_key",
+                    f"entry {seq}: written by key:{key[1].decode()}, which no access.key_created entry "
+                    "before it created (the row was not written by this ledger's service)",
+                )
+        if kind == _KEY_CREATED:
+            created_keys.add(json.loads(body)["data"]["key_id"].encode() + b'"')
         if b"".join(frontier.append(stored_leaf)) != closes:
             report.add(seq, "node_mismatch", f"entry {seq}: stored subtree hashes are not the ones its leaves give")
         prev = stored_leaf

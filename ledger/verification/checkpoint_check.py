@@ -83,9 +83,10 @@ def check_checkpoints(
                 "truncated",
                 f"checkpoint {stored.size} was signed, but the log holds {held} entries: "
                 f"entries from {held} on were removed",
+                span=(held, stored.size - 1),
             )
             continue
-        _check_signature(stored, ring, report)
+        signed = _check_signature(stored, ring, report)
         if deep:
             root = roots_at.get(stored.size)
         else:
@@ -109,12 +110,17 @@ def check_checkpoints(
                 report.add(seq, "missing_entry", f"checkpoint {stored.size}: {exc}")
                 root = None
         if root is not None and root != stored.root:
+            good = max(report.matched_sizes, default=0)
             report.add(
-                seq,
+                good if good == stored.size - 1 else None,  # one entry between the two roots: pinned
                 "root_mismatch",
                 f"checkpoint {stored.size}: the log's tree at that size has root "
-                f"{root.hex()}, the signed checkpoint says {stored.root.hex()}",
+                f"{root.hex()}, the signed checkpoint says {stored.root.hex()}: an entry in "
+                f"{good}..{stored.size - 1} differs from what was signed",
+                span=(good, stored.size - 1),
             )
+        elif root is not None and signed:
+            report.matched_sizes.append(stored.size)
         previous = stored
     if checkpoints:
         report.latest_checkpoint_size = checkpoints[-1].size
@@ -148,7 +154,8 @@ def verify_against_saved(
             held,
             "truncated",
             f"the saved checkpoint covers {size} entries but the log now holds {held}: "
-            f"the log was truncated; entries from {held} on are gone",
+            f"the log was truncated; entries {held}..{size - 1} are gone",
+            span=(held, size - 1),
         )
         return
     try:
@@ -157,11 +164,13 @@ def verify_against_saved(
         report.add(seq, "missing_entry", f"cannot rebuild the tree at size {size}: {exc}")
         return
     if root != claimed.root:
+        good = max((s for s in report.matched_sizes if s <= size), default=0)
         report.add(
-            seq,
+            good if good == seq else None,
             "forked",
             f"the log's tree at size {size} has root {root.hex()}, but the saved checkpoint "
-            f"says {claimed.root.hex()}: the log was rewritten at or before entry {seq}",
+            f"says {claimed.root.hex()}: an entry in {good}..{seq} was rewritten",
+            span=(good, seq),
         )
         return
     if head.size > size:

@@ -120,3 +120,29 @@ def relink(bodies: list[bytes]) -> list[bytes]:
         fixed.append(new_body)
         prev = merkle.leaf_hash(new_body)
     return fixed
+
+
+def append_forged_tail(engine: Engine, actor: Actor, text_value: str = "forged") -> int:
+    """Append one entry straight into the database at the tail, as the sequencer would (valid
+    chain, leaf hash, subtree hashes, head row moved) but without it. Returns its seq."""
+    from ledger.storage import store
+
+    with engine.begin() as conn:
+        head = store.read_head(conn)
+        nodes = Frontier.nodes(head.size)
+        found = store.fetch_nodes(conn, nodes)
+        frontier = Frontier(head.size, [found[node] for node in nodes])
+        ts = head.last_ts
+        draft = make_draft("note.recorded", {"text": text_value}, actor=actor)
+        entry = seal(draft, seq=head.size, ts=ts, prev=head.head_hash)
+        closes = b"".join(frontier.append(entry.leaf_hash))
+        conn.execute(
+            text(
+                "INSERT INTO entries (seq, leaf_hash, closes, kind, subject, ts, body) "
+                "VALUES (:seq, :leaf, :closes, :kind, NULL, :ts, :body)"
+            ),
+            {"seq": entry.seq, "leaf": entry.leaf_hash, "closes": closes, "kind": entry.kind}
+            | {"ts": ts, "body": entry.body},
+        )
+        conn.execute(text("UPDATE log_head SET size = :n, head_hash = :h"), {"n": entry.seq + 1, "h": entry.leaf_hash})
+    return entry.seq

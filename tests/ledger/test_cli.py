@@ -17,6 +17,7 @@ from govledger.cli import main
 from ledger.api import Ledger
 from ledger.cli import verify_commands
 from ledger.log import merkle
+from ledger.storage.db import create_engine
 from tests.ledger import tampering
 
 
@@ -322,3 +323,24 @@ def test_a_command_module_runs_on_its_own_with_the_state_it_is_given(tmp_path: P
     refused = runner.invoke(log_commands.app, ["append", "--kind", "dataset.registered", "--data", "{}"], obj=cli_state)
     assert refused.exit_code != 0  # this registry does not know the lineage kinds
     assert "unknown kind 'dataset.registered'" in str(refused.exception)
+
+
+def test_verify_output_names_a_range_when_the_entry_cannot_be_pinned(cli) -> None:  # type: ignore[no-untyped-def]
+    lines = "".join(json.dumps({"kind": "note.recorded", "data": {"text": f"t{i}"}}) + "\n" for i in range(6))
+    assert cli("append", stdin=lines.encode())[0] == 0  # one batch: one checkpoint over entries 1..6
+    engine = create_engine(os.environ["GOVLEDGER_DATABASE_URL"])
+    try:
+        tampering.drop_append_only_triggers(engine)
+        bodies = [r[1] for r in tampering.rows(engine)]
+        bodies[4] = bodies[4].replace(b'"t3"', b'"tX"')
+        tampering.rewrite_from(engine, tampering.relink(bodies))
+    finally:
+        engine.dispose()
+    code, out, _ = cli("verify")
+    assert code == 1 and "TAMPERED: an entry in 1..6 was changed; the chain was recomputed" in out
+    assert "first bad entry" not in out
+    code, out, _ = cli("verify", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["first_bad_seq"] is None and report["first_bad_range"] is not None
+    assert report["headline"].startswith("an entry in ")
+    assert report["first_bad_range"] == [1, 6]

@@ -237,6 +237,7 @@ def test_truncated_tail_is_detected_against_saved_checkpoint(filled: Ledger) -> 
     assert not report.ok
     assert report.first_bad_seq == len(bodies)
     assert "truncated" in codes(report)
+    assert report.headline == f"entries {len(bodies)}..{N} were removed from the end of the log"
 
 
 def test_truncated_tail_is_detected_by_stored_checkpoints_too(filled: Ledger) -> None:
@@ -257,7 +258,10 @@ def test_rewritten_history_is_detected_as_fork_against_saved_checkpoint(filled: 
     report = filled.verify(against=saved)
     assert not report.ok
     assert "forked" in codes(report)
-    assert report.first_bad_seq == N  # the fork is "at or before" the saved size
+    # the change (entry 20) cannot be pinned: it lies after the last checkpoint that still holds (size 1)
+    assert report.first_bad_seq is None
+    assert report.first_bad_range == (1, N)
+    assert report.headline == f"an entry in 1..{N} was changed; the chain was recomputed"
 
 
 def test_checkpoint_signed_by_unknown_key_is_rejected(filled: Ledger) -> None:
@@ -316,3 +320,24 @@ def test_log_rebuilt_under_another_key_fails_against_a_pinned_key(filled: Ledger
         impostor.init(origin="test.example/log")
     report = filled.verify(trusted_keys=[pinned])
     assert "untrusted_key_ring" in codes(report)
+
+
+def test_a_change_hidden_by_recomputing_everything_is_bounded_not_pinned(ledger: Ledger, actor: Actor) -> None:
+    """One byte of entry 250 changed, the chain, subtree hashes and head recomputed: every row is
+    consistent and only the signed root at 300 disagrees. Verification must say the change is in
+    1..299 (after the genesis checkpoint, before 300), not name entry 299 as the bad one."""
+    ledger.append_many([{"kind": "note.recorded", "data": {"text": f"n{i:03d}"}} for i in range(1, 300)], actor=actor)
+    assert ledger.size == 300 and ledger.latest_checkpoint() is not None
+    tampering.drop_append_only_triggers(ledger.engine)
+    bodies = [r[1] for r in tampering.rows(ledger.engine)]
+    changed = bodies[250].replace(b'"n250"', b'"n25X"')
+    assert changed != bodies[250]
+    bodies[250] = changed
+    tampering.rewrite_from(ledger.engine, tampering.relink(bodies))
+    report = ledger.verify()
+    assert [p.code for p in report.problems] == ["root_mismatch"]
+    assert report.first_bad_seq is None
+    assert report.first_bad_range == (1, 299)
+    assert report.headline == "an entry in 1..299 was changed; the chain was recomputed"
+    assert report.as_json()["first_bad_range"] == [1, 299]
+    assert report.as_json()["problems"][0]["pinned"] is False

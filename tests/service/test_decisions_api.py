@@ -115,7 +115,7 @@ async def test_retry_is_recognised_and_different_content_is_409(
     ("body", "status", "code"),
     [
         (b"[", 422, "invalid_input"),
-        (b"\xff\xfe", 422, "invalid_input"),
+        (b"\xff\xfe", 415, "unsupported_media_type"),
         (b"[]", 422, "invalid_input"),
         (json.dumps([{"decision_id": "x"}]).encode(), 422, "invalid_input"),
         (json.dumps([{**request("x"), "model": {"name": "credit", "version": "9"}}]).encode(), 404, "not_found"),

@@ -79,3 +79,10 @@ def test_ndjson_errors_name_the_line() -> None:
 def test_a_body_that_is_not_utf8_is_named_so_on_both_parsers(body: bytes) -> None:
     with pytest.raises(InvalidInputError, match="not UTF-8"):
         parse_json(body)
+
+
+def test_an_integer_of_5001_digits_is_a_422_not_a_server_error() -> None:
+    with pytest.raises(InvalidInputError, match="too many digits"):
+        parse_json(b'{"n": ' + b"7" * 5001 + b"}")
+    with pytest.raises(InvalidInputError, match="line 2"):
+        parse_ndjson(b'{"n": 1}\n{"n": ' + b"7" * 5001 + b"}\n")

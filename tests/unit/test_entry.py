@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 
 from ledger.errors import InvalidInputError, PayloadTooLargeError
 from ledger.log import merkle
-from ledger.log.canonical import MAX_SAFE_INTEGER
-from ledger.log.entry import Actor, decode_body, make_draft, seal
+from ledger.log.canonical import MAX_SAFE_INTEGER, canonical_json
+from ledger.log.entry import Actor, decode_body, make_draft, seal, stored_data_json
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 values = st.recursive(
@@ -81,3 +82,19 @@ def test_malformed_envelopes_are_refused_with_the_field_named(
 def test_entry_over_the_size_limit_is_refused() -> None:
     with pytest.raises(PayloadTooLargeError, match="over the limit of 4096"):
         make_draft("note.recorded", {"text": "x" * 5000}, actor=Actor("a", "b"), max_entry_bytes=4096)
+
+
+def test_stored_data_json_is_the_exact_data_slice_or_nothing() -> None:
+    """The read path serves `data` as the stored bytes: the slice must be `data` exactly, even when
+    the payload holds strings that look like envelope members, and None when the members given do
+    not rebuild the body's ends (never a wrong slice)."""
+    data = {"x": ',"kind":"note.recorded","prev":"', "deep": [[[{"seq": 1}]]], "é": "\u2028"}
+    draft = make_draft("note.recorded", data, actor=Actor("key:1", "k"), subject="s")
+    entry = seal(draft, seq=7, ts="2026-01-01T00:00:00.000000Z", prev=bytes(32))
+    envelope = json.loads(entry.body)
+    raw = stored_data_json(entry.body, envelope)
+    assert raw is not None and json.loads(raw) == data
+    assert canonical_json(data) == raw
+    for member, value in (("seq", 8), ("kind", "note.other"), ("subject", None), ("v", 2), ("actor", {"id": "x"})):
+        assert stored_data_json(entry.body, {**envelope, member: value}) is None, member
+    assert stored_data_json(entry.body, {k: v for k, v in envelope.items() if k != "ts"}) is None

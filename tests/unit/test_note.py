@@ -89,3 +89,16 @@ def test_checkpoint_round_trip_and_format() -> None:
 def test_malformed_checkpoint_bodies_are_refused(body: str) -> None:
     with pytest.raises(checkpoint.CheckpointError):
         checkpoint.parse_body(body)
+
+
+def test_a_checkpoint_root_in_non_canonical_base64_is_refused() -> None:
+    """base64 of 32 bytes ends in one character whose low 2 bits are unused: `AA...AB=` decodes
+    to the same root as `AA...AA=`. Only the canonical rendering is accepted, as for signature
+    lines, so a signed checkpoint has one text."""
+    canonical = base64.b64encode(bytes(32)).decode()
+    assert canonical.endswith("A=")
+    variant = canonical[:-2] + "B="
+    assert base64.b64decode(variant) == bytes(32)
+    assert checkpoint.parse_body(f"o\n1\n{canonical}\n").root == bytes(32)
+    with pytest.raises(checkpoint.CheckpointError, match="canonical base64"):
+        checkpoint.parse_body(f"o\n1\n{variant}\n")
