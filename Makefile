@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-# Debian packages the project needs at run time (installed with apt-get when run as root).
-SYSTEM_PACKAGES ?= libharfbuzz-subset0 poppler-utils fonts-dejavu-core
+# Debian packages the project needs (installed with apt-get when run as root); chromium is for the
+# console's browser tests (Playwright drives the system browser: it cannot download its own here).
+SYSTEM_PACKAGES ?= libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium
 
 .PHONY: setup system-packages demo test lint format bench bench-service bench-gate bench-reasons bench-install clean
 
@@ -30,8 +31,8 @@ demo: setup
 	$(VENV)/bin/govledger demo
 
 lint: setup
-	$(VENV)/bin/ruff check ledger policies reports govledger tests bench alembic
-	$(VENV)/bin/ruff format --check ledger policies reports govledger tests bench alembic
+	$(VENV)/bin/ruff check ledger policies reports console govledger tests bench alembic
+	$(VENV)/bin/ruff format --check ledger policies reports console govledger tests bench alembic
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -39,8 +40,8 @@ test: lint
 	$(PY) -m pytest -q
 
 format: setup
-	$(VENV)/bin/ruff format ledger policies reports govledger tests bench alembic
-	$(VENV)/bin/ruff check --fix ledger policies reports govledger tests bench alembic
+	$(VENV)/bin/ruff format ledger policies reports console govledger tests bench alembic
+	$(VENV)/bin/ruff check --fix ledger policies reports console govledger tests bench alembic
 
 bench: setup
 	$(PY) -m bench.ledger_bench
