@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # console's browser tests (Playwright drives the system browser: it cannot download its own here).
 SYSTEM_PACKAGES ?= libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium
 
-.PHONY: setup system-packages demo test lint format bench bench-service bench-gate bench-reasons bench-install clean
+.PHONY: setup system-packages demo test lint format bench bench-service bench-gate bench-reasons bench-install clean ui-screenshots
 
 setup: $(STAMP)
 
@@ -60,3 +60,6 @@ bench-install: setup
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+ui-screenshots: setup
+	GOVLEDGER_UI_SCREENSHOTS=docs/ui $(PY) -m pytest -q -p no:cacheprovider tests/console/test_console_browser.py

@@ -123,13 +123,18 @@ def _lineage_layout(datasets: list[str], run_id: str, model: str, row: inventory
     box_w, box_h, gap_y, col_x = 200, 44, 14, (10, 250, 490, 730)
     height = max(1, len(datasets)) * (box_h + gap_y) + gap_y
     mid = height / 2 - box_h / 2
-    data_boxes = [
+    data_boxes: list[dict[str, Any]] = [
         {"x": col_x[0], "y": gap_y + i * (box_h + gap_y), "label": d, "caption": "dataset"}
         for i, d in enumerate(datasets)
     ]
-    run_box = {"x": col_x[1], "y": mid, "label": run_id, "caption": "training run"}
-    model_box = {"x": col_x[2], "y": mid, "label": model, "caption": f"model, {row.stage}"}
-    decisions_box = {"x": col_x[3], "y": mid, "label": f"{row.recent_decisions:,} in 30 days", "caption": "decisions"}
+    run_box: dict[str, Any] = {"x": col_x[1], "y": mid, "label": run_id, "caption": "training run"}
+    model_box: dict[str, Any] = {"x": col_x[2], "y": mid, "label": model, "caption": f"model, {row.stage}"}
+    decisions_box: dict[str, Any] = {
+        "x": col_x[3],
+        "y": mid,
+        "label": f"{row.recent_decisions:,} in 30 days",
+        "caption": "decisions",
+    }
     arrows = [(b["x"] + box_w, b["y"] + box_h / 2, run_box["x"], mid + box_h / 2) for b in data_boxes]
     arrows += [
         (run_box["x"] + box_w, mid + box_h / 2, model_box["x"], mid + box_h / 2),
@@ -191,17 +196,25 @@ def decision(ledger: Ledger, decision_id: str) -> dict[str, Any]:
         recorded = queries.get_decision(conn, decision_id)
         trace = decision_trace(conn, decision_id, kinds=ledger.registry)
     entry = ledger.get(recorded["seq"])
-    chain = []
-    lineage = {node.kind: node for node in trace.lineage.nodes}
-    for kind, label in (("model", "Model version as decided"), ("training_run", "Training run")):
-        node = lineage.get(kind)
-        if node is not None:
-            chain.append({"label": label, "node": node})
+    by_kind: dict[str, list[Any]] = {}
+    for node in trace.lineage.nodes:
+        by_kind.setdefault(node.kind, []).append(node)
+    # one readable chain, in the order a reviewer follows it: what decided, under what checks, from what
+    chain: list[dict[str, Any]] = []
+    for label, nodes in (
+        ("Model version as decided", by_kind.get("model", [])),
+        ("Evaluation", trace.evaluations),
+        ("Policy", trace.policies),
+        ("Approval", trace.approvals),
+        ("Stage change", trace.stage_changes),
+        ("Training run", by_kind.get("run", []) + by_kind.get("training_run", [])),
+        ("Dataset", by_kind.get("dataset", [])),
+    ):
+        chain.extend({"label": label, "node": node} for node in nodes)
     return {
         "decision": recorded,
         "entry": entry,
         "trace": trace,
-        "lineage_nodes": trace.lineage.nodes,
         "chain": chain,
         "reasons": entry.data.get("reasons") or [],
         "pack_url": f"/v1/decisions/{path_segment(decision_id)}/trace",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from ledger.lineage import tables as t
 from ledger.storage.store import fetch_entry_data
@@ -68,7 +68,7 @@ def inventory_page(
 ) -> InventoryPage:
     """One page of model versions, with what a reviewer needs to see at a glance."""
     m = t.models
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if name_contains:
         conditions.append(m.c.name.like(f"%{_escape_like(name_contains)}%", escape="\\"))
     if stage:
@@ -139,7 +139,7 @@ def _row(conn: Connection, name: str, version: str, seq: int, stage: str, recent
 
 def approval_queue(conn: Connection, *, recent_since: str, limit: int = 200) -> list[InventoryRow]:
     """Versions whose latest evaluation passed, that are not retired, and that have fewer approvals
-    than that evaluation's policy requires: what a risk officer has to look at next."""
+    than that evaluation's policy requires (at least one): what a risk officer has to look at next."""
     e, p, a, m = t.evaluations, t.policies, t.approvals, t.models
     latest = select(e.c.name, e.c.version, func.max(e.c.seq).label("seq")).group_by(e.c.name, e.c.version).subquery()
     approved = (
@@ -157,7 +157,11 @@ def approval_queue(conn: Connection, *, recent_since: str, limit: int = 200) -> 
         .where(
             e.c.verdict == "passed",
             m.c.stage != "retired",
-            func.coalesce(approved.c.n, 0) < p.c.approvals_required,
+            # fewer than the policy requires, and never none at all: a policy that requires no
+            # approval still leaves a version nobody has looked at in the queue
+            func.coalesce(approved.c.n, 0) < func.max(p.c.approvals_required, 1)
+            if conn.dialect.name == "sqlite"
+            else func.coalesce(approved.c.n, 0) < func.greatest(p.c.approvals_required, 1),
         )
         .order_by(e.c.seq)
         .limit(limit)

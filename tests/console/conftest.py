@@ -23,8 +23,8 @@ import pytest
 import uvicorn
 
 from govledger.demo.adult_lineage import register_adult_datasets, register_trained_model
-from govledger.demo.training import train_mitigated
 from govledger.demo.fair_lending import EXCLUDED_FROM_REASONS, MONITORED, REASON_MAP_VERSION, REASON_TEXT
+from govledger.demo.training import train_mitigated
 from govledger.registry import open_ledger
 from govledger.service import service_routers
 from ledger.access.api_keys import Principal, create_api_key, split_token
