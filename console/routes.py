@@ -223,6 +223,18 @@ def decision(decision_id: str, who: Who) -> HTMLResponse:
     return page("decision.html.j2", {"who": who, **views.decision(who.ledger, decision_id)})
 
 
+@router.get("/decisions/{decision_id}/pack")
+def decision_pack(decision_id: str, who: Who) -> Response:
+    """The proof pack of the decision's trace (canonical JSON), for the in-browser check and download."""
+    if not who.may_read_decisions:
+        raise ForbiddenError(f"role {who.role} has no decision lookup (approvers and auditors do)")
+    body = views.decision_pack(who.ledger, decision_id)
+    filename = f"proofpack-{views.path_segment(decision_id)}.json"
+    return Response(
+        body, media_type="application/json", headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    )
+
+
 @router.get("/ledger", response_class=HTMLResponse)
 def ledger_page(who: Who) -> HTMLResponse:
     return page("ledger.html.j2", {"who": who, **views.ledger_state(who.ledger)})

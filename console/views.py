@@ -16,10 +16,12 @@ from ledger.lineage import inventory_reads, policy_reads, queries, registry_read
 from ledger.lineage.promotion_reads import promotion_history
 from ledger.lineage.trace import decision_trace
 from ledger.log.entry import parse_utc
+from ledger.verification.proofpack import build_pack
 
 __all__ = [
     "approval_ids",
     "decision",
+    "decision_pack",
     "decision_search",
     "describe_error",
     "inventory",
@@ -217,8 +219,16 @@ def decision(ledger: Ledger, decision_id: str) -> dict[str, Any]:
         "trace": trace,
         "chain": chain,
         "reasons": entry.data.get("reasons") or [],
-        "pack_url": f"/v1/decisions/{path_segment(decision_id)}/trace",
+        "pack_url": f"/ui/decisions/{path_segment(decision_id)}/pack",
     }
+
+
+def decision_pack(ledger: Ledger, decision_id: str) -> bytes:
+    """The canonical proof pack of every entry in the decision's trace."""
+    with ledger.read_snapshot() as conn:
+        queries.get_decision(conn, decision_id)  # 404 for an unknown decision
+        trace = decision_trace(conn, decision_id, kinds=ledger.registry)
+    return build_pack(ledger, trace.seqs, purpose=f"trace of decision {decision_id}")
 
 
 def ledger_state(ledger: Ledger) -> dict[str, Any]:

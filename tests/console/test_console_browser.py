@@ -181,3 +181,91 @@ def test_an_auditor_finds_a_decision_by_subject(open_as: Any, console: Console, 
     assert "Trace" in page.content() and "training run" in page.content().lower()
     page.screenshot(path=shots / "decision.png", full_page=False)
     assert watched.problems == []
+
+
+def _verifier_key(console: Console) -> str:
+    return str(console.ledger.key_ring().records[-1].verifier.vkey)
+
+
+def test_the_verifier_module_passes_known_answer_tests_in_the_browser(open_as: Any, console: Console) -> None:
+    """SHA-256 (FIPS 180-2 "abc"), Ed25519 (RFC 8032 test 1) and RFC 9162 inclusion proofs of a
+    7-leaf tree computed by the ledger's own Merkle code, checked by verifier.js in Chromium."""
+    from ledger.log import merkle
+
+    leaves = [merkle.leaf_hash(f"leaf {i}".encode()) for i in range(7)]
+    root = merkle.root_hash(leaves)
+    proofs = [[h.hex() for h in merkle.inclusion_proof(leaves, i)] for i in range(7)]
+    page = open_as("auditor").page
+    result = page.evaluate(
+        """async ([leaves, root, proofs]) => {
+          const v = await import('/ui/static/verifier.js');
+          const out = {};
+          out.abc = v.bytesToHex(await v.sha256(new TextEncoder().encode('abc')));
+          const pub = v.hexToBytes('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+          const sig = v.hexToBytes('e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b');
+          out.ed_ok = await v.ed25519Verify(pub, new Uint8Array(0), sig);
+          sig[0] ^= 1;
+          out.ed_bad = await v.ed25519Verify(pub, new Uint8Array(0), sig);
+          out.roots = [];
+          for (let i = 0; i < 7; i++) {
+            const r = await v.rootFromInclusionProof(v.hexToBytes(leaves[i]), i, 7, proofs[i].map(v.hexToBytes));
+            out.roots.push(v.bytesToHex(r));
+          }
+          const wrong = await v.rootFromInclusionProof(v.hexToBytes(leaves[1]), 2, 7, proofs[2].map(v.hexToBytes));
+          out.wrong = v.bytesToHex(wrong);
+          return out;
+        }""",
+        [[h.hex() for h in leaves], root.hex(), proofs],
+    )
+    assert result["abc"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert result["ed_ok"] is True and result["ed_bad"] is False
+    assert result["roots"] == [root.hex()] * 7
+    assert result["wrong"] != root.hex()
+
+
+def _verify_in_page(page: Any, key: str) -> str:
+    page.fill("#verifier-key", key)
+    page.click("#verify-form button[type=submit]")
+    page.wait_for_selector("#verify-headline")
+    return str(page.inner_text("#verify-headline"))
+
+
+def test_an_auditor_verifies_a_decision_in_the_browser(open_as: Any, console: Console, shots: Path) -> None:
+    watched = open_as("auditor")
+    page = watched.page
+    page.goto(f"/ui/decisions/{console.decision_id}")
+    headline = _verify_in_page(page, _verifier_key(console))
+    assert headline.startswith("✔ Verified"), headline
+    page.screenshot(path=shots / "decision-verified.png", full_page=True)
+    assert watched.problems == []
+
+
+def test_one_changed_byte_of_a_proof_is_named(open_as: Any, console: Console) -> None:
+    import json
+
+    page = open_as("auditor").page
+
+    def tamper(route: Any) -> None:
+        answer = route.fetch()
+        pack = json.loads(answer.body())
+        item = pack["entries"][1]
+        first = item["path"][0]
+        item["path"][0] = ("0" if first[0] != "0" else "1") + first[1:]
+        route.fulfill(response=answer, body=json.dumps(pack))
+
+    page.route("**/pack", tamper)
+    page.goto(f"/ui/decisions/{console.decision_id}")
+    headline = _verify_in_page(page, _verifier_key(console))
+    assert headline.startswith("✖ Not verified: entry "), headline
+    assert "another root" in headline
+
+
+def test_the_wrong_pinned_key_does_not_verify(open_as: Any, console: Console) -> None:
+    from ledger.log.note import generate_signer
+
+    page = open_as("auditor").page
+    page.goto(f"/ui/decisions/{console.decision_id}")
+    origin = console.ledger.key_ring().origin
+    other = generate_signer(origin).verifier.vkey  # same name, another key
+    headline = _verify_in_page(page, other)
+    assert headline.startswith("✖ Not verified: checkpoint signature"), headline
