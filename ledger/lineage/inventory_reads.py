@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, select
 
 from ledger.lineage import tables as t
+from ledger.lineage.queries import first_seq_at
 from ledger.storage.store import fetch_entry_data
 
 __all__ = ["InventoryPage", "InventoryRow", "InventorySort", "approval_queue", "inventory_page", "inventory_row"]
@@ -95,28 +96,37 @@ def inventory_row(conn: Connection, name: str, version: str, *, recent_since: st
     """One model version as the inventory lists it, or None if it is not registered."""
     m = t.models
     found = conn.execute(select(m.c.seq, m.c.stage).where(m.c.name == name, m.c.version == version)).first()
-    return None if found is None else _row(conn, name, version, found.seq, found.stage, recent_since)
+    return (
+        None if found is None else _row(conn, name, version, found.seq, found.stage, first_seq_at(conn, recent_since))
+    )
 
 
-def _row(conn: Connection, name: str, version: str, seq: int, stage: str, recent_since: str) -> InventoryRow:
-    e, p, a, d = t.evaluations, t.policies, t.approvals, t.decisions
+# Built once: a page runs each of these 50 times, and building the statements cost more than
+# running them (SQLAlchemy's expression construction, measured with cProfile).
+_e, _p, _a, _d = t.evaluations, t.policies, t.approvals, t.decisions
+_NAME, _VERSION = bindparam("name"), bindparam("version")
+_LATEST_EVALUATION = (
+    select(_e.c.evaluation_id, _e.c.seq, _e.c.verdict, _p.c.name, _p.c.version, _p.c.approvals_required)
+    .join(_p, _p.c.sha256 == _e.c.policy_sha256, isouter=True)
+    .where(_e.c.name == _NAME, _e.c.version == _VERSION)
+    .order_by(_e.c.seq.desc())
+    .limit(1)
+)
+_APPROVALS = select(func.count()).where(_a.c.name == _NAME, _a.c.version == _VERSION, _a.c.decision == "approve")
+_LAST_DECISION = select(_d.c.ts).where(_d.c.name == _NAME, _d.c.version == _VERSION).order_by(_d.c.seq.desc()).limit(1)
+_RECENT = select(func.count()).where(_d.c.name == _NAME, _d.c.version == _VERSION, _d.c.seq >= bindparam("since_seq"))
+
+
+def _row(conn: Connection, name: str, version: str, seq: int, stage: str, recent_from: int) -> InventoryRow:
+    """`recent_from`: the first sequence number of the recent period. Counting decisions by
+    sequence number reads only the (name, version, seq) index, where a filter on their time would
+    read every decision row of the model (entry times never decrease along the log)."""
+    params = {"name": name, "version": version}
     registered = fetch_entry_data(conn, seq)
-    latest = conn.execute(
-        select(e.c.evaluation_id, e.c.seq, e.c.verdict, p.c.name, p.c.version, p.c.approvals_required)
-        .join(p, p.c.sha256 == e.c.policy_sha256, isouter=True)
-        .where(e.c.name == name, e.c.version == version)
-        .order_by(e.c.seq.desc())
-        .limit(1)
-    ).first()
-    approvals = conn.execute(
-        select(func.count()).where(a.c.name == name, a.c.version == version, a.c.decision == "approve")
-    ).scalar_one()
-    last = conn.execute(
-        select(d.c.ts).where(d.c.name == name, d.c.version == version).order_by(d.c.seq.desc()).limit(1)
-    ).scalar_one_or_none()
-    recent = conn.execute(
-        select(func.count()).where(d.c.name == name, d.c.version == version, d.c.ts >= recent_since)
-    ).scalar_one()
+    latest = conn.execute(_LATEST_EVALUATION, params).first()
+    approvals = conn.execute(_APPROVALS, params).scalar_one()
+    last = conn.execute(_LAST_DECISION, params).scalar_one_or_none()
+    recent = conn.execute(_RECENT, {**params, "since_seq": recent_from}).scalar_one()
     return InventoryRow(
         name=name,
         version=version,
@@ -166,4 +176,5 @@ def approval_queue(conn: Connection, *, recent_since: str, limit: int = 200) -> 
         .order_by(e.c.seq)
         .limit(limit)
     ).all()
-    return [_row(conn, r.name, r.version, r.seq, r.stage, recent_since) for r in rows]
+    recent_from = first_seq_at(conn, recent_since)
+    return [_row(conn, r.name, r.version, r.seq, r.stage, recent_from) for r in rows]
