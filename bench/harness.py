@@ -243,7 +243,18 @@ def git_revision() -> str:
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "--no-optional-locks", "status", "--porcelain", "--", "ledger", "policies", "reports", "console", "govledger"],
+            [
+                "git",
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--",
+                "ledger",
+                "policies",
+                "reports",
+                "console",
+                "govledger",
+            ],
             capture_output=True,
             text=True,
             check=True,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, String, and_, bindparam, func, select
 
 from ledger.lineage import tables as t
 from ledger.lineage.queries import first_seq_at
@@ -87,8 +87,9 @@ def inventory_page(
         .offset(offset)
         .limit(limit)
     ).all()
+    recent_from = first_seq_at(conn, recent_since)
     return InventoryPage(
-        [_row(conn, r.name, r.version, r.seq, r.stage, recent_since) for r in page], total, offset, limit
+        [_row(conn, r.name, r.version, r.seq, r.stage, recent_from) for r in page], total, offset, limit
     )
 
 
@@ -104,7 +105,7 @@ def inventory_row(conn: Connection, name: str, version: str, *, recent_since: st
 # Built once: a page runs each of these 50 times, and building the statements cost more than
 # running them (SQLAlchemy's expression construction, measured with cProfile).
 _e, _p, _a, _d = t.evaluations, t.policies, t.approvals, t.decisions
-_NAME, _VERSION = bindparam("name"), bindparam("version")
+_NAME, _VERSION = bindparam("name", type_=String), bindparam("version", type_=String)
 _LATEST_EVALUATION = (
     select(_e.c.evaluation_id, _e.c.seq, _e.c.verdict, _p.c.name, _p.c.version, _p.c.approvals_required)
     .join(_p, _p.c.sha256 == _e.c.policy_sha256, isouter=True)
