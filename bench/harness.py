@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SOURCE_PACKAGES = ("ledger", "policies", "reports", "console", "govledger")  # a run on edited sources says so
 console = Console(stderr=True)
 
 

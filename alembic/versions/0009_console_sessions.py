@@ -1,8 +1,8 @@
 """Browser sessions of the web console (console_sessions): the SHA-256 of a random token, the API
 key it was exchanged for, and its expiry. Nothing in the log changes.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-08 02:00:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
