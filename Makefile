@@ -6,11 +6,12 @@ VENV ?= .venv
 DEMO_PORT ?= 8000
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-# Debian packages the project needs at run time (installed with apt-get when run as root).
-SYSTEM_PACKAGES ?= libharfbuzz-subset0 poppler-utils fonts-dejavu-core
+# Debian packages the project needs (installed with apt-get when run as root); chromium is for the
+# console's browser tests (Playwright drives the system browser: it cannot download its own here).
+SYSTEM_PACKAGES ?= libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium
 
 .PHONY: setup system-packages demo test lint format bench bench-service bench-gate bench-reasons bench-install clean \
-	report-images report-pngs
+	report-images report-pngs ui-screenshots bench-console
 
 setup: $(STAMP)
 
@@ -52,8 +53,8 @@ report-pngs:
 	done
 
 lint: setup
-	$(VENV)/bin/ruff check ledger policies reports govledger tests bench alembic
-	$(VENV)/bin/ruff format --check ledger policies reports govledger tests bench alembic
+	$(VENV)/bin/ruff check ledger policies reports console govledger tests bench alembic
+	$(VENV)/bin/ruff format --check ledger policies reports console govledger tests bench alembic
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -61,8 +62,8 @@ test: lint
 	$(PY) -m pytest -q
 
 format: setup
-	$(VENV)/bin/ruff format ledger policies reports govledger tests bench alembic
-	$(VENV)/bin/ruff check --fix ledger policies reports govledger tests bench alembic
+	$(VENV)/bin/ruff format ledger policies reports console govledger tests bench alembic
+	$(VENV)/bin/ruff check --fix ledger policies reports console govledger tests bench alembic
 
 bench: setup
 	$(PY) -m bench.ledger_bench
@@ -81,3 +82,9 @@ bench-install: setup
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+ui-screenshots: setup
+	GOVLEDGER_UI_SCREENSHOTS=docs/ui $(PY) -m pytest -q -p no:cacheprovider tests/console/test_console_browser.py
+
+bench-console: setup
+	$(PY) -m bench.console_bench

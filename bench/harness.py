@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SOURCE_PACKAGES = ("ledger", "policies", "reports", "console", "govledger")  # a run on edited sources says so
 console = Console(stderr=True)
 
 
@@ -243,7 +244,18 @@ def git_revision() -> str:
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "--no-optional-locks", "status", "--porcelain", "--", "ledger", "policies", "reports", "govledger"],
+            [
+                "git",
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--",
+                "ledger",
+                "policies",
+                "reports",
+                "console",
+                "govledger",
+            ],
             capture_output=True,
             text=True,
             check=True,

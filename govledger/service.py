@@ -24,8 +24,9 @@ FACTORY_PATH = "govledger.service:service_from_env"
 
 
 def service_routers() -> list[APIRouter]:
-    """The endpoints of `policies` and `reports` that the service mounts beside the ledger's; the
-    report endpoints only where the reports extra is installed (a note on stderr says so)."""
+    """The endpoints of `policies` and `reports`, and the web console (`/ui`), that the service mounts
+    beside the ledger's; the report endpoints and the console only where the reports extra (Jinja2,
+    WeasyPrint) is installed (a note on stderr says so)."""
     from policies.routes import router as policy_router
 
     routers = [policy_router]
@@ -37,6 +38,14 @@ def service_routers() -> list[APIRouter]:
         sys.stderr.write(f"govledger: note: the report endpoints are off; {install_hint('reports', exc.name)}\n")
     else:
         routers.append(report_router)
+    try:
+        from console.routes import router as console_router
+    except ModuleNotFoundError as exc:
+        if missing_extra(exc) is None:
+            raise
+        sys.stderr.write(f"govledger: note: the web console (/ui) is off; {install_hint('reports', exc.name)}\n")
+    else:
+        routers.append(console_router)
     return routers
 
 

@@ -178,10 +178,13 @@ def _serve(settings: Settings, workdir: Path, port: int) -> None:
 
     with open_ledger(settings) as ledger:
         token, _ = create_api_key(ledger, name="demo auditor (browse)", role="auditor", actor=local_actor())
+        officer, _ = create_api_key(ledger, name="demo risk officer (browse)", role="approver", actor=local_actor())
     out.print(
-        f"\n[bold]The service is running on http://127.0.0.1:{port}[/bold] (OpenAPI docs at /docs); "
-        f"an auditor key for browsing: {token}\n"
-        f"e.g. curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/v1/models?stage=production\n"
+        f"\n[bold]The service is running on http://127.0.0.1:{port}[/bold] (OpenAPI docs at /docs).\n"
+        f"[bold]Web console: http://127.0.0.1:{port}/ui/[/bold]; sign in with one of these keys:\n"
+        f"  risk officer (approves, promotes, issues reports): {officer}\n"
+        f"  auditor (reads, looks up and verifies decisions):  {token}\n"
+        f"API, e.g. curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/v1/models?stage=production\n"
         "Ctrl-C stops it."
     )
     uvicorn.run(full_app(settings), host=DEMO_HOST, port=port, log_level="warning")

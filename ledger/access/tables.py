@@ -7,11 +7,11 @@ revocation and subject erasure are ledger entries.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, LargeBinary, String, Table
+from sqlalchemy import BigInteger, Column, LargeBinary, String, Table
 
 from ledger.storage.tables import metadata
 
-__all__ = ["api_keys", "subject_keys"]
+__all__ = ["api_keys", "console_sessions", "subject_keys"]
 
 api_keys = Table(
     "api_keys",
@@ -33,4 +33,17 @@ subject_keys = Table(
     Column("key", LargeBinary(32), nullable=True),  # NULL once erased
     Column("created_at", String(32), nullable=False),
     Column("erased_at", String(32), nullable=True),
+)
+
+# Browser sessions of the web console: an API key exchanged once for a random session token, so
+# the key itself never reaches the browser. Only the token's SHA-256 is stored; a row ends at its
+# expiry or at sign-out (deleted). Not a ledger entry: a session writes nothing to the log, and
+# what a signed-in person does is recorded under their key, as over the API.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_sha256", LargeBinary(32), primary_key=True),
+    Column("key_id", String(32), nullable=False, index=True),
+    Column("created_at", BigInteger, nullable=False),  # Unix seconds (wall clock: sessions are not evidence)
+    Column("expires_at", BigInteger, nullable=False),
 )

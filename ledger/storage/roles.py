@@ -15,6 +15,8 @@ migration URL) creates and owns the schema; the app role (the one in the service
   it may already destroy one by one; it gives nothing over the log. A cost: a table owner can add
   triggers to it, which would run as whoever later writes to it, so migrations that write rows of
   `subject_keys` must check its triggers first (none does today);
+* DELETE on exactly the tables whose rows end (`APP_DELETES`): the web console's sessions, which
+  sign-out and expiry remove (they are not evidence; what a session does is appended as entries);
 * membership of ``pg_checkpoint`` (the CHECKPOINT after an erasure's VACUUM).
 
 It cannot UPDATE, DELETE or TRUNCATE entries or checkpoints, DROP or DISABLE a trigger, or change
@@ -29,11 +31,20 @@ from sqlalchemy import Engine
 
 from ledger.errors import InvalidInputError
 
-__all__ = ["APP_UPDATES", "apply_grants", "check_identifier", "create_roles_sql", "grant_sql", "prepare_app_role"]
+__all__ = [
+    "APP_DELETES",
+    "APP_UPDATES",
+    "apply_grants",
+    "check_identifier",
+    "create_roles_sql",
+    "grant_sql",
+    "prepare_app_role",
+]
 
 # Tables the service UPDATEs (and where): ledger/storage/store.py (log_head), ledger/lineage/projector.py
 # (lineage_models: a model's stage), ledger/access/api_keys.py (api_keys: revocation).
 APP_UPDATES = ("log_head", "lineage_models", "api_keys")
+APP_DELETES = ("console_sessions",)
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -71,6 +82,7 @@ def grant_sql(app: str, *, schema: str = "public") -> list[str]:
         f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA {schema} TO {app}",
         f"REVOKE INSERT ON {schema}.alembic_version FROM {app}",
         f"GRANT UPDATE ON {', '.join(f'{schema}.{table}' for table in APP_UPDATES)} TO {app}",
+        f"GRANT DELETE ON {', '.join(f'{schema}.{table}' for table in APP_DELETES)} TO {app}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {app}",
         f"GRANT CREATE ON SCHEMA {schema} TO {app}",
         f"ALTER TABLE {schema}.subject_keys OWNER TO {app}",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("ledger", "policies", "reports", "govledger")
+PACKAGES = ("ledger", "policies", "reports", "console", "govledger")
 
 
 def _private_imports(source: str) -> list[str]:
