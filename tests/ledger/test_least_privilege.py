@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from govledger.cli import main
 from govledger.registry import open_ledger
 from ledger.access.api_keys import create_api_key
+from ledger.access.sessions import SessionStore
 from ledger.config import Settings
 from ledger.privacy.sealing import erase_subject
 from ledger.storage.sequencer import CheckpointPolicy
@@ -109,6 +110,11 @@ def test_app_role_cannot_touch_triggers_or_entries_but_the_service_writes(
         facts = build_chain(gov)
         record(gov, facts, "d-1", "applicant-1", APPLICANT)
         token, created = create_api_key(gov, name="scorer", role="producer", actor=RISK_OFFICER)
+        sessions = SessionStore(gov.engine)  # the web console's sign-in and sign-out (INSERT, DELETE)
+        signed = sessions.sign_in(token)
+        assert signed is not None and sessions.resolve(signed[0]) is not None
+        sessions.sign_out(signed[0])
+        assert sessions.resolve(signed[0]) is None
         key_id = gov.get(created.seq).data["key_id"]
         gov.append("access.key_revoked", {"key_id": key_id, "reason": "rotated"}, actor=RISK_OFFICER)
         erasure = erase_subject(gov, "applicant-1", reason="request", actor=RISK_OFFICER)
