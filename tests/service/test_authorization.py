@@ -73,6 +73,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/reports/bias-audit/{name}/{version}"): VIEW,
     ("POST", "/v1/reports/bias-audit/{name}/{version}/issue"): ISSUE,
     ("GET", "/v1/reports/attestation"): VIEW,
+    ("GET", "/v1/reports/attestation.{fmt}"): VIEW,
     ("POST", "/v1/reports/attestation/issue"): ISSUE,
     ("GET", "/v1/reports/issued/{pdf_sha256}"): READ,
 }
