@@ -34,11 +34,28 @@ def _scalar(value: Any) -> str | int | float | bool | None:
     return f"<{type(value).__name__}>"
 
 
-def describe_model(model: Any, features: list[str]) -> dict[str, Any]:
-    """`estimator`, `hyperparameters` and `input_features` for a `model.registered` payload."""
-    described: dict[str, Any] = {"estimator": _class_path(model), "input_features": [f[:_MAX_TEXT] for f in features]}
+def _params(model: Any, prefix: str = "") -> dict[str, Any]:
     get_params = getattr(model, "get_params", None)
-    if callable(get_params):
-        params = get_params(deep=False)
-        described["hyperparameters"] = {str(k)[:_MAX_TEXT]: _scalar(v) for k, v in sorted(params.items())}
+    if not callable(get_params):
+        return {}
+    return {f"{prefix}{k}"[:_MAX_TEXT]: _scalar(v) for k, v in sorted(get_params(deep=False).items())}
+
+
+def describe_model(model: Any, features: list[str]) -> dict[str, Any]:
+    """`estimator`, `hyperparameters` and `input_features` for a `model.registered` payload.
+
+    A scikit-learn Pipeline is named with its steps ("sklearn.pipeline.Pipeline: OneHotEncoder →
+    LogisticRegression"), and its hyperparameters are each step's, prefixed `step__` as
+    `set_params` spells them: the pipeline's own (`memory`, `verbose`) say nothing of the model."""
+    steps = getattr(model, "steps", None)
+    estimator = _class_path(model)
+    hyperparameters = _params(model)
+    if isinstance(steps, list) and all(isinstance(s, tuple) and len(s) == 2 for s in steps):
+        estimator = f"{estimator}: {' → '.join(type(step).__name__ for _, step in steps)}"[:_MAX_TEXT]
+        hyperparameters = {}
+        for name, step in steps:
+            hyperparameters.update(_params(step, f"{name}__"))
+    described: dict[str, Any] = {"estimator": estimator, "input_features": [f[:_MAX_TEXT] for f in features]}
+    if hyperparameters:
+        described["hyperparameters"] = dict(list(hyperparameters.items())[:500])
     return described

@@ -59,7 +59,7 @@ def test_dossier_is_deterministic_complete_and_cites_the_ledger(governed: Govern
         assert dataset_id in text and hashes[dataset_id][:16] in text
     for rule in evaluation["rules"]:  # the recorded values, as printed (4 significant digits)
         if rule["verdict"] == "not_evaluated":  # a class the data lacks: named, with no value
-            assert rule["rule_id"] in first.html and "NOT EVALUATED" in words
+            assert rule["rule_id"] in first.html and "NOT EVALUATED" in first.html
             continue
         assert rule["rule_id"] in text and f"{rule['value']:.4g}" in text and rule["worst_group"] in text
         for group in rule["groups"]:
@@ -68,11 +68,12 @@ def test_dossier_is_deterministic_complete_and_cites_the_ledger(governed: Govern
     assert words.count("excluded:") >= len(excluded) > 0  # small groups listed as excluded, with the reason
     for group in excluded:
         assert f"{group['group']} (excluded)" in words  # the chart's label
-    assert "PASSED" in text and "current stage production" in words
+    assert "PASSED" in text and "stage production since" in words
     assert SR_CITATION in words
-    assert "Not applicable: no explainability rule was evaluated" in words
+    assert "No explainability rule was evaluated on this artifact" in words
     assert "rui (risk officer)" in words and "dana (data scientist)" in words  # approver vs run recorder
-    assert "refuses an approval recorded by the same key" in words and "cites the latest evaluation" in words
+    assert "refuses an approval by the key that recorded the training run" in words
+    assert "cites the latest evaluation" in words
     assert f"{DECISIONS} decisions" in words and "1 overridden" in words
     assert "Evidence appendix" in text
 
@@ -84,8 +85,8 @@ def test_dossier_of_a_blocked_an_undocumented_and_an_unknown_model(governed: Gov
     words = flat(text)
     assert_complete(text)
     assert "BLOCKED" in text and "FAIL" in text and "Open findings" in text
-    assert "Not deployed" in words and "Not applicable: no approval of this version is recorded" in words
-    assert "Not applicable: this version has logged no decision" in words
+    assert "Not deployed" in words and "No approval of this version is recorded" in words
+    assert "This version has logged no decision" in words
     assert "None: no promotion of this version was refused by the gate" in words
 
     # the gate refuses its promotion: the refusal is on the record, and in the promotion history
@@ -121,8 +122,8 @@ def test_dossier_of_a_blocked_an_undocumented_and_an_unknown_model(governed: Gov
     assert_complete(text)
     assert "2 (this version)" in words and "abababababababab" in text
     assert "Not recorded: the registration" in words and "no limitations" in words and "no monitoring plan" in words
-    assert "Not applicable: no evaluation of this artifact is recorded" in words
-    assert "No evaluation of this artifact under the active policy is recorded" in words
+    assert "No evaluation of this artifact is recorded" in words
+    assert "No evaluation of this artifact under it: a promotion would be refused" in words
 
     with pytest.raises(NotFoundError):
         prepare(ledger, build_dossier, name="no-such-model", version="1")
