@@ -24,10 +24,10 @@ from ledger.storage.tables import entries
 __all__ = [
     "AppealRow",
     "MonthOfDecisions",
-    "ReviewCoverage",
-    "appeals_of_model",
     "PeriodDecision",
+    "ReviewCoverage",
     "ReviewOutcome",
+    "appeals_of_model",
     "decisions_by_month",
     "decisions_in_period",
     "erasure_seqs",

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import sklearn.metrics as skm
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sklearn.calibration import calibration_curve
+from sqlalchemy import func, select
 
 from ledger.api import Ledger, local_actor
 from ledger.lineage import tables as t
