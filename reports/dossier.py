@@ -416,13 +416,15 @@ def _composition(primary: dict[str, Any] | None) -> list[dict[str, str]]:
     if not validation:
         return []
     total = validation["overall"]["count"]
-    return [
-        {
-            "class": name,
-            "groups": ", ".join(f"{g['group']} {g['count']:,} ({100 * g['count'] / total:.1f}%)" for g in groups),
-        }
-        for name, groups in validation["by_class"].items()
-    ]
+    composition = []
+    for name, groups in validation["by_class"].items():
+        ordered = sorted(groups, key=lambda g: (-g["count"], g["group"]))
+        shown = ", ".join(f"{g['group']} {g['count']:,} ({100 * g['count'] / total:.1f}%)" for g in ordered[:6])
+        rest = ordered[6:]
+        if rest:
+            shown += f", and {len(rest)} more ({sum(g['count'] for g in rest):,} rows)"
+        composition.append({"class": name, "groups": shown})
+    return composition
 
 
 def _oversight_view(model: dict[str, Any], oversight: dict[str, Any], withheld: list[int]) -> dict[str, Any]:

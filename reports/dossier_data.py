@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 
 from ledger.api import Ledger
-from ledger.errors import NotFoundError, PrivacyError
+from ledger.errors import NotFoundError
 from ledger.lineage import decision_reads, policy_reads, promotion_reads, registry_reads
 from ledger.log.entry import Actor, Entry
-from ledger.privacy.sealing import ErasedInput, read_decision_input
+from ledger.privacy.sealing import read_decision_inputs
 from ledger.storage.db import Connection
 from reports.evidence import Evidence
 
@@ -390,18 +390,15 @@ class DossierReader:
         counts: dict[str, dict[str, list[int]]] = {c: {} for c in columns}
         unknown = dict.fromkeys(columns, 0)
         withheld: list[int] = []  # adverse decisions referred to a person: no lawful reason could be given
-        for row in rows:
+        sealed = [(row.subject_ref, row.decision_id, row.entry.data.get("input")) for row in rows]
+        readable = [(s, d, one) for s, d, one in sealed if isinstance(one, dict)]
+        opened = iter(read_decision_inputs(self.conn, readable))
+        for row, (_, _, one) in zip(rows, sealed, strict=True):
             explanation = row.entry.data.get("explanation")
             if row.adverse and isinstance(explanation, dict) and explanation.get("review_required"):
                 withheld.append(row.seq)
-            sealed = row.entry.data.get("input")
-            clear: Any = None
-            if sealed is not None:
-                try:
-                    clear = read_decision_input(self.conn, row.subject_ref, row.decision_id, sealed)
-                except (PrivacyError, NotFoundError):
-                    clear = None
-            fields = clear if isinstance(clear, dict) and not isinstance(clear, ErasedInput) else {}
+            clear = next(opened) if isinstance(one, dict) else None
+            fields = clear if isinstance(clear, dict) else {}
             for name_, column in columns.items():
                 value = fields.get(column)
                 if value is None or (isinstance(value, str) and not value.strip()):

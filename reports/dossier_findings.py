@@ -212,13 +212,15 @@ def risk_register(
             (c for c, m in zip(performance["rows"][0]["cells"], performance["metrics"], strict=True) if m == "AUC"),
             None,
         )
-        small = [r["label"] for r in performance["rows"] if r["too_small"]]
+        small = performance["too_small_classes"]
         rows.append(
             {
                 "risk": "Weak or uneven discrimination between outcomes",
                 "evidence": f"AUC {auc['value']} ({auc['interval']})" if auc else "AUC not measured (no scores)",
                 "mitigation": "per-group performance with intervals reviewed at validation",
-                "status": "open: groups too small to assess: " + ", ".join(small) if small else "monitored",
+                "status": f"open: groups under {performance['min_group_size']} rows not assessed ({', '.join(small)})"
+                if small
+                else "monitored",
             }
         )
     promise = model.get("human_oversight")

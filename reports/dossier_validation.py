@@ -23,6 +23,7 @@ __all__ = [
     "production_view",
 ]
 
+MAX_GROUPS_SHOWN = 8  # per class: the largest groups that can be assessed; the rest in one summary line
 METRIC_LABELS = {
     "accuracy": "Accuracy",
     "roc_auc": "AUC",
@@ -30,6 +31,20 @@ METRIC_LABELS = {
     "false_positive_rate": "FPR",
     "precision": "Precision",
 }
+
+
+def shown_groups(groups: list[dict[str, Any]], compared: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """The groups a table lists one per row: those `compared(group)` accepts, largest first, at
+    most MAX_GROUPS_SHOWN; and one line naming the rest with their rows. Why: a class such as
+    national origin has forty groups, most of a few rows, and a row each would bury the rest."""
+    eligible = sorted((g for g in groups if compared(g)), key=lambda g: (-g["count"], g["group"]))
+    shown = eligible[:MAX_GROUPS_SHOWN]
+    rest = sorted((g for g in groups if g not in shown), key=lambda g: (-g["count"], g["group"]))
+    if not rest:
+        return shown, None
+    rows = sum(g["count"] for g in rest)
+    names = ", ".join(f"{g['group']} {g['count']:,}" for g in rest)
+    return shown, f"{len(rest)} more group{'s' if len(rest) != 1 else ''} ({rows:,} rows): {names}"
 
 
 def _cell(metric: dict[str, Any] | None) -> dict[str, str]:
@@ -65,17 +80,21 @@ def performance_view(ev: dict[str, Any]) -> dict[str, Any] | None:
             "too_small": None,
         }
     ]
+    hidden = []
     for name, groups in validation["by_class"].items():
-        for group in groups:
+        shown, rest = shown_groups(groups, lambda g: not g.get("too_small"))
+        for group in shown:
             rows.append(
                 {
                     "label": f"{name}: {group['group']}",
                     "count": f"{group['count']:,}",
                     "cells": [_cell(group["metrics"].get(m)) for m in metrics],
                     "confusion": _confusion(group),
-                    "too_small": group.get("too_small"),
+                    "too_small": None,
                 }
             )
+        if rest:
+            hidden.append(f"{name}: {rest}")
     return {
         "metrics": [METRIC_LABELS[m] for m in metrics],
         "rows": rows,
@@ -84,6 +103,8 @@ def performance_view(ev: dict[str, Any]) -> dict[str, Any] | None:
         "seed": settings["seed"],
         "min_group_size": settings["min_group_size"],
         "has_confusion": rows[0]["confusion"] is not None,
+        "hidden": hidden,
+        "too_small_classes": [n for n, gs in validation["by_class"].items() if any(g.get("too_small") for g in gs)],
     }
 
 
@@ -120,8 +141,9 @@ def intersectional_view(ev: dict[str, Any], threshold: float | None, *, id_prefi
     crossed = (ev.get("validation") or {}).get("intersectional")
     if not crossed:
         return None
+    listed, rest = shown_groups(crossed["groups"], lambda g: not g.get("too_small"))
     rows = []
-    for g in crossed["groups"]:
+    for g in listed:
         interval, ratio_interval = g.get("interval"), g.get("ratio_interval")
         rows.append(
             {
@@ -148,7 +170,7 @@ def intersectional_view(ev: dict[str, Any], threshold: float | None, *, id_prefi
             id_prefix=id_prefix,
         )
     lowest = min((r for r in compared if r["raw_ratio"] is not None), key=lambda r: r["raw_ratio"], default=None)
-    return {"by": " × ".join(crossed["by"]), "rows": rows, "chart": chart, "lowest": lowest}
+    return {"by": " × ".join(crossed["by"]), "rows": rows, "chart": chart, "lowest": lowest, "rest": rest}
 
 
 def _headline(ev: dict[str, Any], metric: str) -> str:
@@ -232,8 +254,11 @@ def production_view(
         min_size, min_share = minimums.get(name, default)
         evaluated = _rates({g["group"]: [g["count"], g.get("selected", 0)] for g in groups}, min_size, min_share)
         logged = _rates(production["counts"][name], min_size, min_share)
+        sizes = [{"group": g, "count": c["n"], "compared": c["ratio"] is not None} for g, c in evaluated.items()]
+        sizes += [{"group": g, "count": 0, "compared": False} for g in logged if g not in evaluated]
+        listed, rest = shown_groups(sizes, lambda g: g["compared"])
         rows = []
-        for group in sorted(set(evaluated) | set(logged)):
+        for group in [g["group"] for g in listed]:
             e_n, e_rate, e_ratio = _shown_rate(evaluated.get(group))
             p_n, p_rate, p_ratio = _shown_rate(logged.get(group))
             rows.append(
@@ -250,6 +275,7 @@ def production_view(
                 "e_low": e_low,
                 "p_low": p_low,
                 "e_low_text": fmt(e_low),
+                "rest": rest,
                 "minimum": f"{min_size} rows" + (f" and {100 * min_share:g}% of rows" if min_share else ""),
                 "p_low_text": fmt(p_low),
             }

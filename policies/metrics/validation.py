@@ -48,7 +48,7 @@ class ValidationSettings:
     min_group_size: int = 30  # smaller groups are listed, without an interval, and marked as too small
     calibration_bins: int = 10
     roc_points: int = 60  # the ROC curve is downsampled to at most this many points
-    max_intersection: int = 3  # classes crossed at most (more would leave few rows per cell)
+    max_intersection: int = 2  # classes crossed at most (a third leaves few rows per cell)
 
     def as_record(self) -> dict[str, Any]:
         return {
