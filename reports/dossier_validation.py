@@ -267,10 +267,12 @@ def production_view(
             )
         e_low = min((c["ratio"] for c in evaluated.values() if c["ratio"] is not None), default=None)
         p_low = min((c["ratio"] for c in logged.values() if c["ratio"] is not None), default=None)
+        unrecorded = production["unknown"][name] == production["decisions"]
         classes.append(
             {
                 "name": name,
-                "rows": rows,
+                "rows": [] if unrecorded else rows,
+                "unrecorded": unrecorded,
                 "unknown": f"{production['unknown'][name]:,}",
                 "e_low": e_low,
                 "p_low": p_low,
