@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from ledger.api import local_actor
 from ledger.errors import NotFoundError, PromotionBlockedError
 from ledger.lineage import tables as t
-from reports.charts import bar_chart_svg
+from reports.charts import Panel, Series, bar_chart_svg, curve_panels_svg
 from reports.document import prepare, render
 from reports.dossier import CHECKLIST, SR_CITATION, build_dossier
 from tests.reports.conftest import DECISIONS, Governed
@@ -141,3 +142,20 @@ def test_bar_chart_svg_is_deterministic_and_inlinable() -> None:
     assert "dc:date" not in first and "Female" in first and "threshold 0.8" in first and "n/a" in first
     with pytest.raises(ValueError, match="labels"):
         bar_chart_svg(["a"], [1.0, 2.0], title="mismatch")
+
+
+def test_curve_panels_svg_is_deterministic_with_distinct_ids() -> None:
+    calibration = Panel(
+        "Calibration", "predicted", "observed", [Series("model", [0.1, 0.5, 0.9], [0.2, 0.4, 0.95])], "ideal"
+    )
+    roc = Panel("ROC", "FPR", "TPR", [Series("a", [0, 0.2, 1], [0, 0.7, 1]), Series("b", [0, 1], [0, 1])], "chance")
+    first = curve_panels_svg([calibration, roc], id_prefix="one")
+    assert first == curve_panels_svg([calibration, roc], id_prefix="one")
+    assert first.startswith("<svg") and "dc:date" not in first and "Calibration" in first and "chance" in first
+    other = curve_panels_svg([roc], id_prefix="two")
+    ids = set(re.findall(r'id="([^"]+)"', first)) & set(re.findall(r'id="([^"]+)"', other))
+    assert not ids  # two charts inline in one document without clashing ids
+    with pytest.raises(ValueError, match="x values"):
+        curve_panels_svg([Panel("bad", "x", "y", [Series("s", [0.1], [0.1, 0.2])], "ideal")])
+    with pytest.raises(ValueError, match="no panel"):
+        curve_panels_svg([])
