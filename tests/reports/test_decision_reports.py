@@ -177,6 +177,17 @@ def test_decision_trace_report(governed: Governed, tmp_path: Path) -> None:
     erased = html_of(ledger, build_decision, decision_id=erased_id)
     assert "The subject was erased" in erased and "no longer readable" in erased
     assert "No human review of this decision is recorded" in erased
+    # the summary: derived from the decision and the model's review promise
+    assert first_draft.content.outcome == (
+        f"income-mitigated@1 decided deny on {data['ts_start'][:10]}; "
+        "a person's review (overridden) changed it to approve."
+    )
+    assert not [f for f in first_draft.content.findings.items if f.severity == "fail"]
+    severity = {
+        f.title: f.severity for f in prepare(ledger, build_decision, decision_id=erased_id).content.findings.items
+    }
+    assert severity["No human review recorded"] == "fail"  # adverse, and the intended use promises review
+    assert severity["The subject was erased: the input is unreadable"] == "info"
 
     with pytest.raises(NotFoundError):
         prepare(ledger, build_decision, decision_id="no-such-decision")
