@@ -22,10 +22,14 @@ def _class_path(value: Any) -> str:
 
 
 def _scalar(value: Any) -> str | int | float | bool | None:
-    if value is None or isinstance(value, bool | int | str):
-        return value[:_MAX_TEXT] if isinstance(value, str) else value
-    if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else str(value)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)[:_MAX_TEXT]
+    if isinstance(value, int):
+        return int(value)  # int() also turns a numpy integer (an int subclass) into a plain int
+    if isinstance(value, float):  # numpy.float64 is a float subclass: plain float, and NaN/inf as text
+        return float(value) if value == value and abs(value) != float("inf") else str(value)
     if hasattr(value, "get_params"):  # a nested estimator: its class says what it is
         return _class_path(value)
     item = getattr(value, "item", None)  # numpy scalars
