@@ -33,12 +33,18 @@ METRIC_LABELS = {
 }
 
 
-def shown_groups(groups: list[dict[str, Any]], compared: Any) -> tuple[list[dict[str, Any]], str | None]:
+def shown_groups(
+    groups: list[dict[str, Any]], compared: Any, *, keep: Any = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """The groups a table lists one per row: those `compared(group)` accepts, largest first, at
-    most MAX_GROUPS_SHOWN; and one line naming the rest with their rows. Why: a class such as
-    national origin has forty groups, most of a few rows, and a row each would bury the rest."""
+    most MAX_GROUPS_SHOWN, always with the one `keep(group)` names (the reference group a ratio is
+    taken to); and one line naming the rest with their rows. Why: a class such as national origin
+    has forty groups, most of a few rows, and a row each would bury the rest."""
     eligible = sorted((g for g in groups if compared(g)), key=lambda g: (-g["count"], g["group"]))
     shown = eligible[:MAX_GROUPS_SHOWN]
+    kept = [g for g in eligible[MAX_GROUPS_SHOWN:] if keep is not None and keep(g)]
+    if kept:
+        shown = [*shown[: MAX_GROUPS_SHOWN - len(kept)], *kept]
     rest = sorted((g for g in groups if g not in shown), key=lambda g: (-g["count"], g["group"]))
     if not rest:
         return shown, None
@@ -141,7 +147,9 @@ def intersectional_view(ev: dict[str, Any], threshold: float | None, *, id_prefi
     crossed = (ev.get("validation") or {}).get("intersectional")
     if not crossed:
         return None
-    listed, rest = shown_groups(crossed["groups"], lambda g: not g.get("too_small"))
+    listed, rest = shown_groups(
+        crossed["groups"], lambda g: not g.get("too_small"), keep=lambda g: g.get("ratio") == 1.0
+    )
     rows = []
     for g in listed:
         interval, ratio_interval = g.get("interval"), g.get("ratio_interval")
@@ -256,7 +264,8 @@ def production_view(
         logged = _rates(production["counts"][name], min_size, min_share)
         sizes = [{"group": g, "count": c["n"], "compared": c["ratio"] is not None} for g, c in evaluated.items()]
         sizes += [{"group": g, "count": 0, "compared": False} for g in logged if g not in evaluated]
-        listed, rest = shown_groups(sizes, lambda g: g["compared"])
+        reference = {group for group, cell in evaluated.items() if cell["ratio"] == 1.0}
+        listed, rest = shown_groups(sizes, lambda g: g["compared"], keep=lambda g, ref=reference: g["group"] in ref)
         rows = []
         for group in [g["group"] for g in listed]:
             e_n, e_rate, e_ratio = _shown_rate(evaluated.get(group))
