@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -135,7 +136,10 @@ def gate(
         mapping = mapping.merged(parse_mapping_file(classes))
     if proxy:
         mapping = mapping.merged(ClassMapping({}, tuple(p.strip() for p in proxy if p.strip())))
-    inputs = GateInputs(model, data, target, mapping, loaded, trust=tuple(trusted), threshold=threshold)
+    described: dict[str, Any] = {}  # filled by evaluate() once the model has scored the data
+    inputs = GateInputs(
+        model, data, target, mapping, loaded, trust=tuple(trusted), threshold=threshold, described=described.update
+    )
     remote = RemoteLedger(server, api_key or "") if server is not None else None
     ledger = state(ctx).open() if remote is None else None
     try:
@@ -146,7 +150,7 @@ def gate(
             assert ledger is not None
             facts = facts_from(ledger)
         if registration is not None:
-            facts = _registering(facts, registration, ledger, remote, register_locally, register_remotely)
+            facts = _registering(facts, registration, ledger, remote, register_locally, register_remotely, described)
         try:
             evaluation = evaluate(inputs, facts)
         except GateServiceError as exc:
@@ -199,16 +203,18 @@ def _registering(
     remote: RemoteLedger | None,
     locally: Callable[..., list[int]],
     remotely: Callable[..., None],
+    described: dict[str, Any],
 ) -> FactsProvider:
     """The facts provider, registering the model first: `evaluate` asks for facts only after the
     model, the data and the mapping were read and the model scored the data, so bad input still
     records nothing."""
 
     def provide(artifact_sha256: str, data_sha256: str) -> LineageFacts:
+        described_registration = replace(registration, described=dict(described))
         if remote is not None:
-            remotely(remote, registration, artifact_sha256)
+            remotely(remote, described_registration, artifact_sha256)
         else:
-            locally(ledger, registration, artifact_sha256, actor=local_actor())
+            locally(ledger, described_registration, artifact_sha256, actor=local_actor())
         return facts(artifact_sha256, data_sha256)
 
     return provide

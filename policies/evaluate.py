@@ -26,6 +26,7 @@ from ledger.log.canonical import canonical_json
 from policies.artifacts import TrustedType, load_model_audited, trusted_types
 from policies.data_rules import measure_data
 from policies.datafiles import read_data
+from policies.describe import describe_model
 from policies.explain import GlobalExplanation, explain_model
 from policies.explain import rules as explain_rules
 from policies.facts import LineageFacts
@@ -33,6 +34,7 @@ from policies.judge import Judgement, judge, not_evaluated, overall_verdict
 from policies.loader import LoadedPolicy
 from policies.metrics.fairness import FAIRNESS_METRICS, measure_fairness, scoring_rate_selections
 from policies.metrics.performance import PERFORMANCE_METRICS, measure_performance
+from policies.metrics.validation import measure_validation
 from policies.predictions import binary, check_threshold, predict
 from policies.protected import ClassMapping, Coverage, class_frame, coverage, features_on_prohibited_bases
 from policies.results import Measurement, MetricInputError
@@ -65,6 +67,9 @@ class GateInputs:
     # types trusted beyond the policy's `trust:` (--trust, the environment; a plain name: from Python)
     trust: tuple[TrustedType | str, ...] = ()
     threshold: float | None = None  # --threshold; wins over the policy's `threshold:`
+    # Called with the model's description (policies.describe) once it has scored the data and
+    # before the facts are read, so `gate --register` records what was evaluated.
+    described: Callable[[dict[str, Any]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,8 @@ class Evaluation:
     coverage: Coverage = field(default_factory=lambda: Coverage((), (), None))
     parameters: dict[str, Any] = field(default_factory=dict)
     trusted_types: dict[str, Any] | None = None  # TrustAudit.as_record() of the model file
+    # Measured performance, curves and intersectional rates, whatever the rules (policies.metrics.validation)
+    validation: dict[str, Any] | None = None
 
     @property
     def verdict(self) -> str:
@@ -161,6 +168,7 @@ class Evaluation:
                 "shortfall": self.coverage.shortfall,
             },
             **({"trusted_types": self.trusted_types} if self.trusted_types is not None else {}),
+            **({"validation": _json_safe(self.validation)} if self.validation is not None else {}),
         }
         if model is None:
             return {"evaluation_id": None, **body}
@@ -259,6 +267,8 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
     threshold = _threshold(inputs)
     predictions = predict(model, frame[features], threshold=None if threshold is None else threshold["value"])
     y_pred, y_score = predictions.selected, predictions.score
+    if inputs.described is not None:
+        inputs.described(describe_model(model, features))
     facts = facts_for(model_sha256, data_sha256)
     bases = requirements.prohibited_bases or list(inputs.classes.columns)
     context = _Context(groups, inputs.classes, features_on_prohibited_bases(features, inputs.classes, bases), bases)
@@ -309,6 +319,13 @@ def evaluate(inputs: GateInputs, facts_for: FactsProvider) -> Evaluation:
             "predictions": predictions.as_record(),
         },
         trusted_types=loaded.audit.as_record(),
+        validation=measure_validation(
+            y_true,
+            y_pred,
+            y_score,
+            groups[[name for name in inputs.classes.columns if name in groups.columns]],
+            probabilities=predictions.score_kind == "probability",
+        ),
     )
 
 

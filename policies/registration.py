@@ -14,7 +14,7 @@ has scored the data: bad input still writes nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.api import Ledger
@@ -34,6 +34,8 @@ class Registration:
     version: str
     run_id: str
     training_data: tuple[str, ...] = ()
+    # estimator, hyperparameters, input_features read off the scored model (policies.describe)
+    described: dict[str, Any] = field(default_factory=dict)
 
     def run_payload(self, artifact_sha256: str) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class Registration:
             "model": {"name": self.name, "version": self.version},
             "artifact_sha256": artifact_sha256,
             "run_id": self.run_id,
+            **self.described,
         }
 
 

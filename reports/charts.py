@@ -17,8 +17,10 @@ import io
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["FIGURE_SIZE", "bar_chart_svg"]
+__all__ = ["FIGURE_SIZE", "Panel", "Series", "bar_chart_svg", "curve_panels_svg"]
 
 FIGURE_SIZE = (6.4, 2.9)  # inches; every chart has this size, whatever it shows
 _SALT = "govledger"
@@ -35,6 +37,7 @@ _PRESENTATION = frozenset(
     }
 )  # fmt: skip
 _BAR = "#4a6f94"
+_LINES = ("#4a6f94", "#c2741f", "#3b8a4a", "#8a3b7a")
 _MISSING = "#777777"
 _MIN_SLOTS = 6
 
@@ -111,11 +114,75 @@ def bar_chart_svg(
         axes.set_xlabel(xlabel)
         axes.spines["top"].set_visible(False)
         axes.spines["right"].set_visible(False)
-        figure.tight_layout()
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
+        return _svg(figure, id_prefix)
     finally:
         plt.close(figure)
+
+
+def _svg(figure: Any, id_prefix: str | None) -> str:
+    """The figure as inlinable SVG text with prefixed ids (see `bar_chart_svg`)."""
+    figure.tight_layout()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     svg = _STYLE.sub(_attributes, _PROLOG.sub("", buffer.getvalue(), count=1))
     prefix = id_prefix if id_prefix is not None else "c" + hashlib.sha256(svg.encode("utf-8")).hexdigest()[:10]
     return _ID.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a curve panel: a legend label and its points."""
+
+    label: str
+    x: Sequence[float]
+    y: Sequence[float]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One square panel of `curve_panels_svg`: axes from 0 to 1, a dotted diagonal (the perfectly
+    calibrated model, or the chance line of a ROC) named by `diagonal`."""
+
+    title: str
+    xlabel: str
+    ylabel: str
+    series: Sequence[Series]
+    diagonal: str
+
+
+def curve_panels_svg(panels: Sequence[Panel], *, id_prefix: str | None = None) -> str:
+    """Side-by-side line charts on the unit square (calibration, ROC), in one figure of the common
+    size: two small curves read better next to each other than each across a page."""
+    if not panels:
+        raise ValueError("no panel to draw")
+    _configure()
+    import matplotlib.pyplot as plt
+
+    figure, grid = plt.subplots(1, len(panels), figsize=FIGURE_SIZE, squeeze=False)
+    try:
+        for axes, panel in zip(grid[0], panels, strict=True):
+            axes.plot([0, 1], [0, 1], color=_MISSING, linestyle=":", linewidth=1.0, label=panel.diagonal)
+            for number, line in enumerate(panel.series):
+                if len(line.x) != len(line.y):
+                    raise ValueError(f"{panel.title}: {len(line.x)} x values but {len(line.y)} y values")
+                colour = _LINES[number % len(_LINES)]
+                axes.plot(
+                    line.x,
+                    line.y,
+                    color=colour,
+                    linewidth=1.2,
+                    marker="." if len(line.x) <= 20 else None,
+                    label=line.label,
+                )
+            axes.set_xlim(0, 1)
+            axes.set_ylim(0, 1)
+            axes.set_aspect("equal")
+            axes.set_title(panel.title)
+            axes.set_xlabel(panel.xlabel)
+            axes.set_ylabel(panel.ylabel)
+            axes.legend(loc="lower right", fontsize=6.5, frameon=False)
+            axes.spines["top"].set_visible(False)
+            axes.spines["right"].set_visible(False)
+        return _svg(figure, id_prefix)
+    finally:
+        plt.close(figure)

@@ -16,6 +16,8 @@ the model; this module assembles the report and holds its checklist.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ledger.api import Ledger
 from reports.checklist import ChecklistItem
 from reports.decision_chain import chain_sections
@@ -23,6 +25,7 @@ from reports.decision_context import decision_context
 from reports.decision_facts import DecisionFacts, load_decision
 from reports.document import Content
 from reports.evidence import Evidence
+from reports.findings import Finding, Findings
 
 __all__ = ["CHECKLIST", "DecisionFacts", "build_decision", "decision_context", "load_decision"]
 
@@ -38,7 +41,60 @@ def build_decision(ledger: Ledger, evidence: Evidence, *, decision_id: str) -> C
         subject=f"decision {decision_id}",
         template="decision.html.j2",
         context=context,
+        outcome=decision_outcome(context),
+        findings=decision_findings(facts, context),
     )
+
+
+def decision_outcome(context: dict[str, Any]) -> str:
+    """One sentence: what the model decided, when, and what the person reviewing it made of it."""
+    decision, output, final = context["decision"], context["output"], context["final"]
+    text = f"{context['model']['key']} decided {output['decision']} on {decision['ts_start'][:10]}"
+    if final["review_outcome"] is None:
+        return text + "; no human review is recorded."
+    if final["changed"]:
+        return text + f"; a person's review ({final['review_outcome']}) changed it to {final['decision']}."
+    return text + f"; a person's review {final['review_outcome']} it."
+
+
+def decision_findings(facts: DecisionFacts, context: dict[str, Any]) -> Findings:
+    """Findings about this decision, each from a record: an adverse decision without the review
+    the model's intended use promises, reasons withheld or naming a protected attribute, an open
+    appeal, an erased input, a model that was not passed by its latest evaluation."""
+    items: list[Finding] = []
+    output, seq = context["output"], facts.entry.seq
+    promise = (facts.model.data.get("human_oversight") or {}).get("review")
+    reviewed = bool(facts.reviews)
+    if not reviewed and (promise == "every_decision" or (promise == "every_adverse" and output["adverse"])):
+        what = "every decision" if promise == "every_decision" else "every adverse decision"
+        items.append(
+            Finding(
+                "fail", "No human review recorded", f"The model's intended use promises {what} is reviewed.", (seq,)
+            )
+        )
+    explanation = context["explanation"]
+    if output["adverse"] and not explanation["reasons"]:
+        items.append(Finding("warn", "Principal reasons withheld", str(explanation["no_reasons_why"]), (seq,)))
+    if context["protected"]["in_reasons"] != "none":
+        items.append(
+            Finding("fail", "A principal reason names a protected attribute", context["protected"]["in_reasons"])
+        )
+    answered = {r.data.get("appeal_id") for r in facts.reviews} - {None}
+    for appeal in facts.appeals:
+        if appeal.data["appeal_id"] not in answered:
+            items.append(Finding("warn", f"Appeal {appeal.data['appeal_id']} is open", "", (appeal.seq,)))
+    if facts.erasure is not None:
+        items.append(Finding("info", "The subject was erased: the input is unreadable", "", (facts.erasure.seq,)))
+    latest = facts.evaluations[-1] if facts.evaluations else None
+    if latest is None:
+        items.append(Finding("insufficient", "No evaluation of the model's artifact before the decision"))
+    elif latest.data["verdict"] != "passed":
+        items.append(
+            Finding(
+                "warn", f"The latest evaluation before the decision was {latest.data['verdict']}", "", (latest.seq,)
+            )
+        )
+    return Findings(items=tuple(items))
 
 
 CHECKLIST = [

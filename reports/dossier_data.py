@@ -15,11 +15,12 @@ import yaml
 from ledger.api import Ledger
 from ledger.errors import NotFoundError
 from ledger.lineage import decision_reads, policy_reads, promotion_reads, registry_reads
-from ledger.log.entry import Entry
+from ledger.log.entry import Actor, Entry
+from ledger.privacy.sealing import read_decision_inputs
 from ledger.storage.db import Connection
 from reports.evidence import Evidence
 
-__all__ = ["DossierReader", "fmt", "when"]
+__all__ = ["DossierReader", "fmt", "when", "who"]
 
 VERDICT_LABELS = {
     "pass": "PASS",
@@ -28,6 +29,8 @@ VERDICT_LABELS = {
     "not_evaluated": "NOT EVALUATED",
 }
 MAX_CITED_REVIEWS = 100
+MAX_CHALLENGERS = 4  # other models shown beside this one; the newest evaluation of each
+_ALL_TIME = ("0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z")
 _DATASET_OPTIONAL = ("licence", "derived_from", "transformation", "description", "collection_period")
 
 
@@ -40,6 +43,12 @@ def fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:.4g}"
+
+
+def who(actor: Actor) -> str:
+    """An actor as printed: a key's person name and role as its name carries them; a local
+    operating-system account says so, since it names no person (e.g. "root (local account)")."""
+    return f"{actor.name} (local account)" if actor.id.startswith("local:") else actor.name
 
 
 def when(ts: str) -> str:
@@ -98,7 +107,7 @@ def _policy_text(text: str) -> dict[str, Any]:
     except yaml.YAMLError:
         parsed = None
     if not isinstance(parsed, dict):
-        return {"references": [], "description": None, "rules": {}}
+        return {"references": [], "description": None, "rules": {}, "minimums": {}}
     rules = {
         str(r["id"]): " ".join(str(r["description"]).split())
         for r in parsed.get("rules") or []
@@ -106,7 +115,13 @@ def _policy_text(text: str) -> dict[str, Any]:
     }
     references = parsed.get("references") or []
     description = parsed.get("description")
+    minimums = {
+        str(r["id"]): (int(r.get("min_group_size") or 0), float(r.get("min_group_share") or 0.0))
+        for r in parsed.get("rules") or []
+        if isinstance(r, dict) and "id" in r
+    }
     return {
+        "minimums": minimums,
         "references": [str(r) for r in references] if isinstance(references, list) else [str(references)],
         "description": " ".join(str(description).split()) if description else None,
         "rules": rules,
@@ -268,7 +283,7 @@ class DossierReader:
         result = []
         for seq in seqs:
             entry, ref = self.cite(seq, "evaluation of the model artifact (rule results, per-group tables)")
-            result.append({**entry.data, "seq": seq, "ref": ref, "ts": when(entry.ts), "actor": entry.actor.name})
+            result.append({**entry.data, "seq": seq, "ref": ref, "ts": when(entry.ts), "actor": who(entry.actor)})
         return result
 
     def evaluation_seq(self, evaluation_id: str) -> int | None:
@@ -317,3 +332,81 @@ class DossierReader:
             "refs": refs,
             "truncated": len(rows) > MAX_CITED_REVIEWS,
         }
+
+    def challengers(self, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
+        """Other artifacts evaluated under the same policy version on the same data (same content
+        hash), newest evaluation of each: the effective-challenge comparison SR 26-2 asks for."""
+        artifact = evaluation["model_artifact_sha256"]
+        data = evaluation["dataset"]["content_sha256"]
+        seen: set[str] = {artifact}
+        found = []
+        for seq in policy_reads.evaluation_seqs_under_policy(
+            self.conn, evaluation["policy"]["sha256"], as_of=self.size
+        ):
+            entry = self.ledger.get(seq)
+            other = entry.data
+            if other["model_artifact_sha256"] in seen or other["dataset"]["content_sha256"] != data:
+                continue
+            seen.add(other["model_artifact_sha256"])
+            model = other["model"]
+            _, ref = self.cite(
+                seq, f"evaluation of {model['name']}@{model['version']} (challenger, same policy and data)"
+            )
+            row = registry_reads.model_version(self.conn, model["name"], model["version"], as_of=self.size)
+            stage = "registered"
+            if row is not None:
+                changes = registry_reads.stage_changes(self.conn, model["name"], model["version"], as_of=self.size)
+                stage = changes[-1].stage if changes else "registered"
+            found.append({**other, "seq": seq, "ref": ref, "ts": when(entry.ts), "stage": stage})
+            if len(found) == MAX_CHALLENGERS:
+                break
+        return found
+
+    def oversight(self, name: str, version: str) -> dict[str, Any]:
+        """Review coverage of the version's decisions and its appeals, open or answered."""
+        coverage = decision_reads.review_coverage(self.conn, name, version, as_of=self.size)
+        appeals = []
+        for appeal in decision_reads.appeals_of_model(self.conn, name, version, as_of=self.size):
+            _, ref = self.cite(appeal.seq, f"appeal {appeal.appeal_id} against decision {appeal.decision_id}")
+            answer = None
+            for review_seq in appeal.review_seqs:
+                review = self.ledger.get(review_seq)
+                if review.data.get("appeal_id") == appeal.appeal_id:
+                    answer = {"ref": self.cite(review_seq, f"review answering appeal {appeal.appeal_id}")[1]}
+                    answer["outcome"] = review.data.get("outcome")
+                    break
+            appeals.append(
+                {"appeal_id": appeal.appeal_id, "decision_id": appeal.decision_id, "ref": ref, "answer": answer}
+            )
+        return {"coverage": coverage, "appeals": appeals}
+
+    def production_groups(self, name: str, version: str, columns: dict[str, str]) -> dict[str, Any]:
+        """Per protected class, each group's decisions and approvals among the version's logged
+        decisions, read from the sealed inputs (`columns`: class -> input field, the evaluation's
+        mapping). Decisions whose input is erased, unreadable or lacks the field count as unknown."""
+        rows = decision_reads.decisions_in_period(
+            self.conn, name, version, since=_ALL_TIME[0], until=_ALL_TIME[1], as_of=self.size
+        )
+        counts: dict[str, dict[str, list[int]]] = {c: {} for c in columns}
+        unknown = dict.fromkeys(columns, 0)
+        withheld: list[int] = []  # adverse decisions referred to a person: no lawful reason could be given
+        sealed = [(row.subject_ref, row.decision_id, row.entry.data.get("input")) for row in rows]
+        readable = [(s, d, one) for s, d, one in sealed if isinstance(one, dict)]
+        opened = iter(read_decision_inputs(self.conn, readable))
+        for row, (_, _, one) in zip(rows, sealed, strict=True):
+            explanation = row.entry.data.get("explanation")
+            if row.adverse and isinstance(explanation, dict) and explanation.get("review_required"):
+                withheld.append(row.seq)
+            clear = next(opened) if isinstance(one, dict) else None
+            fields = clear if isinstance(clear, dict) else {}
+            for name_, column in columns.items():
+                value = fields.get(column)
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    unknown[name_] += 1
+                    continue
+                cell = counts[name_].setdefault(str(value).strip(), [0, 0])
+                cell[0] += 1
+                cell[1] += 0 if row.adverse else 1
+        if withheld:
+            self.cite(withheld[0], "first adverse decision whose reasons were withheld for review")
+        return {"decisions": len(rows), "counts": counts, "unknown": unknown, "withheld": withheld}

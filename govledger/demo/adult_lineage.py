@@ -15,7 +15,8 @@ from govledger.demo.adult import COLUMNS, PreparedAdult
 from govledger.demo.training import SENSITIVE, TARGET
 from ledger.api import Ledger
 from ledger.log.entry import Actor
-from policies.artifacts import artifact_sha256
+from policies.artifacts import artifact_sha256, load_model
+from policies.describe import describe_model
 from policies.evaluate import library_versions
 
 __all__ = ["LICENCE", "model_documentation", "register_adult_datasets", "register_trained_model"]
@@ -83,10 +84,15 @@ DESCRIPTIONS = {
 }
 
 
-def model_documentation(kind: str = "baseline") -> dict[str, str]:
+def model_documentation(kind: str = "baseline") -> dict[str, Any]:
     return {
         "description": DESCRIPTIONS.get(kind, DESCRIPTIONS["baseline"]),
         "use_domain": "credit",
+        "human_oversight": {
+            "review": "every_adverse",
+            "description": "A credit officer reviews every adverse outcome before the applicant is told, "
+            "and may override it (decision.reviewed records the outcome and the reason)",
+        },
         "intended_use": "Pre-screening of applications; every adverse outcome is reviewed by a person",
         "out_of_scope_uses": "Final credit decisions without human review; employment decisions",
         "owner": "Credit risk analytics",
@@ -109,8 +115,11 @@ def register_trained_model(
     parameters: dict[str, Any],
     actor: Actor,
 ) -> str:
-    """Record the training run and register the model version; returns the artifact's SHA-256."""
+    """Record the training run and register the model version (its estimator, hyperparameters and
+    input features read off the saved file, as `gate --register` does); returns the artifact's SHA-256."""
     artifact = artifact_sha256(model_path)
+    fitted = load_model(model_path)
+    features = [str(f) for f in getattr(fitted, "feature_names_in_", [])]
     ledger.append(
         "training_run.recorded",
         {
@@ -130,6 +139,7 @@ def register_trained_model(
             "artifact_sha256": artifact,
             "run_id": run_id,
             **model_documentation(str(parameters.get("kind", "baseline"))),
+            **describe_model(fitted, features),
         },
         actor=actor,
     )

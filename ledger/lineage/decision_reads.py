@@ -22,13 +22,17 @@ from ledger.storage.db import rows_matching
 from ledger.storage.tables import entries
 
 __all__ = [
+    "AppealRow",
     "MonthOfDecisions",
     "PeriodDecision",
+    "ReviewCoverage",
     "ReviewOutcome",
+    "appeals_of_model",
     "decisions_by_month",
     "decisions_in_period",
     "erasure_seqs",
     "recorded_decisions",
+    "review_coverage",
     "review_outcomes",
 ]
 
@@ -48,6 +52,24 @@ class MonthOfDecisions:
 class ReviewOutcome:
     seq: int  # the `decision.reviewed` entry
     outcome: str
+
+
+@dataclass(frozen=True)
+class ReviewCoverage:
+    """How many decisions (and adverse ones) a version logged, and how many of each a person reviewed."""
+
+    decisions: int
+    adverse: int
+    reviewed: int  # distinct decisions with at least one review
+    adverse_reviewed: int
+
+
+@dataclass(frozen=True)
+class AppealRow:
+    seq: int  # the `decision.appealed` entry
+    appeal_id: str
+    decision_id: str
+    review_seqs: tuple[int, ...]  # reviews of the same decision recorded after the appeal
 
 
 @dataclass(frozen=True)
@@ -98,6 +120,46 @@ def review_outcomes(conn: Connection, name: str, version: str, *, as_of: int) ->
         .order_by(r.c.seq)
     ).all()
     return [ReviewOutcome(row.seq, row.outcome) for row in rows]
+
+
+def review_coverage(conn: Connection, name: str, version: str, *, as_of: int) -> ReviewCoverage:
+    """Decisions of a version and the share a person reviewed: what a dossier compares with the
+    review the intended use promises (`human_oversight`)."""
+    d, r = t.decisions, t.reviews
+    reviewed = select(r.c.decision_id).where(r.c.seq < as_of).distinct().subquery()
+    is_reviewed = reviewed.c.decision_id.is_not(None)
+    row = conn.execute(
+        select(
+            func.count(),
+            func.sum(case((d.c.adverse.is_(True), 1), else_=0)),
+            func.sum(case((is_reviewed, 1), else_=0)),
+            func.sum(case((is_reviewed & d.c.adverse.is_(True), 1), else_=0)),
+        )
+        .select_from(d.outerjoin(reviewed, reviewed.c.decision_id == d.c.decision_id))
+        .where(d.c.name == name, d.c.version == version, d.c.seq < as_of)
+    ).one()
+    return ReviewCoverage(*(int(v or 0) for v in row))
+
+
+def appeals_of_model(conn: Connection, name: str, version: str, *, as_of: int) -> list[AppealRow]:
+    """The appeals against a version's decisions, oldest first, each with the reviews of the same
+    decision recorded after it (the report reads them to see which answers the appeal)."""
+    d, a, r = t.decisions, t.appeals, t.reviews
+    appeals = conn.execute(
+        select(a.c.seq, a.c.appeal_id, a.c.decision_id)
+        .join(d, d.c.decision_id == a.c.decision_id)
+        .where(d.c.name == name, d.c.version == version, a.c.seq < as_of)
+        .order_by(a.c.seq)
+    ).all()
+    found = []
+    for appeal in appeals:
+        later = conn.execute(
+            select(r.c.seq)
+            .where(r.c.decision_id == appeal.decision_id, r.c.seq > appeal.seq, r.c.seq < as_of)
+            .order_by(r.c.seq)
+        ).scalars()
+        found.append(AppealRow(appeal.seq, appeal.appeal_id, appeal.decision_id, tuple(later)))
+    return found
 
 
 def decisions_in_period(

@@ -25,6 +25,7 @@ __all__ = [
     "PublishedPolicy",
     "RecordedEvaluation",
     "evaluation_seqs_of_artifact",
+    "evaluation_seqs_under_policy",
     "evaluations_page",
     "newest_active_policy",
     "published_policies",
@@ -120,6 +121,16 @@ def evaluation_seqs_of_artifact(conn: Connection, artifact_sha256: str, *, as_of
     e = t.evaluations
     query = select(e.c.seq).where(e.c.artifact_sha256 == artifact_sha256, *before_log_size(e.c.seq, as_of))
     return list(conn.execute(query.order_by(e.c.seq.desc())).scalars())
+
+
+def evaluation_seqs_under_policy(
+    conn: Connection, policy_sha256: str, *, as_of: int | None = None, limit: int = 50
+) -> list[int]:
+    """The newest `limit` evaluations under one policy version (any model), newest first: the
+    candidates a dossier compares its model with (challengers on the same policy)."""
+    e = t.evaluations
+    query = select(e.c.seq).where(e.c.policy_sha256 == policy_sha256, *before_log_size(e.c.seq, as_of))
+    return list(conn.execute(query.order_by(e.c.seq.desc()).limit(limit)).scalars())
 
 
 def evaluations_page(

@@ -161,6 +161,10 @@ class EvaluationRecorded(Payload):
     protected_classes: ProtectedClassesUsed | None = None
     trusted_types: TrustedTypes | None = None  # absent in entries written before it was recorded
     summary: Text | None = None
+    # Measured performance per group with intervals, confusion matrices, calibration and ROC points,
+    # intersectional selection rates (policies.metrics.validation); absent in older entries. Not
+    # judged: the rules are; this is what a validator reads whatever rules the policy holds.
+    validation: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _distinct_rules(self) -> EvaluationRecorded:

@@ -23,6 +23,7 @@ __all__ = [
     "DecisionRecorded",
     "DecisionReviewed",
     "DecisionsDropped",
+    "HumanOversight",
     "Identifier",
     "ModelPromoted",
     "ModelRef",
@@ -123,6 +124,22 @@ class TrainingRunRecorded(Payload):
     ended_at: UtcTime | None = None
 
 
+class HumanOversight(Payload):
+    """What the intended use promises about human review of decisions, in a form a report can
+    check against the reviews logged: `every_adverse` (each adverse decision reviewed by a person),
+    `every_decision`, `sampled` (at least `sample_share` of decisions) or `none`."""
+
+    review: Literal["every_adverse", "every_decision", "sampled", "none"]
+    sample_share: float | None = Field(default=None, gt=0.0, le=1.0)
+    description: Text | None = None  # who reviews, with what authority, how to override
+
+    @model_validator(mode="after")
+    def _share_for_sampled(self) -> HumanOversight:
+        if (self.review == "sampled") != (self.sample_share is not None):
+            raise ValueError("sample_share is given exactly when review is 'sampled'")
+        return self
+
+
 class ModelRegistered(Payload):
     model: ModelRef
     artifact_sha256: Sha256Hex
@@ -141,6 +158,8 @@ class ModelRegistered(Payload):
     estimator: ShortText | None = None  # e.g. "sklearn.linear_model.LogisticRegression"
     hyperparameters: dict[ShortText, JsonScalar] | None = Field(default=None, max_length=500)
     input_features: list[ShortText] | None = Field(default=None, max_length=5000)
+    # The review the intended use promises, checked by the dossier against the reviews logged.
+    human_oversight: HumanOversight | None = None
 
 
 class ApprovalRecorded(Payload):

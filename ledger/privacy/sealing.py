@@ -36,7 +36,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -74,6 +74,7 @@ __all__ = [
     "get_or_create_subject_key",
     "open_input",
     "read_decision_input",
+    "read_decision_inputs",
     "seal_input",
     "seal_subject_input",
     "subject_keys_for",
@@ -356,6 +357,28 @@ def read_decision_input(
     if row.key is None:
         return ErasedInput(erased_at=row.erased_at)
     return open_input(bytes(row.key), decision_id, sealed)
+
+
+def read_decision_inputs(
+    conn: Connection, sealed: Sequence[tuple[str, str, Mapping[str, Any]]]
+) -> list[Any | ErasedInput | None]:
+    """The clear inputs of many decisions ((subject_ref, decision_id, sealed) each), with one key
+    query for all: a report over 10,000 decisions otherwise spends seconds on 10,000 queries.
+    None where an input cannot be read (no key, or it does not open); ErasedInput if erased."""
+    rows = _key_rows(conn, sorted({subject_ref for subject_ref, _, _ in sealed}))
+    found: list[Any | ErasedInput | None] = []
+    for subject_ref, decision_id, one in sealed:
+        row = rows.get(subject_ref)
+        if row is None:
+            found.append(None)
+        elif row[0] is None:
+            found.append(ErasedInput(erased_at=row[1]))
+        else:
+            try:
+                found.append(open_input(bytes(row[0]), decision_id, one))
+            except PrivacyError:
+                found.append(None)
+    return found
 
 
 # -- ledger-level helpers ------------------------------------------------------------------

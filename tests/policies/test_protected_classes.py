@@ -21,7 +21,7 @@ from govledger.cli import main
 from ledger.api import Ledger, local_actor
 from ledger.errors import InvalidInputError
 from ledger.log.entry import Actor
-from policies.artifacts import artifact_sha256, save_model
+from policies.artifacts import artifact_sha256, load_model, save_model
 from policies.loader import load_policy
 from policies.protected import (
     ClassMapping,
@@ -372,6 +372,16 @@ def test_register_records_the_run_and_the_model_in_the_same_step(
     assert code == 0, out + err
     kinds = [e.kind for e in gov.entries()][-3:]
     assert kinds == ["training_run.recorded", "model.registered", "evaluation.recorded"]
+    # what was trained is read off the model the gate scored, not typed
+    registered = gov.entries(kind="model.registered")[-1].data
+    fitted = load_model(lender["fair"])
+    assert registered["estimator"] == f"{type(fitted).__module__}.{type(fitted).__qualname__}" or registered[
+        "estimator"
+    ].startswith("sklearn.pipeline.Pipeline: ")
+    assert registered["input_features"] == [str(f) for f in fitted.feature_names_in_]
+    assert registered["hyperparameters"] and all(
+        v is None or isinstance(v, str | int | float | bool) for v in registered["hyperparameters"].values()
+    )
     size = gov.size
     code, out, err = gate(*args(lender, "fair", "four-fifths", "--sensitive", "sex=gender", *step))
     assert code == 0 and "was already recorded" in out and gov.size == size, out + err

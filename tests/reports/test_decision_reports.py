@@ -99,18 +99,18 @@ def test_decision_trace_report(governed: Governed, tmp_path: Path) -> None:
     for item in TRACE_CHECKLIST:
         assert item.marker in text, item
     # the decision record
-    assert f"{decision_id} #{seq}" in text
+    assert f"Decision {decision_id} is recorded as ledger entry #{seq}" in words
     assert data["request_id"] in text and data["trace_id"] in text
     assert data["ts_start"] in text and data["ts_end"] in text
     assert data["model_artifact_sha256"][:16] in text
     assert data["model_artifact_sha256"] in text.replace(" ", "")  # in full in section 12
     assert data["input"]["commitment"][:16] in text
-    assert "sealed per subject" in words and "The subject has not been erased" in words
+    assert "sealed under the subject's own key" in words and f"no erasure of subject {data['subject_ref']}" in words
     assert f"Not applicable: {data['not_applicable']['reference_database_id']}" in words
     assert f"Not applicable: {data['not_applicable']['notice']}" in words
     retention = data["retention"]
     assert f"class {retention['retention_class']}, earliest purge {retention['earliest_purge']}" in words
-    assert f"Score {float(data['output']['score']):.4f} (range 0 to 1)" in text
+    assert f"with a score of {float(data['output']['score']):.4f} (range 0 to 1)" in words
     # principal reasons, in order, and the explanation metadata
     reasons = data["explanation"]["reason_codes"]
     assert 1 <= len(reasons) <= 4
@@ -124,10 +124,10 @@ def test_decision_trace_report(governed: Governed, tmp_path: Path) -> None:
     review = ledger.get(review_seq)
     assert review.actor.name in words and "overridden" in text
     assert review.data["override_reason"] in words and f"#{review_seq}" in text
-    assert "approve (review: overridden)" in words
+    assert f"Outcome after human review: approve (overridden, #{review_seq})" in words
     # the lineage: promotion, evaluation and approval, run, datasets back to the raw file
-    assert f"Promotion to production entry {data['promotion_seq']}" in words
-    assert "approval-1" in text and "four-fifths gate passed" in words
+    assert "Promotion to production" in words and f"#{data['promotion_seq']}" in text
+    assert "approval-1" in words and "four-fifths gate passed" in words
     with ledger.read_snapshot() as conn:
         evaluation = conn.execute(
             select(t.evaluations).where(t.evaluations.c.artifact_sha256 == data["model_artifact_sha256"])
@@ -139,12 +139,13 @@ def test_decision_trace_report(governed: Governed, tmp_path: Path) -> None:
         if rule["verdict"] == "not_evaluated":  # a protected class the data lacks
             assert rule["rule_id"] in text.replace(" ", "")
             continue
-        assert f"{rule['rule_id']} {rule['metric']}" in text and f"{rule['value']:.4f}" in text
+        assert f"{rule['rule_id']} {rule['value']:.4f} {rule['verdict']}" in words
     hashes = dict(datasets)
     for dataset_id in ("adult-train", "adult-raw-train"):
         assert hashes[dataset_id][:12] in text and hashes[dataset_id] in text.replace(" ", "")
     assert "adult-eval" in text  # the evaluation data
-    assert "run-mitigated" in text and "dataset:adult-train derived_from dataset:adult-raw-train" in words
+    assert "run-mitigated" in text and "adult-train (training input)" in words
+    assert "derived from adult-raw-train" in words
 
     # every entry the report relies on is in the evidence appendix, proven against the checkpoint
     cited = {item.seq for item in first_draft.evidence.items()}
@@ -168,6 +169,17 @@ def test_decision_trace_report(governed: Governed, tmp_path: Path) -> None:
     erased = html_of(ledger, build_decision, decision_id=erased_id)
     assert "The subject was erased" in erased and "no longer readable" in erased
     assert "No human review of this decision is recorded" in erased
+    # the summary: derived from the decision and the model's review promise
+    assert first_draft.content.outcome == (
+        f"income-mitigated@1 decided deny on {data['ts_start'][:10]}; "
+        "a person's review (overridden) changed it to approve."
+    )
+    assert not [f for f in first_draft.content.findings.items if f.severity == "fail"]
+    severity = {
+        f.title: f.severity for f in prepare(ledger, build_decision, decision_id=erased_id).content.findings.items
+    }
+    assert severity["No human review recorded"] == "fail"  # adverse, and the intended use promises review
+    assert severity["The subject was erased: the input is unreadable"] == "info"
 
     with pytest.raises(NotFoundError):
         prepare(ledger, build_decision, decision_id="no-such-decision")
@@ -339,6 +351,8 @@ def test_decision_report_lists_appeals_and_the_review_that_answers_one(governed:
         "requests": ["human_review", "correction"],
     }
     appealed = ledger.append("decision.appealed", appeal, actor=RISK_OFFICER)
+    findings = prepare(ledger, build_decision, decision_id=decision_id).content.findings
+    assert [f.severity for f in findings.items if f.title == "Appeal apl-7 is open"] == ["warn"]
     review = {
         "decision_id": decision_id,
         "outcome": "reversed",
@@ -353,6 +367,8 @@ def test_decision_report_lists_appeals_and_the_review_that_answers_one(governed:
     assert "apl-7" in html and "my income was entered wrongly" in html and "human review, correction" in html
     assert f"#{appealed.seq}" in html  # cited, so the evidence appendix proves it
     assert "answers appeal apl-7" in html
+    findings = prepare(ledger, build_decision, decision_id=decision_id).content.findings
+    assert not [f for f in findings.items if f.title.startswith("Appeal")]  # answered by the review
 
 
 def test_a_decision_referred_for_review_gets_a_notice_that_names_no_reason(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from ledger.api import local_actor
 from ledger.errors import NotFoundError, PromotionBlockedError
 from ledger.lineage import tables as t
-from reports.charts import bar_chart_svg
+from reports.charts import Panel, Series, bar_chart_svg, curve_panels_svg
 from reports.document import prepare, render
 from reports.dossier import CHECKLIST, SR_CITATION, build_dossier
 from tests.reports.conftest import DECISIONS, Governed
@@ -59,7 +60,7 @@ def test_dossier_is_deterministic_complete_and_cites_the_ledger(governed: Govern
         assert dataset_id in text and hashes[dataset_id][:16] in text
     for rule in evaluation["rules"]:  # the recorded values, as printed (4 significant digits)
         if rule["verdict"] == "not_evaluated":  # a class the data lacks: named, with no value
-            assert rule["rule_id"] in first.html and "NOT EVALUATED" in words
+            assert rule["rule_id"] in first.html and "NOT EVALUATED" in first.html
             continue
         assert rule["rule_id"] in text and f"{rule['value']:.4g}" in text and rule["worst_group"] in text
         for group in rule["groups"]:
@@ -68,11 +69,12 @@ def test_dossier_is_deterministic_complete_and_cites_the_ledger(governed: Govern
     assert words.count("excluded:") >= len(excluded) > 0  # small groups listed as excluded, with the reason
     for group in excluded:
         assert f"{group['group']} (excluded)" in words  # the chart's label
-    assert "PASSED" in text and "current stage production" in words
+    assert "PASSED" in text and "stage production since" in words
     assert SR_CITATION in words
-    assert "Not applicable: no explainability rule was evaluated" in words
+    assert "No explainability rule was evaluated on this artifact" in words
     assert "rui (risk officer)" in words and "dana (data scientist)" in words  # approver vs run recorder
-    assert "refuses an approval recorded by the same key" in words and "cites the latest evaluation" in words
+    assert "refuses an approval by the key that recorded the training run" in words
+    assert "cites the latest evaluation" in words
     assert f"{DECISIONS} decisions" in words and "1 overridden" in words
     assert "Appendix: evidence and how to verify" in text
 
@@ -84,8 +86,8 @@ def test_dossier_of_a_blocked_an_undocumented_and_an_unknown_model(governed: Gov
     words = flat(text)
     assert_complete(text)
     assert "BLOCKED" in text and "FAIL" in text and "Open findings" in text
-    assert "Not deployed" in words and "Not applicable: no approval of this version is recorded" in words
-    assert "Not applicable: this version has logged no decision" in words
+    assert "Not deployed" in words and "No approval of this version is recorded" in words
+    assert "This version has logged no decision" in words
     assert "None: no promotion of this version was refused by the gate" in words
 
     # the gate refuses its promotion: the refusal is on the record, and in the promotion history
@@ -121,8 +123,8 @@ def test_dossier_of_a_blocked_an_undocumented_and_an_unknown_model(governed: Gov
     assert_complete(text)
     assert "2 (this version)" in words and "abababababababab" in text
     assert "Not recorded: the registration" in words and "no limitations" in words and "no monitoring plan" in words
-    assert "Not applicable: no evaluation of this artifact is recorded" in words
-    assert "No evaluation of this artifact under the active policy is recorded" in words
+    assert "No evaluation of this artifact is recorded" in words
+    assert "No evaluation of this artifact under it: a promotion would be refused" in words
 
     with pytest.raises(NotFoundError):
         prepare(ledger, build_dossier, name="no-such-model", version="1")
@@ -140,3 +142,20 @@ def test_bar_chart_svg_is_deterministic_and_inlinable() -> None:
     assert "dc:date" not in first and "Female" in first and "threshold 0.8" in first and "n/a" in first
     with pytest.raises(ValueError, match="labels"):
         bar_chart_svg(["a"], [1.0, 2.0], title="mismatch")
+
+
+def test_curve_panels_svg_is_deterministic_with_distinct_ids() -> None:
+    calibration = Panel(
+        "Calibration", "predicted", "observed", [Series("model", [0.1, 0.5, 0.9], [0.2, 0.4, 0.95])], "ideal"
+    )
+    roc = Panel("ROC", "FPR", "TPR", [Series("a", [0, 0.2, 1], [0, 0.7, 1]), Series("b", [0, 1], [0, 1])], "chance")
+    first = curve_panels_svg([calibration, roc], id_prefix="one")
+    assert first == curve_panels_svg([calibration, roc], id_prefix="one")
+    assert first.startswith("<svg") and "dc:date" not in first and "Calibration" in first and "chance" in first
+    other = curve_panels_svg([roc], id_prefix="two")
+    ids = set(re.findall(r'id="([^"]+)"', first)) & set(re.findall(r'id="([^"]+)"', other))
+    assert not ids  # two charts inline in one document without clashing ids
+    with pytest.raises(ValueError, match="x values"):
+        curve_panels_svg([Panel("bad", "x", "y", [Series("s", [0.1], [0.1, 0.2])], "ideal")])
+    with pytest.raises(ValueError, match="no panel"):
+        curve_panels_svg([])
