@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from ledger.lineage.schemas import Identifier, ModelRef, Sha256Hex, ShortText, Text, Version
-from ledger.log.kinds import FreeJson, Payload
+from ledger.log.kinds import FreeJson, LargeFreeJson, Payload
 
 __all__ = [
     "ApprovalCount",
@@ -164,7 +164,7 @@ class EvaluationRecorded(Payload):
     # Measured performance per group with intervals, confusion matrices, calibration and ROC points,
     # intersectional selection rates (policies.metrics.validation); absent in older entries. Not
     # judged: the rules are; this is what a validator reads whatever rules the policy holds.
-    validation: dict[str, Any] | None = None
+    validation: LargeFreeJson | None = None
 
     @model_validator(mode="after")
     def _distinct_rules(self) -> EvaluationRecorded:

@@ -17,8 +17,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 __all__ = [
     "MAX_FREE_JSON_BYTES",
     "MAX_FREE_JSON_DEPTH",
+    "MAX_LARGE_FREE_JSON_BYTES",
     "FreeJson",
     "KeyRotated",
+    "LargeFreeJson",
     "LogCreated",
     "NoteRecorded",
     "Payload",
@@ -61,9 +63,9 @@ MAX_FREE_JSON_DEPTH = 32
 MAX_FREE_JSON_BYTES = 64 * 1024
 
 
-def _check_free_json(value: dict[str, Any]) -> dict[str, Any]:
+def _check_free_json(value: dict[str, Any], max_bytes: int = MAX_FREE_JSON_BYTES) -> dict[str, Any]:
     """Refuse free-form JSON nested deeper than MAX_FREE_JSON_DEPTH levels (the object itself is
-    level 1) or longer than MAX_FREE_JSON_BYTES encoded.
+    level 1) or longer than `max_bytes` encoded (MAX_FREE_JSON_BYTES unless the field says otherwise).
 
     Why: the log cannot forget what it accepted. A 254-deep `parameters` was accepted once and
     every read touching it then failed in an encoder's depth limit (pydantic ~255, orjson 254);
@@ -82,11 +84,23 @@ def _check_free_json(value: dict[str, Any]) -> dict[str, Any]:
         size = len(orjson.dumps(value))
     except orjson.JSONEncodeError:  # an integer past 64 bits or a lone surrogate: the exact encoder
         size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
-    if size > MAX_FREE_JSON_BYTES:
-        raise ValueError(f"free-form JSON is {size} bytes encoded, over the limit of {MAX_FREE_JSON_BYTES} bytes")
+    if size > max_bytes:
+        raise ValueError(f"free-form JSON is {size} bytes encoded, over the limit of {max_bytes} bytes")
     return value
 
 
 FreeJson = Annotated[dict[str, Any], AfterValidator(_check_free_json)]
 """A JSON object whose shape the payload leaves to the caller (run parameters, evaluation
 details), bounded in depth and size (`MAX_FREE_JSON_DEPTH`, `MAX_FREE_JSON_BYTES`)."""
+
+MAX_LARGE_FREE_JSON_BYTES = 1024 * 1024
+
+
+def _check_large_free_json(value: dict[str, Any]) -> dict[str, Any]:
+    return _check_free_json(value, MAX_LARGE_FREE_JSON_BYTES)
+
+
+LargeFreeJson = Annotated[dict[str, Any], AfterValidator(_check_large_free_json)]
+"""Free-form JSON of the same depth bound but up to 1 MiB (`MAX_LARGE_FREE_JSON_BYTES`): for
+figures a tool computes over many groups (an evaluation's validation tables), where 64 KiB would
+refuse an honest evaluation of a class with dozens of groups. The entry's own size limit still applies."""
