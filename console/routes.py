@@ -18,7 +18,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from console import views
-from console.web import COOKIE, ConsoleRoute, Viewer, page, read_form, sessions_of, status_of, viewer
+from console.web import (
+    COOKIE,
+    SECURITY_HEADERS,
+    ConsoleRoute,
+    Viewer,
+    page,
+    read_form,
+    sessions_of,
+    status_of,
+    viewer,
+)
 from ledger.errors import ForbiddenError, GovledgerError, InvalidInputError, NotFoundError, PromotionBlockedError
 
 __all__ = ["router"]
@@ -197,6 +207,79 @@ async def promote(name: str, version: str, request: Request, who: Who) -> HTMLRe
         "errors": [],
     }
     return _model_page_with(who, name, version, notice, 200)
+
+
+# A report preview is the report's own HTML (inline styles, no script): it gets a policy of its own
+# that allows its styles and inline SVG charts and forbids every script and every request.
+REPORT_PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+)
+REPORT_KINDS = {"dossier": "Model compliance dossier", "bias-audit": "Bias audit or fair-lending analysis"}
+
+
+def _report_params(kind: str, name: str, version: str, since: str, until: str) -> dict[str, Any]:
+    from reports.period import period_bound
+
+    params: dict[str, Any] = {"name": name, "version": version}
+    if kind == "bias-audit":
+        if not since or not until:
+            raise InvalidInputError("a bias audit needs a period: give the first and the last day")
+        params |= {"since": period_bound(since, "since"), "until": period_bound(until, "until")}
+    return params
+
+
+@router.get("/models/{name}/{version}/reports/{kind}")
+async def report_preview(
+    name: str,
+    version: str,
+    kind: str,
+    who: Who,
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    """The report as HTML, a preview: nothing is written (the same as GET /v1/reports/...)."""
+    if kind not in REPORT_KINDS:
+        raise NotFoundError(f"no report kind {kind!r} for a model version (dossier, bias-audit)")
+    if not who.may_preview_reports:
+        raise ForbiddenError(f"role {who.role} may not preview reports (approvers and auditors may)")
+    from reports.document import prepare, render
+    from reports.kinds import BUILDERS
+
+    params = _report_params(kind, name, version, since, until)
+    rendered = await run_in_threadpool(lambda: render(prepare(who.ledger, BUILDERS[kind], **params), issue_seq=None))
+    response = HTMLResponse(rendered.html)
+    response.headers.update({**SECURITY_HEADERS, "Content-Security-Policy": REPORT_PREVIEW_POLICY})
+    return response
+
+
+@router.post("/models/{name}/{version}/reports/{kind}")
+async def report_issue(name: str, version: str, kind: str, request: Request, who: Who) -> Response:
+    """Issue the report (`report.issued` under the viewer's key) and hand over the PDF, whose
+    SHA-256 that entry records; `govledger verify-report` checks the downloaded file."""
+    _same_origin(request)
+    form = await read_form(request, who)
+    if kind not in REPORT_KINDS:
+        raise NotFoundError(f"no report kind {kind!r} for a model version (dossier, bias-audit)")
+    if not who.may_issue_reports:
+        raise ForbiddenError(f"role {who.role} may not issue reports (approvers may)")
+    from reports.document import issue
+    from reports.kinds import BUILDERS
+
+    params = _report_params(kind, name, version, form.get("since"), form.get("until"))
+    try:
+        rendered, seq = await run_in_threadpool(
+            lambda: issue(who.ledger, BUILDERS[kind], actor=who.session.principal.actor, **params)
+        )
+    except GovledgerError as exc:
+        if isinstance(exc, NotFoundError):
+            raise
+        return _model_page_with(who, name, version, _refused(exc), status_of(exc))
+    filename = f"{kind}-{views.path_segment(name)}-{views.path_segment(version)}-entry-{seq}.pdf"
+    return Response(
+        rendered.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Govledger-Report-Entry": str(seq)},
+    )
 
 
 @router.get("/decisions", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from ledger.api import Ledger
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.lineage import inventory_reads, policy_reads, queries, registry_reads
+from ledger.lineage import inventory_reads, policy_reads, queries, registry_reads, report_reads
 from ledger.lineage.promotion_reads import promotion_history
 from ledger.lineage.trace import decision_trace
 from ledger.log.entry import parse_utc
@@ -101,6 +101,7 @@ def model_version(ledger: Ledger, name: str, version: str, *, recent_since: str)
         evaluations = policy_reads.evaluations_page(conn, name=name, version=version, before=None, limit=10).items
         approvals = queries.list_approvals(conn, name=name, version=version, limit=100).items
         promotions = promotion_history(conn, name, version, limit=100).items
+        reports = report_reads.reports_about_model(conn, name, version)
     evaluated = []
     for item in evaluations:
         data = ledger.get(item["seq"]).data
@@ -114,6 +115,7 @@ def model_version(ledger: Ledger, name: str, version: str, *, recent_since: str)
         "latest_evaluation": evaluated[0] if evaluated else None,
         "approvals": approvals,
         "promotions": promotions,
+        "reports": [{**r, "by": ledger.get(int(r["seq"])).actor.name} for r in reports],
         "lineage_svg": _lineage_layout([d.dataset_id for d in datasets], run["run_id"], f"{name}@{version}", row),
         "path": f"/ui/models/{path_segment(name)}/{path_segment(version)}",
     }

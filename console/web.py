@@ -108,6 +108,15 @@ class Viewer:
         return self.may_append("model.promoted")
 
     @property
+    def may_issue_reports(self) -> bool:
+        return self.may_append("report.issued")
+
+    @property
+    def may_preview_reports(self) -> bool:
+        """As the report API: approvers and auditors (and admin)."""
+        return self.role in (Role.ADMIN, Role.APPROVER, Role.AUDITOR)
+
+    @property
     def may_read_decisions(self) -> bool:
         return self.role in (Role.ADMIN, Role.APPROVER, Role.AUDITOR)
 

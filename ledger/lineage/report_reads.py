@@ -8,11 +8,13 @@ the projection, is what a check rests on).
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
 
 from ledger.lineage import tables as t
 
-__all__ = ["issued_report_seq", "latest_report_seq"]
+__all__ = ["issued_report_seq", "latest_report_seq", "reports_about_model"]
 
 
 def issued_report_seq(conn: Connection, pdf_sha256: str) -> int | None:
@@ -26,3 +28,17 @@ def latest_report_seq(conn: Connection, report_kind: str, *, before: int) -> int
     return conn.execute(
         select(r.c.seq).where(r.c.report_kind == report_kind, r.c.seq < before).order_by(r.c.seq.desc()).limit(1)
     ).scalar()
+
+
+def reports_about_model(conn: Connection, name: str, version: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Reports issued about one model version (its dossier, its bias audits), newest first: the
+    builders name the subject "model NAME@VERSION" (a bias audit adds its period after a comma)."""
+    r = t.reports
+    subject = f"model {name}@{version}"
+    rows = conn.execute(
+        select(r.c.seq, r.c.report_kind, r.c.subject, r.c.ts, r.c.pdf_sha256)
+        .where(or_(r.c.subject == subject, r.c.subject.startswith(subject + ", ", autoescape=True)))
+        .order_by(r.c.seq.desc())
+        .limit(limit)
+    ).all()
+    return [dict(row._mapping) for row in rows]

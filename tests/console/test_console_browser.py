@@ -270,3 +270,35 @@ def test_the_wrong_pinned_key_does_not_verify(open_as: Any, console: Console) ->
     other = generate_signer(origin).verifier.vkey  # same name, another key
     headline = _verify_in_page(page, other)
     assert headline.startswith("✖ Not verified: checkpoint signature"), headline
+
+
+def test_a_risk_officer_previews_and_issues_the_dossier(open_as: Any, console: Console) -> None:
+    watched = open_as("approver")
+    page = watched.page
+    page.goto("/ui/models/income-mitigated/1")
+    with page.context.expect_page() as opened:
+        page.click("text=Preview the compliance dossier")
+    preview = opened.value
+    preview.wait_for_load_state()
+    assert "compliance dossier" in preview.content().lower()
+    size = console.ledger.size
+    with page.expect_download() as download:
+        page.click("#issue-dossier button[type=submit]")
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF")
+    issued = console.ledger.get(console.ledger.size - 1)
+    assert issued.kind == "report.issued" and issued.actor.name == "rui (risk officer)"
+    assert console.ledger.size > size
+    import hashlib
+
+    assert issued.data["pdf_sha256"] == hashlib.sha256(pdf).hexdigest()
+    page.goto("/ui/models/income-mitigated/1")
+    assert issued.data["pdf_sha256"] in page.content()
+    assert watched.problems == []
+
+
+def test_an_auditor_may_preview_but_not_issue(open_as: Any, console: Console) -> None:
+    page = open_as("auditor").page
+    page.goto("/ui/models/income-mitigated/1")
+    assert page.locator("#issue-dossier").count() == 0
+    assert page.locator("text=Preview the compliance dossier").count() == 1

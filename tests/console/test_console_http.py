@@ -135,3 +135,16 @@ def test_the_sign_in_page_never_redirects_off_site(console: Console) -> None:
     with httpx.Client(base_url=console.base_url) as client:
         answer = client.post("/ui/sign-in", data={"api_key": console.tokens["auditor"], "next": "//evil.example/x"})
         assert answer.status_code == 303 and answer.headers["location"] == "/ui/"
+
+
+def test_a_report_preview_runs_no_script_and_an_auditor_cannot_issue(console: Console) -> None:
+    auditor = signed_in(console, "auditor")
+    preview = auditor.get("/ui/models/income-mitigated/1/reports/dossier")
+    assert preview.status_code == 200
+    csp = preview.headers["content-security-policy"]
+    assert "script-src" not in csp and "default-src 'none'" in csp
+    size = console.ledger.size
+    answer = auditor.post("/ui/models/income-mitigated/1/reports/dossier", data={"csrf": csrf_of(auditor, "/ui/")})
+    assert answer.status_code == 403 and console.ledger.size == size
+    assert auditor.get("/ui/models/income-mitigated/1/reports/nonsense").status_code == 404
+    assert auditor.get("/ui/models/income-mitigated/1/reports/bias-audit").status_code == 422
