@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from markupsafe import Markup
+
 from ledger.api import Ledger
 from reports.charts import bar_chart_svg
 from reports.checklist import ChecklistItem
@@ -170,8 +172,11 @@ def _change_log(
         text = f"evaluated under {policy['name']} {policy['version']}: {ev['verdict']}"
         events.append({"seq": ev["seq"], "ref": ev["ref"], "ts": ev["ts"], "actor": ev["actor"], "event": text})
     for ap in approvals:
-        text = f"{ap['decision']} by {ap['role']}" + (
-            f" on evaluation {ap['evaluation_id']}" if ap.get("evaluation_id") else ""
+        # the evaluation id is kept on one line (an id broken at its hyphen reads as two words)
+        text = Markup("{} by {}").format(ap["decision"], ap["role"]) + (
+            Markup(' on evaluation <span class="ident">{}</span>').format(ap["evaluation_id"])
+            if ap.get("evaluation_id")
+            else ""
         )
         events.append({"seq": ap["seq"], "ref": ap["ref"], "ts": ap["ts"], "actor": ap["actor"].name, "event": text})
     for ch in changes:

@@ -224,6 +224,7 @@ def run_policy_demo(
         "next": number + 6,
         "model": ("income-mitigated", "1"),
         "decision_id": chosen["decision_id"],
+        "officer": officer,  # the risk officer issues the reports (named on their covers as preparer)
         "since": requests[0]["ts_start"],
         "until": (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

@@ -71,7 +71,7 @@ def run_report_demo(ledger: Ledger, workdir: Path, step: Step, number: int, fact
     ]
     first_pdf: Path | None = None
     for kind, stem, params in jobs:
-        rendered, seq = issue(ledger, BUILDERS[kind], actor=local_actor(), **params)
+        rendered, seq = issue(ledger, BUILDERS[kind], actor=facts.get("officer", local_actor()), **params)
         pdf = directory / f"{stem}.pdf"
         pdf.write_bytes(rendered.pdf)
         (directory / f"{stem}.html").write_text(rendered.html, encoding="utf-8")

@@ -363,6 +363,7 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "/v1/reports/bias-audit/{name}/{version}"): "bias_audit_report",
     ("POST", "/v1/reports/bias-audit/{name}/{version}/issue"): "issue_bias_audit_report",
     ("GET", "/v1/reports/attestation"): "attestation_report",
+    ("GET", "/v1/reports/attestation.{fmt}"): "attestation_report",  # the same report, format by suffix
     ("POST", "/v1/reports/attestation/issue"): "issue_attestation_report",
     ("GET", "/v1/reports/issued/{pdf_sha256}"): "report_issued",
 }

@@ -102,7 +102,8 @@ def test_decision_trace_report(governed: Governed, tmp_path: Path) -> None:
     assert f"Decision {decision_id} is recorded as ledger entry #{seq}" in words
     assert data["request_id"] in text and data["trace_id"] in text
     assert data["ts_start"] in text and data["ts_end"] in text
-    assert data["model_artifact_sha256"][:16] in text
+    artifact = data["model_artifact_sha256"]
+    assert f"{artifact[:8]} {artifact[8:16]}" in text  # printed whole, in groups of 8
     assert data["model_artifact_sha256"] in text.replace(" ", "")  # in full in section 12
     assert data["input"]["commitment"][:16] in text
     assert "sealed under the subject's own key" in words and f"no erasure of subject {data['subject_ref']}" in words

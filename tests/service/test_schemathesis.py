@@ -14,7 +14,8 @@ Checks adapted, and why (neither hides a failure the description could have prev
   bias audit's period), a size beyond the log's current size (state, not shape), the payload's
   cross-field rules (a derived dataset describes its transformation; a pass or fail carries a
   value; every number in a free-form object is within I-JSON's exact range, as RFC 8785
-  canonical JSON requires), a policy's YAML text, a model id of the form name@version only when `kind` is model,
+  canonical JSON requires), a report period's day or time that names no date (month 13), a
+  policy's YAML text, a model id of the form name@version only when `kind` is model,
   and strict integers (JSON Schema counts 1.0 as an integer; the payloads refuse it so that
   entries store exactly what was meant). A 422 is accepted only when every finding in its body
   has one of those types (`RULES_BEYOND_JSON_SCHEMA`); any other 422 on valid input fails.
@@ -55,6 +56,9 @@ RULES_BEYOND_JSON_SCHEMA = frozenset(
         "identifier",  # a model's id is name@version (only when kind is model)
         "policy_text",  # the policy's YAML text does not parse or validate
         "json_invalid",  # a number in a free-form object outside I-JSON's exact range (RFC 8785)
+        "date",  # a report period's plain day that names no date (0000-00-00), and
+        "datetime",  # its time that names no moment (month 63): the parameter is a day or a time,
+        # one pattern, so it cannot carry a format; the calendar check is the route's
     }
 )
 
