@@ -243,5 +243,6 @@ def policies(ledger: Ledger) -> dict[str, Any]:
     with ledger.read_snapshot() as conn:
         published = policy_reads.published_policies(conn)
         texts = {p.sha256: policy_reads.published_policy_text(conn, p) for p in published}
+        evaluated = {p.sha256: policy_reads.evaluations_under_policy(conn, p.sha256) for p in published}
         active = policy_reads.newest_active_policy(conn)
-    return {"policies": list(reversed(published)), "texts": texts, "active": active}
+    return {"policies": list(reversed(published)), "texts": texts, "active": active, "evaluated": evaluated}

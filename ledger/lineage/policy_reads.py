@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from ledger.errors import CorruptLedgerError
 from ledger.lineage import tables as t
@@ -27,6 +27,7 @@ __all__ = [
     "evaluation_seqs_of_artifact",
     "evaluation_seqs_under_policy",
     "evaluations_page",
+    "evaluations_under_policy",
     "newest_active_policy",
     "published_policies",
     "published_policy",
@@ -131,6 +132,17 @@ def evaluation_seqs_under_policy(
     e = t.evaluations
     query = select(e.c.seq).where(e.c.policy_sha256 == policy_sha256, *before_log_size(e.c.seq, as_of))
     return list(conn.execute(query.order_by(e.c.seq.desc()).limit(limit)).scalars())
+
+
+def evaluations_under_policy(
+    conn: Connection, policy_sha256: str, *, limit: int = 20
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many evaluations ran under a published policy, and the newest `limit` of them (the
+    console's policy page). A scan of the evaluations table: one row per gate run, not per decision."""
+    e = t.evaluations
+    total = conn.execute(select(func.count()).where(e.c.policy_sha256 == policy_sha256)).scalar_one()
+    rows = conn.execute(select(e).where(e.c.policy_sha256 == policy_sha256).order_by(e.c.seq.desc()).limit(limit)).all()
+    return int(total), [dict(row._mapping) for row in rows]
 
 
 def evaluations_page(

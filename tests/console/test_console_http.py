@@ -148,3 +148,9 @@ def test_a_report_preview_runs_no_script_and_an_auditor_cannot_issue(console: Co
     assert answer.status_code == 403 and console.ledger.size == size
     assert auditor.get("/ui/models/income-mitigated/1/reports/nonsense").status_code == 404
     assert auditor.get("/ui/models/income-mitigated/1/reports/bias-audit").status_code == 422
+
+
+def test_the_policy_page_lists_the_evaluations_run_under_each_policy(console: Console) -> None:
+    page = signed_in(console, "auditor").get("/ui/policies").text
+    assert "Evaluations under this policy (3)" in page
+    assert "income-baseline@1" in page and "blocked" in page
