@@ -63,6 +63,9 @@ _env.filters["pct"] = lambda value, digits=1: "n/a" if value is None else f"{100
 _env.filters["num"] = lambda value, digits=3: "n/a" if value is None else f"{float(value):.{digits}f}"
 _env.filters["thousands"] = lambda value: "n/a" if value is None else f"{int(value):,}"
 _env.filters["hash"] = group_hash
+# An identifier (ev-13ab0d10…, a run or approval id) stays on one line: broken at its hyphen it
+# reads as two words, and its hex tail as a cut hash (tests/reports/pdf_pages.py).
+_env.filters["ident"] = lambda value: Markup('<span class="ident">{}</span>').format(value)
 
 
 @dataclass(frozen=True)
