@@ -164,7 +164,7 @@ async def approve(name: str, version: str, request: Request, who: Who) -> HTMLRe
         receipt = await run_in_threadpool(
             who.ledger.append, "approval.recorded", payload, actor=who.session.principal.actor
         )
-    except (ForbiddenError, InvalidInputError, GovledgerError) as exc:
+    except GovledgerError as exc:
         if isinstance(exc, NotFoundError):
             raise
         return _model_page_with(who, name, version, _refused(exc), status_of(exc))

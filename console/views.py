@@ -17,6 +17,7 @@ from ledger.lineage.promotion_reads import promotion_history
 from ledger.lineage.trace import decision_trace
 from ledger.log.entry import parse_utc
 from ledger.verification.proofpack import build_pack
+from reports.period import period_bound
 
 __all__ = [
     "approval_ids",
@@ -154,24 +155,19 @@ def _lineage_layout(datasets: list[str], run_id: str, model: str, row: inventory
     }
 
 
-def _utc_or_none(value: str, field: str, *, end_of_day: bool = False) -> str | None:
-    """A search bound: an RFC 3339 UTC time or a plain date (a day: its start, or for `until` the next day's start)."""
-    if not value:
+def _bound(value: str, field: str) -> str | None:
+    """A search bound as the reports read one (`reports.period.period_bound`: a plain day is its
+    start, or for `until` the next day's start), checked to name a real moment."""
+    if not value.strip():
         return None
-    text = value.strip()
-    if len(text) == 10:
-        text += "T00:00:00Z"
+    bound = period_bound(value.strip(), field)
     try:
-        moment = parse_utc(text)
+        parse_utc(bound)
     except ValueError:
         raise InvalidInputError(
             f"{field}: {value!r} is not a date (2026-12-01) or a UTC time (2026-12-01T10:00:00Z)"
         ) from None
-    if end_of_day and len(value.strip()) == 10:
-        from datetime import timedelta
-
-        moment += timedelta(days=1)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return bound
 
 
 def decision_search(ledger: Ledger, *, subject: str, model: str, since: str, until: str) -> dict[str, Any]:
@@ -187,8 +183,8 @@ def decision_search(ledger: Ledger, *, subject: str, model: str, since: str, unt
                 conn,
                 model=model_ref,
                 subject_ref=subject or None,
-                since=_utc_or_none(since, "since"),
-                until=_utc_or_none(until, "until", end_of_day=True),
+                since=_bound(since, "since"),
+                until=_bound(until, "until"),
                 limit=100,
             )
         items = page.items

@@ -149,11 +149,6 @@ class FormData:
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name, default).strip()
 
-    def all(self, name: str) -> list[str]:
-        return [v for k, v in self._pairs if k == name]
-
-    _pairs: tuple[tuple[str, str], ...] = ()
-
 
 async def read_form(request: Request, who: Viewer | None) -> FormData:
     """A URL-encoded form, its CSRF token checked against the session's (403, nothing written, if
@@ -162,11 +157,10 @@ async def read_form(request: Request, who: Viewer | None) -> FormData:
     if content_type != "application/x-www-form-urlencoded":
         raise ForbiddenError("console forms are sent as application/x-www-form-urlencoded")
     raw = (await request.body()).decode("utf-8", errors="strict")
-    pairs = tuple((k, v) for k, values in parse_qs(raw, keep_blank_values=True).items() for v in values)
-    fields = {k: v for k, v in pairs}
+    fields = {k: values[-1] for k, values in parse_qs(raw, keep_blank_values=True).items()}
     if who is not None and not SessionStore.csrf_matches(who.token, fields.get("csrf")):
         raise ForbiddenError("the form's CSRF token is missing or wrong: reload the page and try again")
-    return FormData(fields, pairs)
+    return FormData(fields)
 
 
 def status_of(error: GovledgerError) -> int:
